@@ -1,0 +1,36 @@
+# The two commands a newcomer runs on a fresh Debian/Ubuntu machine:
+#   make demo   — install, then run the main job on the bundled example
+#   make test   — install what the tests need (pip + apt), then run them
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+EXAMPLE = examples/xinzhou-beijing-office-2023
+
+.PHONY: install demo test test-deps template example bench
+
+install:
+	$(PIP) install -q -e .
+
+demo: install
+	bdt template build --out build/workbook_template.xlsx
+	bdt import $(EXAMPLE).yaml --out build/example.xlsx
+	bdt show $(EXAMPLE).xlsx
+
+test-deps: install
+	$(PIP) install -q -e '.[test]'
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list | grep -qi wqy; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    libreoffice-calc-nogui poppler-utils fonts-wqy-microhei >/dev/null; \
+	fi
+
+test: test-deps
+	$(PYTHON) -m pytest
+
+# maintainers: regenerate the committed template and example after a schema change
+template: install
+	bdt template build --out workbook_template.xlsx
+example: install
+	bdt import $(EXAMPLE).yaml --out $(EXAMPLE).xlsx
+
+bench: install
+	$(PYTHON) benchmarks/run.py

@@ -1,0 +1,44 @@
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "xinzhou-beijing-office-2023.xlsx"
+EXAMPLE_DATA = ROOT / "examples" / "xinzhou-beijing-office-2023.yaml"
+TEMPLATE = ROOT / "workbook_template.xlsx"
+
+
+@pytest.fixture
+def example(tmp_path) -> Path:
+    """A private copy of the seed example workbook."""
+    dst = tmp_path / "example.xlsx"
+    shutil.copy(EXAMPLE, dst)
+    return dst
+
+
+def edit_workbook(path: Path, edits: dict, out: Path | None = None) -> Path:
+    """Apply {(sheet, cell): value} with openpyxl and save (test fixture helper)."""
+    wb = openpyxl.load_workbook(path)
+    for (sheet, cell), value in edits.items():
+        wb[sheet][cell] = value
+    out = out or path
+    wb.save(out)
+    return out
+
+
+def need_tool(name: str) -> str:
+    """The path of an external program; CI must have it (fail), a laptop may lack it (skip)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is required in CI (make test-deps installs it)")
+    pytest.skip(f"{name} not installed")
+
+
+def run(*args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, **kw)

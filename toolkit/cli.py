@@ -1,0 +1,200 @@
+"""`bdt` — the command line. A thin front end: every command is one call of the library."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from decimal import Decimal
+from pathlib import Path
+
+from . import __version__
+from .io.reader import WorkbookError
+from .schema import FormSpec, TableSpec, load_schema
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+
+
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _pad(s: str, w: int, right: bool) -> str:
+    gap = " " * max(w - _width(s), 0)
+    return gap + s if right else s + gap
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    return str(v)
+
+
+def render_table(d, spec: TableSpec, inst: str | None = None) -> str:
+    """A plain-text rendering of one table: header, fixed rows and used block rows."""
+    inst = inst or spec.key
+    heads = []
+    for j, _ in enumerate(spec.columns):
+        parts = [h[j] for h in spec.header if h[j] not in ("<", "^", "")]
+        heads.append("/".join(dict.fromkeys(p.replace("{year}", str(d.year or "")) for p in parts)))
+    body = []
+    for r in spec.rows:
+        if hasattr(r, "capacity"):
+            for row in d.rows(inst, r.key):
+                body.append([_fmt(row.get(c)) for c in spec.col_keys])
+        else:
+            cells = []
+            for c in spec.col_keys:
+                cs = r.cells.get(c)
+                if cs is not None and cs.role == "label":
+                    cells.append(cs.text or "")
+                else:
+                    cells.append(_fmt(d.get(inst, r.key, c)))
+            if any(cells):
+                body.append(cells)
+    numeric = [spec.column(c).type in ("amount", "yuan", "count") for c in spec.col_keys]
+    widths = [max([_width(heads[j])] + [_width(row[j]) for row in body]) for j in range(len(heads))]
+    title = d.get(inst, "_title") or spec.title
+    lines = [f"表{spec.number}  {title}  （单位：万元）", "  ".join(_pad(h, widths[j], False) for j, h in enumerate(heads))]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in body:
+        lines.append("  ".join(_pad(v, widths[j], numeric[j]) for j, v in enumerate(row)).rstrip())
+    note = d.get(inst, "_note")
+    if note:
+        lines.append(note)
+    return "\n".join(lines)
+
+
+def render_form(d, spec: FormSpec, inst: str) -> str:
+    lines = [f"{d.sheet_names[inst]}"]
+    for f, cs in spec.fields.items():
+        v = d.get(inst, f)
+        if v is not None:
+            lines.append(f"  {f}: {_fmt(v)}")
+    for b in spec.blocks:
+        for row in d.rows(inst, b.key):
+            lines.append(f"  {b.key}[{row.index}]: " + " | ".join(_fmt(row.get(c)) for c in b.fields))
+    return "\n".join(lines)
+
+
+def cmd_show(args) -> int:
+    import toolkit
+
+    d = toolkit.load(args.path, schema=_schema(args))
+    out = []
+    for spec in d.schema.sheets:
+        if isinstance(spec, TableSpec):
+            if args.table is None or args.table == spec.number:
+                out.append(render_table(d, spec))
+        elif args.table is None and args.forms:
+            for inst in d.instances(spec.key):
+                out.append(render_form(d, spec, inst))
+    print("\n\n".join(out))
+    return EXIT_OK
+
+
+def cmd_cells(args) -> int:
+    import toolkit
+
+    d = toolkit.load(args.path, schema=_schema(args))
+    rows = []
+    for inst, row, col, e in d.cells(role=args.role):
+        rows.append({"sheet": e.sheet, "cell": e.cell, "key": inst, "row": row, "col": col, "role": e.role,
+                     "type": e.spec.type, "derivation": e.derivation})
+    if args.format == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        for r in rows:
+            print(f"{r['sheet']}!{r['cell']}\t{r['role']}\t{r['key']}.{r['row']}.{r['col']}".rstrip("."))
+    return EXIT_OK
+
+
+def cmd_template(args) -> int:
+    from .template import build_template
+
+    path = build_template(args.out, _schema(args))
+    print(f"已生成模板：{path}")
+    return EXIT_OK
+
+
+def cmd_import(args) -> int:
+    from .datafile import load_data, write_data
+
+    path = write_data(load_data(args.data), args.out, _schema(args))
+    print(f"已写入：{path}")
+    return EXIT_OK
+
+
+def cmd_dump(args) -> int:
+    import toolkit
+
+    from .datafile import dump
+
+    data = dump(toolkit.load(args.path, schema=_schema(args)))
+    if args.format == "json":
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        import yaml
+
+        sys.stdout.write(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000))
+    return EXIT_OK
+
+
+def _schema(args):
+    return load_schema(args.schema) if getattr(args, "schema", None) else load_schema()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bdt", description="部门预算公开工具：模板、读取、校验、填充、导出。")
+    p.add_argument("--version", action="version", version=f"bdt {__version__}")
+    p.add_argument("--schema", help="使用另一份结构定义（YAML），默认为内置的 13 张表结构")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("template", help="模板")
+    tsub = t.add_subparsers(dest="action", required=True)
+    tb = tsub.add_parser("build", help="由结构定义生成 Excel 模板")
+    tb.add_argument("--out", default="workbook_template.xlsx")
+    tb.set_defaults(func=cmd_template)
+
+    s = sub.add_parser("show", help="在终端显示工作簿中的表")
+    s.add_argument("path")
+    s.add_argument("--table", type=int, help="只显示第 N 张表")
+    s.add_argument("--forms", action="store_true", help="同时显示基本信息、说明和绩效目标表")
+    s.set_defaults(func=cmd_show)
+
+    c = sub.add_parser("cells", help="按角色列出单元格（填写/派生）")
+    c.add_argument("path")
+    c.add_argument("--role", choices=["input", "derived"], help="只列出该角色")
+    c.add_argument("--format", choices=["text", "json"], default="text")
+    c.set_defaults(func=cmd_cells)
+
+    i = sub.add_parser("import", help="由数据文件（YAML/JSON）生成填好的工作簿")
+    i.add_argument("data")
+    i.add_argument("--out", required=True)
+    i.set_defaults(func=cmd_import)
+
+    dmp = sub.add_parser("dump", help="把工作簿中的数据导出为数据文件（YAML/JSON）")
+    dmp.add_argument("path")
+    dmp.add_argument("--format", choices=["yaml", "json"], default="yaml")
+    dmp.set_defaults(func=cmd_dump)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except WorkbookError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    except (ValueError, OSError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

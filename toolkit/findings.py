@@ -1,0 +1,66 @@
+"""Findings: what a check found, where (sheet and cell), and how bad it is."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITIES = (ERROR, WARNING, INFO)
+SEVERITY_ZH = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
+
+_CELL = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def cell_order(cell: str | None) -> tuple[int, int]:
+    """Sort key of an A1 address: row first, then column."""
+    m = _CELL.match(cell or "")
+    if not m:
+        return (0, 0)
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + ord(ch) - 64
+    return (int(m.group(2)), col)
+
+
+def _plain(v):
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    return v
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str
+    sheet: str
+    cell: str | None
+    message: str
+    expected: object = None
+    actual: object = None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["expected"] = _plain(self.expected)
+        d["actual"] = _plain(self.actual)
+        return d
+
+    def location(self) -> str:
+        return f"「{self.sheet}」{self.cell}" if self.cell else f"「{self.sheet}」"
+
+
+def sort_findings(findings, sheet_order: list[str] | None = None) -> list[Finding]:
+    """Stable order: workbook sheet order, then row, column, rule code, message."""
+    index = {name: i for i, name in enumerate(sheet_order or [])}
+    big = len(index)
+    return sorted(
+        set(findings),
+        key=lambda f: (index.get(f.sheet, big), f.sheet, cell_order(f.cell), f.rule, f.message),
+    )
+
+
+def summary(findings) -> dict:
+    out = {s: 0 for s in SEVERITIES}
+    for f in findings:
+        out[f.severity] += 1
+    return out

@@ -1,0 +1,205 @@
+"""Read a filled workbook into a `Disclosure` — fast (python-calamine) and tolerant, never half-read.
+
+Before any value is read the workbook must prove it is this template: the hidden `_meta` sheet
+names the same template and schema versions, every sheet of the schema is there under its name,
+and the fixed labels (table headers, row names) stand where the schema puts them. Anything else
+is refused with a `WorkbookError` whose message names the sheet and cell.
+"""
+from __future__ import annotations
+
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+from ..findings import Finding
+from ..layout import layout
+from ..model import Disclosure, Entry
+from ..schema import FormSpec, Schema, TableSpec, load_schema
+from ..template import META_SHEET
+from .normalize import normalize_number, normalize_text
+
+
+class WorkbookError(Exception):
+    """The file cannot be read as a disclosure workbook of this template. The message is Chinese."""
+
+    def __init__(self, message: str, path=None):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+def _grid(rows: list) -> callable:
+    def value(r: int, c: int):
+        if r - 1 < len(rows):
+            row = rows[r - 1]
+            if c - 1 < len(row):
+                return row[c - 1]
+        return None
+
+    return value
+
+
+def _same_label(expected: str, actual) -> bool:
+    if actual is None or actual == "":
+        return not expected
+    return "".join(str(actual).split()) == "".join(expected.split())
+
+
+def _open(path: Path):
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:  # pragma: no cover - exercised where calamine is not installed (xlwings Lite)
+        return _OpenpyxlBook(path)
+    try:
+        return CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for broken files
+        raise WorkbookError(f"无法读取文件「{path.name}」：不是有效的 Excel 工作簿（{type(exc).__name__}: {exc}）。", path) from None
+
+
+class _OpenpyxlBook:
+    """The same two calls as CalamineWorkbook, on openpyxl (pure Python fallback)."""
+
+    def __init__(self, path: Path):
+        import openpyxl
+
+        try:
+            self._wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:
+            raise WorkbookError(f"无法读取文件「{path.name}」：不是有效的 Excel 工作簿（{exc}）。", path) from None
+        self.sheet_names = self._wb.sheetnames
+
+    def get_sheet_by_name(self, name):
+        ws = self._wb[name]
+
+        class _S:
+            @staticmethod
+            def to_python(skip_empty_area=False):
+                return [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+
+        return _S
+
+
+def _check_meta(book, schema: Schema, path: Path) -> None:
+    if META_SHEET not in book.sheet_names:
+        raise WorkbookError(
+            f"「{path.name}」不是本工具的预算公开模板（缺少隐藏工作表「{META_SHEET}」）。"
+            "请用 bdt template build 生成的模板填写，或从模板复制数据。",
+            path,
+        )
+    rows = book.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False)
+    meta = {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and r[0] != ""}
+    tv, sv = meta.get("template_version"), meta.get("schema_version")
+    if tv != schema.template_version or sv != schema.schema_version:
+        raise WorkbookError(
+            f"「{path.name}」的模板版本为 {tv or '未知'}（结构版本 {sv or '未知'}），"
+            f"本工具需要模板版本 {schema.template_version}（结构版本 {schema.schema_version}）。"
+            "请将数据复制到新版模板后再处理。",
+            path,
+        )
+
+
+def _sheet_plan(book, schema: Schema, path: Path) -> dict:
+    """Map instance keys to sheet names; refuse when a required sheet is missing."""
+    names = list(book.sheet_names)
+    plan = {}
+    missing = []
+    for spec in schema.sheets:
+        if isinstance(spec, FormSpec) and spec.repeat:
+            found = sorted(
+                ((int(m.group(1)), n) for n in names if (m := spec.sheet_pattern.match(n))),
+                key=lambda t: t[0],
+            )
+            for k, (_, name) in enumerate(found, start=1):
+                plan[f"{spec.key}#{k}"] = name
+            continue
+        if spec.sheet in names:
+            plan[spec.key] = spec.sheet
+        else:
+            missing.append(spec.sheet)
+    if missing:
+        listed = "、".join(f"「{m}」" for m in missing)
+        raise WorkbookError(
+            f"「{path.name}」缺少工作表 {listed}（可能被删除或改名）。"
+            f"工作簿中现有：{'、'.join(n for n in names if not n.startswith('_'))}。"
+            "请恢复原工作表名称后再处理。",
+            path,
+        )
+    return plan
+
+
+def _check_structure(spec, sheet: str, value, path: Path) -> None:
+    lay = layout(spec)
+    wrong = []
+    for p in lay.label_cells:
+        if isinstance(spec, TableSpec) and p.row < lay.header_rows[0]:
+            continue  # 预算公开表N and the unit line are not structure
+        if isinstance(spec, FormSpec) and p.spec.style == "title":
+            continue
+        actual = value(p.row, p.col)
+        if not _same_label(p.spec.text, actual):
+            wrong.append((p, actual))
+    if wrong:
+        p, actual = wrong[0]
+        more = f"（另有 {len(wrong) - 1} 处不符）" if len(wrong) > 1 else ""
+        raise WorkbookError(
+            f"工作表「{sheet}」的结构与模板不符：{p.address} 应为「{p.spec.text}」，实际为「{actual or ''}」{more}。"
+            "可能插入或删除了行、列，或改动了表头。请在模板原有的行内填写。",
+            path,
+        )
+
+
+def _places(fmt: str) -> int:
+    return len(fmt.split(".")[1].rstrip("\"%")) if "." in fmt else 0
+
+
+def _to_places(value, t):
+    """Show a number with its type's decimals (150 -> 150.00 万元) unless that would change it."""
+    q = Decimal(1).scaleb(-_places(t.format))
+    return value.quantize(q) if value == value.quantize(q) else value
+
+
+def read_workbook(path, schema: Schema | None = None) -> Disclosure:
+    """Read `path` (xlsx/xlsm) into a Disclosure, or raise WorkbookError with a clear message."""
+    path = Path(path)
+    schema = schema or load_schema()
+    if not path.exists():
+        raise WorkbookError(f"找不到文件「{path}」。", path)
+    if path.suffix.lower() == ".xls":
+        raise WorkbookError(f"「{path.name}」是旧版 .xls 格式，请在 Excel 中另存为 .xlsx 后再处理。", path)
+    if not zipfile.is_zipfile(path):
+        raise WorkbookError(f"「{path.name}」不是有效的 .xlsx 文件（可能已损坏、被加密或不是 Excel 文件）。", path)
+    book = _open(path)
+    _check_meta(book, schema, path)
+    plan = _sheet_plan(book, schema, path)
+    grids = {}
+    for inst, name in plan.items():
+        spec = schema.sheet(inst.split("#")[0])
+        grids[inst] = _grid(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        _check_structure(spec, name, grids[inst], path)
+
+    findings: list[Finding] = []
+    entries = {}
+    for inst, name in plan.items():
+        spec = schema.sheet(inst.split("#")[0])
+        value = grids[inst]
+        data = {}
+        for p in layout(spec).value_cells:
+            raw = value(p.row, p.col)
+            t = schema.types.get(p.spec.type)
+            if p.spec.type == "label":
+                val, fs = normalize_text(raw, name, p.address)
+                fs = []  # derived labels (titles) are rewritten by fill; whitespace there is not the clerk's
+            elif t is not None and t.numeric:
+                val, fs = normalize_number(raw, name, p.address, percent=p.spec.type == "percent")
+                if val is not None:
+                    val = _to_places(val, t)
+            else:
+                val, fs = normalize_text(raw, name, p.address, code=p.spec.type == "code")
+            findings.extend(fs)
+            data[p.key] = Entry(val, None if raw == "" else raw, name, p.address, p.spec, p.spec.role, p.block, p.index)
+        entries[inst] = data
+    d = Disclosure(schema, path, plan, entries, findings)
+    d.apply_block_roles()
+    return d
+
+

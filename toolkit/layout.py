@@ -1,0 +1,181 @@
+"""Where every cell of the schema sits on its sheet.
+
+The layout is computed from the schema alone (row order, header rows, block capacities), so the
+template builder, the reader, the writer and the Excel front end all agree on addresses without
+any address being written down twice.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from dataclasses import replace
+
+from openpyxl.utils import get_column_letter
+
+from .schema import DERIVED, LABEL, Block, CellSpec, FixedRow, FormBlock, FormSpec, Schema, TableSpec, _label
+
+TABLE_FIRST_HEADER_ROW = 4
+
+
+def a1(row: int, col: int) -> str:
+    return f"{get_column_letter(col)}{row}"
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One cell of a sheet: its reference in the model and its position."""
+
+    row_key: str  # fixed row key, "items#3" for block rows, field name for form fields, "@A1" for labels
+    col_key: str  # column key ("" for form fields and labels)
+    row: int
+    col: int
+    spec: CellSpec
+    span: int = 1
+    vspan: int = 1
+    block: str | None = None  # block key for block cells
+    index: int | None = None  # 1-based row index inside the block
+
+    @property
+    def address(self) -> str:
+        return a1(self.row, self.col)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.row_key, self.col_key)
+
+
+@dataclass
+class SheetLayout:
+    spec: object  # TableSpec | FormSpec
+    ncols: int
+    cells: list = field(default_factory=list)
+    merges: list = field(default_factory=list)  # (r1, c1, r2, c2)
+    header_rows: tuple | None = None  # (first, last) rows to repeat when printing
+    data_start: int = 1
+    last_row: int = 1
+    block_rows: dict = field(default_factory=dict)  # block key -> (first row, capacity)
+    row_heights: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self._by_key = {}
+
+    def add(self, p: Placed) -> None:
+        self.cells.append(p)
+        self._by_key[p.key] = p
+        self.last_row = max(self.last_row, p.row + p.vspan - 1)
+
+    def get(self, row_key: str, col_key: str = "") -> Placed:
+        return self._by_key[(row_key, col_key)]
+
+    def find(self, row_key: str, col_key: str = "") -> Placed | None:
+        return self._by_key.get((row_key, col_key))
+
+    @property
+    def value_cells(self) -> list[Placed]:
+        return [p for p in self.cells if p.spec.role != LABEL]
+
+    @property
+    def label_cells(self) -> list[Placed]:
+        return [p for p in self.cells if p.spec.role == LABEL and p.spec.text]
+
+
+def _table_layout(t: TableSpec) -> SheetLayout:
+    n = len(t.columns)
+    lay = SheetLayout(spec=t, ncols=n)
+    first = t.columns[0].key
+    lay.add(Placed("@A1", "", 1, 1, CellSpec(role=LABEL, text=f"预算公开表{t.number}", style="small")))
+    lay.add(Placed("_title", "", 2, 1, _label(t.title, "title"), span=n))
+    lay.merges.append((2, 1, 2, n))
+    lay.add(Placed("_dept", "", 3, 1, _label("部门名称：{dept_name}", "small"), span=max(n - 1, 1)))
+    if n > 2:
+        lay.merges.append((3, 1, 3, n - 1))
+    lay.add(Placed(f"@{a1(3, n)}", "", 3, n, CellSpec(role=LABEL, text="单位：万元", style="unit")))
+    r0 = TABLE_FIRST_HEADER_ROW
+    hdr = t.header
+    for i, hrow in enumerate(hdr):
+        for j, text in enumerate(hrow):
+            if text in ("<", "^"):
+                continue
+            c2 = j
+            while c2 + 1 < n and hrow[c2 + 1] == "<":
+                c2 += 1
+            r2 = i
+            while r2 + 1 < len(hdr) and hdr[r2 + 1][j] == "^":
+                r2 += 1
+            spec = _label(text, "header")
+            lay.add(Placed(f"@{a1(r0 + i, j + 1)}", "", r0 + i, j + 1, spec, span=c2 - j + 1, vspan=r2 - i + 1))
+            if c2 > j or r2 > i:
+                lay.merges.append((r0 + i, j + 1, r0 + r2, c2 + 1))
+    lay.header_rows = (r0, r0 + len(hdr) - 1)
+    r = r0 + len(hdr)
+    lay.data_start = r
+    for row in t.rows:
+        if isinstance(row, FixedRow):
+            for j, col in enumerate(t.columns):
+                spec = row.cells.get(col.key)
+                if spec is None:
+                    spec = CellSpec(role=LABEL, text=None, style=row.style)
+                elif row.style and spec.style is None:
+                    spec = replace(spec, style=row.style)
+                lay.add(Placed(row.key, col.key, r, j + 1, spec))
+            r += 1
+        else:
+            lay.block_rows[row.key] = (r, row.capacity)
+            for i in range(1, row.capacity + 1):
+                for j, col in enumerate(t.columns):
+                    spec = row.cells.get(col.key) or CellSpec(role=LABEL, text=None)
+                    lay.add(Placed(row.row_key(i), col.key, r, j + 1, spec, block=row.key, index=i))
+                r += 1
+    note = CellSpec(role=DERIVED, type="text", derive="empty_note()", style="note")
+    lay.add(Placed("_note", "", r, 1, note, span=n))
+    lay.merges.append((r, 1, r, n))
+    return lay
+
+
+def _form_layout(f: FormSpec) -> SheetLayout:
+    n = len(f.widths)
+    lay = SheetLayout(spec=f, ncols=n)
+    r = 1
+    for row in f.rows:
+        if isinstance(row, FormBlock):
+            lay.block_rows[row.key] = (r, row.capacity)
+            for i in range(1, row.capacity + 1):
+                c = 1
+                if row.label is not None:
+                    text = row.label.replace("{n}", str(i))
+                    lay.add(Placed(f"@{a1(r, 1)}", "", r, 1, CellSpec(role=LABEL, text=text, style="rowlabel")))
+                    c = 2
+                for cell in row.cells:
+                    lay.add(Placed(row.row_key(i), cell.field, r, c, cell.spec, span=cell.span, block=row.key, index=i))
+                    if cell.span > 1:
+                        lay.merges.append((r, c, r, c + cell.span - 1))
+                    c += cell.span
+                r += 1
+            continue
+        c = 1
+        for cell in row.cells:
+            if cell.field:
+                lay.add(Placed(cell.field, "", r, c, cell.spec, span=cell.span, vspan=cell.vspan))
+            elif cell.spec.text or cell.spec.role == DERIVED:
+                lay.add(Placed(f"@{a1(r, c)}", "", r, c, cell.spec, span=cell.span, vspan=cell.vspan))
+            if cell.span > 1 or cell.vspan > 1:
+                lay.merges.append((r, c, r + cell.vspan - 1, c + cell.span - 1))
+            c += cell.span
+        r += 1
+    lay.data_start = 2
+    return lay
+
+
+_CACHE: dict[int, tuple] = {}
+
+
+def layout(spec) -> SheetLayout:
+    """The layout of one table or form spec (computed once per spec object)."""
+    hit = _CACHE.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        lay = _table_layout(spec) if isinstance(spec, TableSpec) else _form_layout(spec)
+        hit = _CACHE[id(spec)] = (spec, lay)
+    return hit[1]
+
+
+def layouts(schema: Schema) -> dict[str, SheetLayout]:
+    return {s.key: layout(s) for s in schema.sheets}

@@ -1,0 +1,202 @@
+"""The typed disclosure model: every value keyed by (sheet, row, column), each remembering its cell.
+
+Money is `Decimal` in 万元 (the 元 amounts of the project performance forms stay 元 and are
+typed ``yuan``); text is `str`; a blank cell is `None`. `Disclosure.frame()` gives pandas views.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .layout import layout
+from .schema import DERIVED, INPUT, LABEL, Block, CellSpec, FormBlock, FormSpec, Schema, TableSpec
+
+
+@dataclass
+class Entry:
+    value: object  # Decimal | str | None
+    raw: object  # what the cell held, as read
+    sheet: str  # sheet name in the workbook
+    cell: str  # A1 address
+    spec: CellSpec
+    role: str  # effective role (a block's parent row turns input amounts into derived roll-ups)
+    block: str | None = None
+    index: int | None = None
+    rollup: str | None = None  # set on a parent row's roll-up cell: "children(items, col)"
+
+    @property
+    def derivation(self) -> str | None:
+        return self.rollup or (self.spec.derive if self.role == DERIVED else None)
+
+    @property
+    def unit(self) -> str | None:
+        return {"amount": "万元", "yuan": "元", "area": "平方米"}.get(self.spec.type)
+
+
+@dataclass
+class BlockRow:
+    """One used row of an open block (a 类/款/项 code row, an economic code row, a project…)."""
+
+    table: str
+    block: str
+    index: int
+    entries: dict  # column -> Entry
+    parent: dict = field(default_factory=dict)  # code column -> bool (has children in the block)
+
+    def get(self, col: str):
+        e = self.entries.get(col)
+        return None if e is None else e.value
+
+    def __getitem__(self, col: str):
+        return self.get(col)
+
+    @property
+    def code(self) -> str | None:
+        return self.get("code")
+
+    @property
+    def is_parent(self) -> bool:
+        return any(self.parent.values())
+
+    @property
+    def level(self) -> int | None:
+        """1 for 类 (3 digits), 2 for 款 (5), 3 for 项 (7); None when the row has no code."""
+        c = self.code
+        return {3: 1, 5: 2, 7: 3}.get(len(c)) if c else None
+
+    @property
+    def key(self) -> str:
+        return f"{self.block}#{self.index}"
+
+
+class Disclosure:
+    """A read workbook: values, where they sit, and what the reader had to normalise."""
+
+    def __init__(self, schema: Schema, path, sheet_names: dict, entries: dict, findings: list):
+        self.schema = schema
+        self.path = path
+        self.sheet_names = sheet_names  # instance key -> sheet name in the workbook
+        self.entries = entries  # instance key -> {(row, col): Entry}
+        self.findings = findings  # what reading found (format findings)
+        self._rows_cache: dict = {}
+
+    # ---------------------------------------------------------------- access
+    def spec(self, sheet: str):
+        return self.schema.sheet(sheet.split("#")[0])
+
+    def entry(self, sheet: str, row: str, col: str = "") -> Entry | None:
+        return self.entries.get(sheet, {}).get((row, col))
+
+    def get(self, sheet: str, row: str, col: str = ""):
+        e = self.entry(sheet, row, col)
+        return None if e is None else e.value
+
+    def amount(self, sheet: str, row: str, col: str = "") -> Decimal:
+        """The value as a Decimal, blank counting as zero."""
+        v = self.get(sheet, row, col)
+        return v if isinstance(v, Decimal) else Decimal(0)
+
+    def instances(self, key: str) -> list[str]:
+        """Instance keys of a sheet spec: [key] for ordinary sheets, key#1, key#2… for repeated forms."""
+        return [k for k in self.entries if k == key or k.startswith(key + "#")]
+
+    @property
+    def projects(self) -> list[str]:
+        return self.instances("perf_project")
+
+    @property
+    def year(self) -> int | None:
+        y = self.get("info", "year")
+        return int(y) if isinstance(y, Decimal) and y == y.to_integral_value() else None
+
+    @property
+    def dept_name(self) -> str | None:
+        return self.get("info", "dept_name")
+
+    @property
+    def dept_code(self) -> str | None:
+        return self.get("info", "dept_code")
+
+    def rows(self, sheet: str, block: str = "items") -> list[BlockRow]:
+        """The used rows of an open block, in sheet order (blank rows are skipped)."""
+        key = (sheet, block)
+        if key not in self._rows_cache:
+            self._rows_cache[key] = self._collect_rows(sheet, block)
+        return self._rows_cache[key]
+
+    def _collect_rows(self, sheet: str, block_key: str) -> list[BlockRow]:
+        spec = self.spec(sheet)
+        block = spec.block(block_key)
+        cap = block.capacity
+        cols = spec.col_keys if isinstance(spec, TableSpec) else block.fields
+        out = []
+        data = self.entries.get(sheet, {})
+        for i in range(1, cap + 1):
+            rk = block.row_key(i)
+            ents = {c: data[(rk, c)] for c in cols if (rk, c) in data}
+            if any(e.value is not None for e in ents.values() if e.spec.role != LABEL):
+                row = BlockRow(sheet, block_key, i, ents)
+                out.append(row)
+        if isinstance(block, Block):
+            for code_col in block.code_columns:
+                codes = [r.get(code_col) for r in out]
+                for r, c in zip(out, codes):
+                    r.parent[code_col] = bool(c) and any(
+                        o and o != c and o.startswith(c) for o in codes
+                    )
+        return out
+
+    def cells(self, role: str | None = None):
+        """Every value cell, as (instance key, row, col, Entry), optionally only one role."""
+        for sheet, data in self.entries.items():
+            for (row, col), e in data.items():
+                if role is None or e.role == role:
+                    yield sheet, row, col, e
+
+    # ---------------------------------------------------------------- pandas views
+    def frame(self, sheet: str, block: str = "items"):
+        """A pandas DataFrame of a block's used rows (Decimal values, object dtype)."""
+        import pandas as pd
+
+        spec = self.spec(sheet)
+        cols = spec.col_keys if isinstance(spec, TableSpec) else spec.block(block).fields
+        records = []
+        for r in self.rows(sheet, block):
+            rec = {c: r.get(c) for c in cols}
+            rec["_cell"] = next(iter(r.entries.values())).cell if r.entries else None
+            rec["_parent"] = r.is_parent
+            records.append(rec)
+        return pd.DataFrame.from_records(records, columns=[*cols, "_cell", "_parent"])
+
+    def form(self, sheet: str) -> dict:
+        """Scalar fields of a form as {field: value}."""
+        spec = self.spec(sheet)
+        return {f: self.get(sheet, f) for f in spec.fields}
+
+    # ---------------------------------------------------------------- roles
+    def apply_block_roles(self) -> None:
+        """Parent rows (类/款 with children in the block) have their roll-up columns derived."""
+        for spec in self.schema.tables:
+            for block in spec.blocks:
+                if not block.rollup:
+                    continue
+                for row in self.rows(spec.key, block.key):
+                    for code_col, is_parent in row.parent.items():
+                        if not is_parent:
+                            continue
+                        for col in block.rollup:
+                            if block.code_column_for(col) == code_col and col in row.entries:
+                                row.entries[col].role = DERIVED
+                                row.entries[col].rollup = f"children({block.key}, {col})"
+
+
+def empty_entries_for(spec, sheet_name: str) -> dict:
+    """Entries with no values for every value cell of a sheet spec (a sheet the workbook lacks)."""
+    lay = layout(spec)
+    return {
+        p.key: Entry(None, None, sheet_name, p.address, p.spec, p.spec.role, p.block, p.index)
+        for p in lay.value_cells
+    }
+
+
+__all__ = ["Disclosure", "Entry", "BlockRow", "INPUT", "DERIVED", "LABEL", "FormSpec", "FormBlock"]

@@ -1,0 +1,458 @@
+"""The disclosure schema: tables, forms, cells and their roles, loaded from YAML and checked once.
+
+`load_schema()` returns the bundled schema (``default.yaml``) unless a path, or the
+``BDT_SCHEMA`` environment variable, names another one. Everything else in the toolkit (template,
+reader, rules, fill, exporters) gets cell positions and derivations from the `Schema` object.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+DEFAULT_SCHEMA = Path(__file__).with_name("default.yaml")
+
+INPUT, DERIVED, LABEL = "input", "derived", "label"
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class SchemaError(ValueError):
+    """The schema file itself is malformed (a bureau's edited copy, usually)."""
+
+
+@dataclass(frozen=True)
+class TypeSpec:
+    name: str
+    format: str = "General"
+    numeric: bool = False
+    whole: bool = False
+    unit: str | None = None
+    wrap: bool = False
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """What one cell is: a fixed label, a value the clerk types, or a derived value."""
+
+    role: str  # INPUT | DERIVED | LABEL
+    type: str = "label"
+    text: str | None = None  # label text, or the template of a derived label
+    derive: str | None = None  # derivation expression (DERIVED only)
+    editable: bool = False  # derived but the clerk may overwrite it (narrative paragraphs)
+    required: bool = False
+    unit: str | None = None  # suffix shown by the number format (人, 个)
+    style: str | None = None
+
+    @property
+    def is_value(self) -> bool:
+        return self.role != LABEL
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    type: str
+    width: float = 12
+
+
+@dataclass(frozen=True)
+class FixedRow:
+    key: str
+    cells: dict  # column key -> CellSpec
+    of: str | None = None  # the classification code / item this row stands for
+    style: str | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """An open block of rows: the clerk fills as many as needed, up to `capacity`."""
+
+    key: str
+    kind: str  # function | economic | revenue | free
+    capacity: int
+    cells: dict  # column key -> CellSpec (for a leaf row)
+    rollup: tuple = ()  # columns that a parent row (类/款) sums from its children
+    code_columns: dict = field(default_factory=dict)  # code column -> columns it keys
+
+    def code_column_for(self, col: str) -> str | None:
+        for code_col, cols in self.code_columns.items():
+            if col == code_col or col in cols:
+                return code_col
+        return None
+
+    def row_key(self, i: int) -> str:
+        return f"{self.key}#{i}"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    key: str
+    number: int
+    sheet: str
+    title: str
+    columns: tuple
+    header: tuple  # tuple of tuples of str
+    rows: tuple  # FixedRow | Block
+    landscape: bool = False
+    kind: str = "table"
+    repeat: bool = False
+
+    @property
+    def col_keys(self) -> list[str]:
+        return [c.key for c in self.columns]
+
+    def column(self, key: str) -> Column:
+        for c in self.columns:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    @property
+    def blocks(self) -> list[Block]:
+        return [r for r in self.rows if isinstance(r, Block)]
+
+    def block(self, key: str) -> Block:
+        for b in self.blocks:
+            if b.key == key:
+                return b
+        raise KeyError(key)
+
+    def fixed_row(self, key: str) -> FixedRow:
+        for r in self.rows:
+            if isinstance(r, FixedRow) and r.key == key:
+                return r
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class FormCell:
+    spec: CellSpec
+    field: str | None = None  # None for labels
+    span: int = 1
+    vspan: int = 1
+
+
+@dataclass(frozen=True)
+class FormRow:
+    cells: tuple  # FormCell
+
+
+@dataclass(frozen=True)
+class FormBlock:
+    key: str
+    capacity: int
+    cells: tuple  # FormCell, one per field
+    label: str | None = None  # text of the first column ("职责{n}"); None: no label column
+
+    def row_key(self, i: int) -> str:
+        return f"{self.key}#{i}"
+
+    @property
+    def fields(self) -> list[str]:
+        return [c.field for c in self.cells if c.field]
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    key: str
+    sheet: str
+    title: str
+    widths: tuple
+    rows: tuple  # FormRow | FormBlock
+    repeat: bool = False
+    kind: str = "form"
+
+    @property
+    def fields(self) -> dict[str, CellSpec]:
+        out = {}
+        for r in self.rows:
+            if isinstance(r, FormRow):
+                for c in r.cells:
+                    if c.field:
+                        out[c.field] = c.spec
+        return out
+
+    @property
+    def blocks(self) -> list[FormBlock]:
+        return [r for r in self.rows if isinstance(r, FormBlock)]
+
+    def block(self, key: str) -> FormBlock:
+        for b in self.blocks:
+            if b.key == key:
+                return b
+        raise KeyError(key)
+
+    def sheet_name(self, n: int = 1) -> str:
+        return self.sheet.replace("{n}", str(n))
+
+    @property
+    def sheet_pattern(self) -> re.Pattern:
+        return re.compile("^" + re.escape(self.sheet).replace(r"\{n\}", r"(\d+)") + "$")
+
+
+@dataclass
+class Schema:
+    schema_version: str
+    template_version: str
+    name: str
+    unit: str
+    types: dict  # name -> TypeSpec
+    sheets: list  # TableSpec | FormSpec
+    source: Path | None = None
+
+    def sheet(self, key: str):
+        for s in self.sheets:
+            if s.key == key:
+                return s
+        raise KeyError(f"schema has no sheet {key!r}")
+
+    @property
+    def tables(self) -> list[TableSpec]:
+        return [s for s in self.sheets if isinstance(s, TableSpec)]
+
+    @property
+    def forms(self) -> list[FormSpec]:
+        return [s for s in self.sheets if isinstance(s, FormSpec)]
+
+    def type(self, name: str) -> TypeSpec:
+        return self.types[name]
+
+    def keys(self) -> set[str]:
+        return {s.key for s in self.sheets}
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _cell_from_table_value(value, col: Column) -> CellSpec | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    if value == "input":
+        return CellSpec(role=INPUT, type=col.type)
+    if value.startswith("="):
+        return CellSpec(role=DERIVED, type=col.type, derive=value[1:].strip())
+    if PLACEHOLDER.search(value):
+        return CellSpec(role=DERIVED, type="label", text=value, derive=f"fmt({value!r})")
+    return CellSpec(role=LABEL, type="label", text=value)
+
+
+def _label(text: str, style: str | None = None) -> CellSpec:
+    if PLACEHOLDER.search(text):
+        return CellSpec(role=DERIVED, type="label", text=text, derive=f"fmt({text!r})", style=style)
+    return CellSpec(role=LABEL, type="label", text=text, style=style)
+
+
+def _form_cell(raw) -> FormCell:
+    if raw is None or isinstance(raw, str):
+        return FormCell(spec=_label(raw or ""))
+    if not isinstance(raw, dict):
+        raise SchemaError(f"form cell must be text or a mapping, got {raw!r}")
+    span, vspan = int(raw.get("span", 1)), int(raw.get("vspan", 1))
+    if "field" in raw:
+        derive = raw.get("derive")
+        spec = CellSpec(
+            role=DERIVED if derive else INPUT,
+            type=raw.get("type", "text"),
+            derive=derive,
+            editable=bool(raw.get("editable", False)),
+            required=bool(raw.get("required", False)),
+            unit=raw.get("unit"),
+            style=raw.get("style"),
+        )
+        return FormCell(spec=spec, field=raw["field"], span=span, vspan=vspan)
+    return FormCell(spec=_label(str(raw.get("text", "")), raw.get("style")), span=span, vspan=vspan)
+
+
+def _parse_table(d: dict) -> TableSpec:
+    columns = tuple(Column(c["key"], c["type"], float(c.get("width", 12))) for c in d["columns"])
+    colmap = {c.key: c for c in columns}
+    defaults = d.get("row_defaults", {}) or {}
+    rows = []
+    for r in d["rows"]:
+        if "block" in r:
+            cells = {}
+            for k, v in r["cells"].items():
+                if k not in colmap:
+                    raise SchemaError(f"{d['key']}: block {r['block']} names unknown column {k}")
+                spec = _cell_from_table_value(v, colmap[k])
+                if spec:
+                    cells[k] = spec
+            code_cols = r.get("code_columns")
+            if code_cols is None:
+                code_cols = {"code": [k for k in colmap if k != "code"]} if "code" in colmap else {}
+            rows.append(
+                Block(
+                    key=r["block"],
+                    kind=r.get("kind", "free"),
+                    capacity=int(r["capacity"]),
+                    cells=cells,
+                    rollup=tuple(r.get("rollup", ())),
+                    code_columns={k: tuple(v) for k, v in code_cols.items()},
+                )
+            )
+            continue
+        key = r["key"]
+        of = r.get("of")
+        cells = {}
+        if of is not None:
+            for k, v in defaults.items():
+                if k not in r:
+                    cells[k] = _cell_from_table_value(v, colmap[k])
+        for k, v in r.items():
+            if k in ("key", "of", "style"):
+                continue
+            if k not in colmap:
+                raise SchemaError(f"{d['key']}.{key}: unknown column {k}")
+            spec = _cell_from_table_value(v, colmap[k])
+            if spec:
+                cells[k] = spec
+            else:
+                cells.pop(k, None)
+        rows.append(FixedRow(key=key, cells=cells, of=None if of is None else str(of), style=r.get("style")))
+    header = tuple(tuple("" if h is None else str(h) for h in row) for row in d["header"])
+    for h in header:
+        if len(h) != len(columns):
+            raise SchemaError(f"{d['key']}: header row {h} has {len(h)} cells, table has {len(columns)} columns")
+    return TableSpec(
+        key=d["key"],
+        number=int(d["number"]),
+        sheet=d["sheet"],
+        title=d["title"],
+        columns=columns,
+        header=header,
+        rows=tuple(rows),
+        landscape=bool(d.get("landscape", False)),
+    )
+
+
+def _parse_form(d: dict) -> FormSpec:
+    rows = []
+    for r in d["rows"]:
+        if isinstance(r, dict) and "block" in r:
+            b = r["block"]
+            rows.append(
+                FormBlock(
+                    key=b["key"],
+                    capacity=int(b["capacity"]),
+                    cells=tuple(_form_cell(c) for c in b["cells"]),
+                    label=b.get("label"),
+                )
+            )
+        else:
+            rows.append(FormRow(cells=tuple(_form_cell(c) for c in r)))
+    return FormSpec(
+        key=d["key"],
+        sheet=d["sheet"],
+        title=d.get("title", d["sheet"]),
+        widths=tuple(float(w) for w in d["widths"]),
+        rows=tuple(rows),
+        repeat=bool(d.get("repeat", False)),
+    )
+
+
+def parse_schema(data: dict, source: Path | None = None) -> Schema:
+    types = {}
+    for name, t in (data.get("types") or {}).items():
+        types[name] = TypeSpec(name=name, **t)
+    sheets = []
+    for s in data["sheets"]:
+        kind = s.get("kind", "table")
+        sheets.append(_parse_table(s) if kind == "table" else _parse_form(s))
+    schema = Schema(
+        schema_version=str(data["schema_version"]),
+        template_version=str(data["template_version"]),
+        name=data.get("name", ""),
+        unit=data.get("unit", "万元"),
+        types=types,
+        sheets=sheets,
+        source=source,
+    )
+    check_schema(schema)
+    return schema
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str, mtime: float) -> Schema:
+    with open(path, encoding="utf-8") as fh:
+        return parse_schema(yaml.safe_load(fh), Path(path))
+
+
+def load_schema(path: str | os.PathLike | None = None) -> Schema:
+    """Load and check a schema (the bundled one unless `path` or $BDT_SCHEMA says otherwise)."""
+    p = Path(path or os.environ.get("BDT_SCHEMA") or DEFAULT_SCHEMA).resolve()
+    return _load_cached(str(p), p.stat().st_mtime)
+
+
+# ---------------------------------------------------------------------------- checking
+
+KNOWN_FUNCTIONS = {
+    "sum_rows", "block_sum", "count_rows", "children", "function_name", "economic_name", "fmt", "narrative", "sum",
+    "abs", "round", "min", "max", "len", "empty_note",
+}
+
+
+def iter_derivations(schema: Schema):
+    """Yield (sheet key, where, CellSpec) for every derived cell spec in the schema."""
+    for s in schema.sheets:
+        if isinstance(s, TableSpec):
+            for r in s.rows:
+                for col, spec in r.cells.items():
+                    if spec.role == DERIVED:
+                        yield s.key, (r.key, col), spec
+        else:
+            for r in s.rows:
+                for c in r.cells:
+                    if c.spec.role == DERIVED:
+                        yield s.key, (getattr(r, "key", None), c.field), c.spec
+
+
+def check_schema(schema: Schema) -> None:
+    """Check every derivation parses and every reference it makes exists. Raises SchemaError."""
+    keys = {}
+    for s in schema.sheets:
+        if s.key in keys:
+            raise SchemaError(f"duplicate sheet key {s.key}")
+        keys[s.key] = s
+        if isinstance(s, TableSpec):
+            for c in s.columns:
+                if c.type not in schema.types:
+                    raise SchemaError(f"{s.key}: column {c.key} has unknown type {c.type}")
+            seen = set()
+            for r in s.rows:
+                if r.key in seen:
+                    raise SchemaError(f"{s.key}: duplicate row key {r.key}")
+                seen.add(r.key)
+        else:
+            for name, spec in s.fields.items():
+                if spec.type not in schema.types:
+                    raise SchemaError(f"{s.key}.{name}: unknown type {spec.type}")
+    for sheet_key, where, spec in iter_derivations(schema):
+        try:
+            tree = ast.parse(spec.derive, mode="eval")
+        except SyntaxError as exc:
+            raise SchemaError(f"{sheet_key}{where}: derivation {spec.derive!r} does not parse: {exc}") from None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                if not isinstance(node.func, ast.Name) or node.func.id not in KNOWN_FUNCTIONS:
+                    raise SchemaError(f"{sheet_key}{where}: unknown function in {spec.derive!r}")
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
+                base = node.value.value
+                if isinstance(base, ast.Name) and base.id in keys:
+                    t = keys[base.id]
+                    if isinstance(t, TableSpec):
+                        row = node.value.attr
+                        if row not in {r.key for r in t.rows}:
+                            raise SchemaError(f"{sheet_key}{where}: {base.id} has no row {row} ({spec.derive!r})")
+                        if node.attr not in t.col_keys:
+                            raise SchemaError(f"{sheet_key}{where}: {base.id} has no column {node.attr}")
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                t = keys.get(node.value.id)
+                if isinstance(t, FormSpec) and node.attr not in t.fields:
+                    raise SchemaError(f"{sheet_key}{where}: form {t.key} has no field {node.attr}")

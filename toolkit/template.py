@@ -1,0 +1,286 @@
+"""Generate the Excel template from the schema, deterministically.
+
+Input cells are yellow and unlocked, derived cells grey and locked (sheet protection without a
+password), narrative paragraphs that the program writes but the clerk may rewrite are green and
+unlocked. Code cells get a drop-down of the reference codes; amounts the number format 0.00.
+Each sheet prints on A4 with its header rows repeated. A hidden sheet `_meta` records the
+template and schema versions, which the reader checks before it reads anything.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from . import __version__
+from .layout import SheetLayout, a1, layout
+from .reference import load_reference
+from .schema import DERIVED, INPUT, LABEL, FormSpec, Schema, TableSpec, load_schema
+
+META_SHEET = "_meta"
+CODES_SHEET = "_codes"
+FIXED_TIME = _dt.datetime(2023, 1, 1, 0, 0, 0)
+
+FILL_INPUT = PatternFill("solid", fgColor="FFF2CC")  # light yellow: type here
+FILL_DERIVED = PatternFill("solid", fgColor="E7E6E6")  # grey: the program writes this
+FILL_EDITABLE = PatternFill("solid", fgColor="E2EFDA")  # green: generated, may be rewritten
+FILL_HEADER = PatternFill("solid", fgColor="DDEBF7")
+THIN = Side(style="thin", color="808080")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+FONT = "宋体"
+
+LEGEND = "黄色：请填写　灰色：程序生成（受保护）　绿色：程序生成，可改写"
+
+
+def number_format(schema: Schema, type_name: str, unit: str | None = None) -> str:
+    fmt = schema.types[type_name].format if type_name in schema.types else "General"
+    if unit and fmt == "0":
+        return f'0"{unit}"'
+    return fmt
+
+
+def _style_cell(cell, schema: Schema, spec, in_table: bool, wrap_text: bool) -> None:
+    style = spec.style
+    bold = style in ("title", "header", "total", "section")
+    size = 16 if style == "title" else (10 if style in ("small", "unit", "note") else 11)
+    cell.font = Font(name=FONT, size=size, bold=bold, italic=style == "note")
+    horizontal = None
+    if style in ("title", "header", "center"):
+        horizontal = "center"
+    elif style == "unit":
+        horizontal = "right"
+    numeric = spec.type in schema.types and schema.types[spec.type].numeric
+    wrap = wrap_text or (spec.type in schema.types and schema.types[spec.type].wrap) or style in ("header", "rowlabel")
+    cell.alignment = Alignment(
+        horizontal=horizontal or ("right" if numeric and spec.role != LABEL else None),
+        vertical="center",
+        wrap_text=wrap,
+    )
+    if spec.role == INPUT:
+        cell.fill = FILL_INPUT
+        cell.protection = Protection(locked=False)
+    elif spec.role == DERIVED and spec.editable:
+        cell.fill = FILL_EDITABLE
+        cell.protection = Protection(locked=False)
+    elif spec.role == DERIVED and style not in ("title", "small", "note", "center", "header"):
+        cell.fill = FILL_DERIVED
+    elif style == "header":
+        cell.fill = FILL_HEADER
+    if spec.role != LABEL:
+        cell.number_format = number_format(schema, spec.type, spec.unit)
+
+
+def _framed(lay: SheetLayout, p) -> bool:
+    if isinstance(lay.spec, TableSpec):
+        return p.row >= (lay.header_rows[0] if lay.header_rows else 1) and p.row_key != "_note"
+    return p.spec.style not in ("title", "center")
+
+
+def _render_label(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return text.replace("{year}", "20XX").replace("{dept_name}", "").replace("{dept_code}", "")
+
+
+def _ranges(cells: list[tuple[int, int]]) -> str:
+    """Compress (row, col) pairs into a space-separated sqref of column runs."""
+    by_col: dict[int, list[int]] = {}
+    for r, c in cells:
+        by_col.setdefault(c, []).append(r)
+    parts = []
+    for c in sorted(by_col):
+        rows = sorted(by_col[c])
+        start = prev = rows[0]
+        for r in rows[1:] + [None]:
+            if r is not None and r == prev + 1:
+                prev = r
+                continue
+            parts.append(a1(start, c) if start == prev else f"{a1(start, c)}:{a1(prev, c)}")
+            if r is not None:
+                start = prev = r
+    return " ".join(parts)
+
+
+def add_sheet(wb: Workbook, schema: Schema, spec, name: str | None = None, index: int | None = None):
+    """Add one schema sheet (table or form) to `wb`, styled and protected. Returns the worksheet."""
+    lay = layout(spec)
+    ws = wb.create_sheet(title=name or (spec.sheet_name(1) if isinstance(spec, FormSpec) else spec.sheet), index=index)
+    ws.sheet_view.showGridLines = False
+    widths = [c.width for c in spec.columns] if isinstance(spec, TableSpec) else list(spec.widths)
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[a1(1, j)[:-1]].width = w
+    merged_extent = {}
+    for r1, c1, r2, c2 in lay.merges:
+        merged_extent[(r1, c1)] = (r2, c2)
+    for p in lay.cells:
+        cell = ws.cell(row=p.row, column=p.col)
+        if p.spec.role == LABEL:
+            cell.value = p.spec.text
+        elif p.spec.text is not None and p.spec.role == DERIVED and p.spec.type == "label":
+            cell.value = _render_label(p.spec.text)
+        long_text = p.spec.type == "text" and (p.span >= 2 or isinstance(spec, FormSpec))
+        _style_cell(cell, schema, p.spec, isinstance(spec, TableSpec), long_text)
+        if _framed(lay, p):
+            r2, c2 = merged_extent.get((p.row, p.col), (p.row, p.col))
+            for rr in range(p.row, r2 + 1):
+                for cc in range(p.col, c2 + 1):
+                    ws.cell(row=rr, column=cc).border = BORDER
+        if p.spec.role != LABEL and p.spec.type == "text" and isinstance(spec, FormSpec):
+            height = 96 if p.spec.editable else (48 if p.span >= 2 else 30)
+            ws.row_dimensions[p.row].height = max(ws.row_dimensions[p.row].height or 0, height)
+    for r1, c1, r2, c2 in lay.merges:
+        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+    last_col = a1(1, lay.ncols)[:-1]
+    # drop-downs for classification codes, and a non-negative check on amounts typed by the clerk
+    if isinstance(spec, TableSpec):
+        _validations(ws, schema, spec, lay)
+        ws.freeze_panes = f"A{lay.data_start}"
+        ws.print_title_rows = f"{lay.header_rows[0]}:{lay.header_rows[1]}"
+        ws.page_setup.orientation = "landscape" if spec.landscape else "portrait"
+    else:
+        ws.freeze_panes = "A2"
+        ws.page_setup.orientation = "portrait"
+    ws.print_area = f"A1:{last_col}{lay.last_row}"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.protection.formatCells = False
+    return ws
+
+
+def _validations(ws, schema: Schema, spec: TableSpec, lay: SheetLayout) -> None:
+    ref = load_reference()
+    lists = {
+        "function": f"{CODES_SHEET}!$A$2:$A${len(ref.function_codes) + 1}",
+        "economic": f"{CODES_SHEET}!$C$2:$C${len(ref.economic_codes) + 1}",
+    }
+    code_cells: dict[str, list] = {}
+    amount_cells = []
+    for block in spec.blocks:
+        first, cap = lay.block_rows[block.key]
+        for code_col in block.code_columns:
+            if block.kind in lists and spec.column(code_col).type == "code":
+                j = spec.col_keys.index(code_col) + 1
+                code_cells.setdefault(block.kind, []).extend((r, j) for r in range(first, first + cap))
+    for p in lay.cells:
+        if p.spec.role == INPUT and p.spec.type == "amount":
+            amount_cells.append((p.row, p.col))
+    for kind, cells in code_cells.items():
+        dv = DataValidation(type="list", formula1=f"={lists[kind]}", allow_blank=True, errorStyle="warning",
+                            showErrorMessage=True, errorTitle="科目编码",
+                            error="该编码不在参考科目表中，请核对（仍可保留输入）。",
+                            promptTitle="科目编码", prompt="请从下拉列表选择或输入科目编码", showInputMessage=True)
+        for rng in _ranges(cells).split():
+            dv.add(rng)
+        ws.add_data_validation(dv)
+    if amount_cells:
+        dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                            errorStyle="warning", showErrorMessage=True, errorTitle="金额",
+                            error="金额应为不小于0的数字（单位：万元，保留两位小数）。")
+        for rng in _ranges(amount_cells).split():
+            dv.add(rng)
+        ws.add_data_validation(dv)
+
+
+def _codes_sheet(wb: Workbook) -> None:
+    ref = load_reference()
+    ws = wb.create_sheet(CODES_SHEET)
+    ws.append(["功能分类编码", "功能分类名称", "经济分类编码", "经济分类名称"])
+    f = sorted(ref.function_codes.items())
+    e = sorted(ref.economic_codes.items())
+    for i in range(max(len(f), len(e))):
+        row = list(f[i]) if i < len(f) else [None, None]
+        row += list(e[i]) if i < len(e) else [None, None]
+        ws.append(row)
+    for col in "ABCD":
+        for c in ws[col]:
+            c.number_format = "@"
+    ws.sheet_state = "hidden"
+
+
+def meta_rows(schema: Schema) -> list[tuple[str, str]]:
+    return [
+        ("template_version", schema.template_version),
+        ("schema_version", schema.schema_version),
+        ("schema_name", schema.name),
+        ("generator", "bdt (budget disclosure toolkit)"),
+    ]
+
+
+def build_workbook(schema: Schema | None = None, projects: int = 1) -> Workbook:
+    schema = schema or load_schema()
+    wb = Workbook()
+    wb.remove(wb.active)
+    for spec in schema.sheets:
+        if isinstance(spec, FormSpec) and spec.repeat:
+            for n in range(1, projects + 1):
+                add_sheet(wb, schema, spec, spec.sheet_name(n))
+        else:
+            add_sheet(wb, schema, spec)
+    _codes_sheet(wb)
+    ws = wb.create_sheet(META_SHEET)
+    for k, v in meta_rows(schema):
+        ws.append([k, v])
+    ws.sheet_state = "hidden"
+    wb.active = 0
+    return wb
+
+
+def save_deterministic(wb: Workbook, path: str | os.PathLike) -> Path:
+    """Save with fixed document times and zip timestamps, atomically, so equal content gives equal bytes."""
+    wb.properties.creator = "bdt"
+    wb.properties.lastModifiedBy = "bdt"
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    buf = io.BytesIO()
+    wb.save(buf)
+    return write_normalized_zip(buf.getvalue(), path)
+
+
+_CORE_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def write_normalized_zip(data: bytes, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            zi = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            payload = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                payload = _CORE_MODIFIED.sub(b"\\g<1>2023-01-01T00:00:00Z\\g<2>", payload)
+            dst.writestr(zi, payload)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".bdt-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(out.getvalue())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def build_template(path: str | os.PathLike, schema: Schema | None = None) -> Path:
+    return save_deterministic(build_workbook(schema), path)
