@@ -1,0 +1,148 @@
+"""The rule catalogue.
+
+Each rule has a stable code (never reused), a severity, a short Chinese title and a docstring
+that says what it checks and why. Codes by family (one module each):
+
+    F1xx  entry format                (entry.py; F101–F106 are reported by the reader)
+    C2xx  classification codes/names  (classification.py)
+    A3xx  arithmetic inside a table   (arithmetic.py)
+    X4xx  cross-table agreement       (arithmetic.py)
+    N5xx  narrative text vs tables    (narrative.py)
+    P6xx  performance-target forms    (performance.py)
+    D7xx  completeness of disclosure  (completeness.py)
+
+A *checker* is a function `check(ctx)` that yields findings for one or more codes; `validate()`
+runs them all and returns the findings in a stable order.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..findings import ERROR, INFO, WARNING, Finding, sort_findings
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str
+    title: str
+    doc: str
+    family: str
+
+
+RULES: dict[str, Rule] = {}
+CHECKERS: list = []
+
+FAMILIES = {
+    "F": "录入格式", "C": "科目编码与名称", "A": "表内计算", "X": "表间一致",
+    "N": "情况说明文字", "P": "绩效目标表", "D": "公开完整性",
+}
+
+
+def register(code: str, severity: str, title: str, doc: str) -> Rule:
+    if code in RULES:
+        raise ValueError(f"rule code {code} registered twice")
+    r = Rule(code, severity, title, inspect.cleandoc(doc), FAMILIES[code[0]])
+    RULES[code] = r
+    return r
+
+
+def checker(*codes: str):
+    """Register a check function that emits findings of the given (registered) codes."""
+
+    def deco(fn):
+        for c in codes:
+            if c not in RULES:
+                raise ValueError(f"{fn.__name__}: code {c} not registered")
+        fn.codes = codes
+        CHECKERS.append(fn)
+        return fn
+
+    return deco
+
+
+@dataclass
+class Context:
+    """What a checker gets: the disclosure and a few shared helpers (computed once)."""
+
+    d: object
+    _cache: dict = field(default_factory=dict)
+
+    @property
+    def evaluator(self):
+        if "ev" not in self._cache:
+            from ..derive import Evaluator
+
+            self._cache["ev"] = Evaluator(self.d)
+        return self._cache["ev"]
+
+    @property
+    def reference(self):
+        from ..reference import load_reference
+
+        return load_reference()
+
+    def finding(self, code: str, where, message: str, expected=None, actual=None, severity: str | None = None) -> Finding:
+        """`where` is an Entry, or (sheet name, cell), or a sheet name."""
+        rule = RULES[code]
+        if hasattr(where, "cell"):
+            sheet, cell = where.sheet, where.cell
+        elif isinstance(where, tuple):
+            sheet, cell = where
+        else:
+            sheet, cell = where, None
+        loc = f"「{sheet}」{cell}" if cell else f"「{sheet}」"
+        return Finding(code, severity or rule.severity, sheet, cell, f"{loc}：{message}", expected, actual)
+
+    def sheet_name(self, inst: str) -> str:
+        return self.d.sheet_names.get(inst, inst)
+
+
+def money(v) -> str:
+    """A figure as the clerk reads it: 224.31."""
+    if v is None:
+        return "空"
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    return str(v)
+
+
+def _load_families() -> None:
+    from . import arithmetic, classification, completeness, entry, narrative, performance  # noqa: F401
+
+
+def validate(d) -> list[Finding]:
+    """All findings for a read workbook (reader findings included), in stable order."""
+    _load_families()
+    ctx = Context(d)
+    out = list(d.findings)
+    for fn in CHECKERS:
+        out.extend(fn(ctx))
+    order = list(d.sheet_names.values())
+    return sort_findings(out, order)
+
+
+def catalogue() -> list[Rule]:
+    _load_families()
+    return [RULES[k] for k in sorted(RULES)]
+
+
+# the reader's findings are rules of the catalogue too
+register("F101", WARNING, "数字以文本形式录入", """
+    金额、人数等数字格以文本形式录入（如 '57.41）。读取时按数字处理，但 Excel 不会把它计入求和，
+    打印和导出也可能不一致；请改为数值格式。""")
+register("F102", WARNING, "全角数字或符号", """
+    数字或科目编码中含全角字符（１２３．４５、－）。读取时转换为半角，请在工作簿中改正。""")
+register("F103", INFO, "千分位分隔符", """
+    以文本录入的数字带千分位分隔符（1,234.50）。读取时去掉分隔符；数值格式的千分位显示不受影响。""")
+register("F104", INFO, "以符号表示空值", """
+    用“-”“—”“/”等表示无数据。读取时按空值处理；公开表中无数据的格应直接留空。""")
+register("F105", INFO, "多余空格", """
+    单元格首尾有空格，或只有空格。读取时忽略。""")
+register("F106", ERROR, "无法识别的数字", """
+    应填数字的格填了无法识别为数字的内容（如“十五万”“约3万”）。该格按空值处理，相关计算都会受影响。""")
+
+__all__ = ["RULES", "CHECKERS", "Rule", "Context", "register", "checker", "validate", "catalogue", "money",
+           "ERROR", "WARNING", "INFO"]
