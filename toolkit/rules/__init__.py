@@ -6,7 +6,7 @@ that says what it checks and why. Codes by family (one module each):
     F1xx  entry format                (entry.py; F101–F106 are reported by the reader)
     C2xx  classification codes/names  (classification.py)
     A3xx  arithmetic inside a table   (arithmetic.py)
-    X4xx  cross-table agreement       (arithmetic.py)
+    X4xx  cross-table agreement       (arithmetic.py: repeated figures; crosstable.py)
     N5xx  narrative text vs tables    (narrative.py)
     P6xx  performance-target forms    (performance.py)
     D7xx  completeness of disclosure  (completeness.py)
@@ -110,7 +110,7 @@ def money(v) -> str:
 
 
 def _load_families() -> None:
-    from . import arithmetic, classification, completeness, entry, narrative, performance  # noqa: F401
+    from . import arithmetic, classification, completeness, crosstable, entry, narrative, performance  # noqa: F401
 
 
 def validate(d) -> list[Finding]:

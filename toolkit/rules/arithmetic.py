@@ -116,3 +116,53 @@ def check_balance(ctx):
             e = d.entry(inst, "grand", exp)
             yield ctx.finding("A305", e, f"收入总计 {money(a)} 万元与支出总计 {money(b)} 万元不相等，相差 {money((a or ZERO) - (b or ZERO))} 万元。",
                               expected=a, actual=b)
+
+
+register("A306", ERROR, "行内恒等关系不成立", """
+    每一行都应满足的关系（结构定义中的 identities）：合计 = 基本支出 + 项目支出，合计 = 人员经费 + 公用经费，
+    合计 = 各资金来源之和等。对合计行和类、款行也要成立（这些行的数字由下级加总，二者须一致）。
+    差额在舍入范围内的报 A302 尾差。""")
+
+
+@checker("A306", "A302")
+def check_identities(ctx):
+    """Row identities (total = basic + project …) on total rows and 类/款 rows too."""
+    from ..derive import Scope
+
+    d = ctx.d
+    ev = ctx.evaluator
+    for spec in d.schema.tables:
+        if not spec.identities:
+            continue
+        row_keys = [r.key for r in spec.rows if not hasattr(r, "capacity")]
+        for block in spec.blocks:
+            row_keys += [r.key for r in d.rows(spec.key, block.key)]
+        for row in row_keys:
+            for left, right in spec.identities:
+                e = d.entry(spec.key, row, left)
+                if e is None or e.spec.role == "label":
+                    continue
+                if e.rollup is None and e.spec.derive == right:
+                    continue  # the cell's own derivation: already checked by A301
+                res = ev.evaluate(right, Scope(spec.key, row))
+                if e.value is None and not any(d.get(*ref) is not None for ref in res.refs):
+                    continue
+                actual = e.value if isinstance(e.value, Decimal) else ZERO
+                expected = res.value
+                diff = actual - expected
+                if diff == 0:
+                    continue
+                n = sum(1 for ref in res.refs if d.get(*ref) is not None) + (e.value is not None)
+                tol = HALF_CENT_TOL * n if n > 1 else ZERO
+                what = label(d, spec.key, row, left)
+                ops = _operands(ctx, spec.key, res.refs)
+                if abs(diff) <= tol:
+                    yield ctx.finding("A302", e, f"{what} {money(actual)}万元，而 {ops} 相加为 {money(expected)}万元，相差 {money(diff)}，"
+                                      f"在舍入误差（±{money(tol)}）之内，属尾差。建议改为 {money(expected)} 或调整分项。",
+                                      expected=expected, actual=actual)
+                else:
+                    yield ctx.finding("A306", e, f"{what} {money(actual)}万元，不等于 {ops} 之和 {money(expected)}万元（相差 {money(diff)}）。",
+                                      expected=expected, actual=actual)
+
+
+HALF_CENT_TOL = Decimal("0.005")

@@ -101,6 +101,7 @@ class TableSpec:
     landscape: bool = False
     kind: str = "table"
     repeat: bool = False
+    identities: tuple = ()  # (left column, right expression) every row must satisfy
 
     @property
     def col_keys(self) -> list[str]:
@@ -329,7 +330,19 @@ def _parse_table(d: dict) -> TableSpec:
         header=header,
         rows=tuple(rows),
         landscape=bool(d.get("landscape", False)),
+        identities=tuple(_identity(i, colmap, d["key"]) for i in d.get("identities", ())),
     )
+
+
+def _identity(text: str, colmap: dict, table: str) -> tuple[str, str]:
+    left, sep, right = text.partition("=")
+    left, right = left.strip(), right.strip()
+    if not sep or left not in colmap:
+        raise SchemaError(f"{table}: identity {text!r} must read 'column = expression'")
+    for node in ast.walk(ast.parse(right, mode="eval")):
+        if isinstance(node, ast.Name) and node.id not in colmap:
+            raise SchemaError(f"{table}: identity {text!r} names unknown column {node.id}")
+    return left, right
 
 
 def _parse_form(d: dict) -> FormSpec:
