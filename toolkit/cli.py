@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import unicodedata
 from decimal import Decimal
@@ -144,6 +145,102 @@ def cmd_dump(args) -> int:
     return EXIT_OK
 
 
+def validate_files(paths, schema=None) -> list:
+    """Read and check each file; a file that cannot be read is reported, never stops the others."""
+    import toolkit
+
+    from .report import FileResult
+    from .rules import validate
+
+    results = []
+    for p in paths:
+        try:
+            d = toolkit.load(p, schema=schema)
+        except WorkbookError as exc:
+            results.append(FileResult(str(p), None, exc.message))
+            continue
+        except OSError as exc:
+            results.append(FileResult(str(p), None, f"无法读取文件「{Path(p).name}」：{exc.strerror or exc}。"))
+            continue
+        results.append(FileResult(str(p), validate(d), None))
+    return results
+
+
+def validate_status(results) -> int:
+    """2 when any file could not be read, else 1 when any error-severity finding, else 0."""
+    from .findings import ERROR
+
+    if any(r.error is not None for r in results):
+        return EXIT_UNREADABLE
+    if any(f.severity == ERROR for r in results for f in r.findings or []):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _use_color(stream) -> bool:
+    # https://no-color.org: a NO_COLOR that is set and not empty turns colour off
+    return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
+
+
+def _write_out(text: str, out) -> Path:
+    path = Path(out)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    return path
+
+
+def cmd_validate(args) -> int:
+    from . import report
+
+    results = validate_files(args.paths, _schema(args))
+    if args.format == "json":
+        text = report.to_json(results)
+    elif args.format == "html":
+        text = report.to_html(results, lang=args.lang)
+    else:
+        color = args.output is None and _use_color(sys.stdout)
+        text = report.to_text(results, color=color, lang=args.lang)
+    if args.output:
+        path = _write_out(text, args.output)
+        print(f"已写入报告：{path}" if args.lang == "zh" else f"Report written: {path}")
+    else:
+        sys.stdout.write(text)
+    return validate_status(results)
+
+
+def cmd_docs(args) -> int:
+    from .docs import rules_markdown
+
+    text = rules_markdown()
+    if args.out:
+        path = _write_out(text, args.out)
+        print(f"已写入：{path}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_fill(args) -> int:
+    from .fill import fill
+
+    if args.out and args.in_place:
+        print("错误：--out 与 --in-place 只能选一个。", file=sys.stderr)
+        return EXIT_UNREADABLE
+    target, plan = fill(args.path, out=args.out, in_place=args.in_place, schema=_schema(args))
+    print(f"已填充 {len(plan.changes)} 个派生格，写入：{target}")
+    if args.in_place:
+        print(f"原文件备份：{target}.bak")
+    if plan.kept:
+        from .describe import _form_field_label
+
+        spec = _schema(args).sheet("narrative")
+        names = "、".join(_form_field_label(spec, row) for _, row, _ in plan.kept)
+        print(f"保留了单位自行撰写的 {len(plan.kept)} 段情况说明（{names}），请运行 bdt validate 按表中数字核对。")
+    return EXIT_OK
+
+
 def _schema(args):
     return load_schema(args.schema) if getattr(args, "schema", None) else load_schema()
 
@@ -177,10 +274,30 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--out", required=True)
     i.set_defaults(func=cmd_import)
 
+    f = sub.add_parser("fill", help="生成全部派生格（合计、重复数字、名称、标题、情况说明），不改动填写格")
+    f.add_argument("path")
+    f.add_argument("--out", help="输出文件（默认：原名.filled.xlsx）")
+    f.add_argument("--in-place", action="store_true", help="直接改写原文件（保留 .bak 备份）")
+    f.set_defaults(func=cmd_fill)
+
     dmp = sub.add_parser("dump", help="把工作簿中的数据导出为数据文件（YAML/JSON）")
     dmp.add_argument("path")
     dmp.add_argument("--format", choices=["yaml", "json"], default="yaml")
     dmp.set_defaults(func=cmd_dump)
+
+    v = sub.add_parser("validate", help="校验工作簿，输出问题清单（文本、JSON 或 HTML 报告）",
+                       description="校验一个或多个工作簿。退出状态：0 无错误；1 发现“错误”级问题；2 有文件无法读取。")
+    v.add_argument("paths", nargs="+", metavar="PATH", help="要校验的工作簿（.xlsx），可以多个")
+    v.add_argument("--format", choices=["text", "json", "html"], default="text", help="输出格式，默认 text")
+    v.add_argument("--output", "-o", metavar="FILE", help="把报告写入文件（默认输出到屏幕）")
+    v.add_argument("--lang", choices=["zh", "en"], default="zh", help="报告中固定标题的语言（问题说明始终为中文）")
+    v.set_defaults(func=cmd_validate)
+
+    dc = sub.add_parser("docs", help="由代码生成文档")
+    dsub = dc.add_subparsers(dest="action", required=True)
+    dr = dsub.add_parser("rules", help="校验规则目录（Markdown），即 docs/rules.md")
+    dr.add_argument("--out", help="写入该文件（默认输出到屏幕）")
+    dr.set_defaults(func=cmd_docs)
     return p
 
 

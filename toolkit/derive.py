@@ -258,7 +258,7 @@ class Evaluator:
             ctx = {"year": self.d.year, "dept_name": self.d.dept_name, "dept_code": self.d.dept_code}
             return Result(_PLACEHOLDER.sub(lambda m: "" if ctx.get(m.group(1)) is None else str(ctx[m.group(1)]), template))
         if fn == "empty_note":
-            return Result(EMPTY_NOTE if table_is_empty(self.d, scope.sheet) else None)
+            return Result(EMPTY_NOTE if table_is_empty(self.d, scope.sheet, self.lookup) else None)
         if fn == "narrative":
             key = self._eval(args[0], scope).value
             return Result(self.narrative(key) if self.narrative else None)
@@ -284,10 +284,13 @@ class Evaluator:
         return Result(total, n, refs)
 
 
-def table_is_empty(d, sheet: str) -> bool:
+def table_is_empty(d, sheet: str, lookup=None) -> bool:
     """A table with no amount anywhere (blank or zero) — it must carry 注：本表无数据."""
     for (row, col), e in d.entries.get(sheet, {}).items():
-        if e.spec.type == "amount" and isinstance(e.value, Decimal) and e.value != 0:
+        if e.spec.type != "amount":
+            continue
+        v = lookup(sheet, row, col) if lookup else e.value
+        if isinstance(v, Decimal) and v != 0:
             return False
     return True
 

@@ -121,7 +121,14 @@ def validate(d) -> list[Finding]:
     for fn in CHECKERS:
         out.extend(fn(ctx))
     order = list(d.sheet_names.values())
-    return sort_findings(out, order)
+    seen, unique = set(), []
+    for f in sort_findings(out, order):
+        key = (f.rule, f.sheet, f.cell, str(f.expected), str(f.actual))
+        if key in seen:
+            continue  # the same fact found by two checks (e.g. a total that breaks two identities)
+        seen.add(key)
+        unique.append(f)
+    return unique
 
 
 def catalogue() -> list[Rule]:

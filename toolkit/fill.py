@@ -1,0 +1,171 @@
+"""Fill every derived cell from the inputs, never touching what the clerk typed.
+
+`compute(d)` evaluates every derivation of the schema in dependency order (项 → 款 → 类 → 合计,
+then the tables that repeat figures, then forms and the narrative) from the *input* cells.
+`fill(path)` writes the cells whose value changes, patching only those cells of the file
+(see toolkit.io.writer), and records a fingerprint of each generated paragraph in `_meta`, so
+that a paragraph the clerk later rewrites is recognised, kept and checked instead of overwritten.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from .derive import ZERO, Evaluator, Scope, derived_cells
+from .io.reader import read_workbook
+from .io.writer import write_cells
+from .narrative import generate
+from .schema import FormSpec
+from .template import META_SHEET
+
+CENT = Decimal("0.01")
+
+
+class CycleError(ValueError):
+    pass
+
+
+def fingerprint(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _meta_fingerprints(d) -> dict:
+    """{paragraph key: fingerprint} recorded by the last fill (read from the _meta sheet)."""
+    try:
+        from python_calamine import CalamineWorkbook
+
+        rows = CalamineWorkbook.from_path(str(d.path)).get_sheet_by_name(META_SHEET).to_python()
+    except Exception:
+        return {}
+    return {str(r[0])[len("narrative:"):]: str(r[1]) for r in rows if len(r) > 1 and str(r[0]).startswith("narrative:")}
+
+
+@dataclass
+class Plan:
+    """What a fill would change: {(instance, row, col): new value}, and the kept paragraphs."""
+
+    values: dict  # every derived cell's computed value
+    changes: dict  # only those that differ from the file
+    kept: list  # narrative paragraphs kept because the clerk edited them
+    fingerprints: dict  # paragraph key -> fingerprint of the generated text written
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return a == b and str(a) == str(b)
+    return (a if a not in ("", None) else None) == (b if b not in ("", None) else None)
+
+
+def compute(d) -> Plan:
+    """Evaluate every derived cell from the inputs (not from the published derived figures)."""
+    memo: dict = {}
+    busy: set = set()
+    scopes = {}
+    for inst, row, col, e, expr, scope in derived_cells(d):
+        scopes[(inst, row, col)] = (e, expr, scope)
+
+    def lookup(inst, row, col):
+        key = (inst, row, col)
+        if key in memo:
+            return memo[key]
+        if key not in scopes:
+            e = d.entry(inst, row, col)
+            return None if e is None else e.value
+        if key in busy:
+            raise CycleError(f"derivations form a cycle at {key}")
+        busy.add(key)
+        e, expr, scope = scopes[key]
+        if expr.startswith("narrative("):
+            value = paragraphs()[expr[len("narrative('"):-2]]
+        else:
+            res = ev.evaluate(expr, scope)
+            value = _present(e, res, lookup, isinstance(d.spec(inst), FormSpec))
+        busy.discard(key)
+        memo[key] = value
+        return value
+
+    cache = {}
+
+    def paragraphs():
+        if "p" not in cache:
+            cache["p"] = generate(d, lookup)
+        return cache["p"]
+
+    ev = Evaluator(d, lookup=lookup)
+    recorded = _meta_fingerprints(d)
+    values, changes, kept, prints = {}, {}, [], {}
+    for key, (e, expr, scope) in scopes.items():
+        new = lookup(*key)
+        if e.spec.editable:
+            current = e.value
+            para = key[1]
+            if current and recorded.get(para) != fingerprint(current) and current != new:
+                kept.append(key)  # the clerk's own text: keep it, the validator checks it
+                continue
+            if new is not None:
+                prints[para] = fingerprint(new)
+        if e.spec.type == "label" and expr.startswith(("function_name(", "economic_name(")) and new is None:
+            continue  # code unknown to the reference: keep the clerk's name
+        values[key] = new
+        if not _same(new, e.value):
+            changes[key] = new
+    return Plan(values, changes, kept, prints)
+
+
+def _present(e, res, lookup, is_form: bool):
+    """The value to write: amounts to two decimals; blank where nothing feeds the cell.
+
+    Tables leave a cell blank when none of its operands has a value (as published tables do);
+    forms show 0.00 for an amount that is zero.
+    """
+    v = res.value
+    if v is None and is_form and e.spec.type == "amount":
+        v = ZERO
+    if not isinstance(v, Decimal):
+        return v
+    fed = any(lookup(*ref) is not None for ref in res.refs)
+    if v == ZERO and not fed and not (is_form and e.spec.type == "amount"):
+        return None
+    if e.spec.type in ("amount", "area", "percent"):
+        return v.quantize(CENT)
+    if e.spec.type in ("yuan", "count", "year") and v == v.to_integral_value():
+        return v.quantize(Decimal(1))
+    return v
+
+
+def fill(path, out=None, in_place: bool = False, schema=None) -> tuple[Path, Plan]:
+    """Fill derived cells of `path`; write to `out` (default: NAME.filled.xlsx) or in place with a backup."""
+    path = Path(path)
+    d = read_workbook(path, schema=schema)
+    plan = compute(d)
+    target = path if in_place else Path(out or path.with_name(path.stem + ".filled" + path.suffix))
+    by_sheet: dict = {}
+    for (inst, row, col), value in plan.changes.items():
+        e = d.entry(inst, row, col)
+        by_sheet.setdefault(e.sheet, {})[e.cell] = value
+    meta = _meta_changes(path, plan.fingerprints)
+    if meta:
+        by_sheet[META_SHEET] = meta
+    write_cells(path, by_sheet, target, backup=in_place)
+    return target, plan
+
+
+def _meta_changes(path, prints: dict) -> dict:
+    """Cells of the _meta sheet that record the generated paragraphs' fingerprints."""
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(META_SHEET).to_python()
+    existing = {str(r[0]): i + 1 for i, r in enumerate(rows) if r and r[0] != ""}
+    next_row = len(rows) + 1
+    out = {}
+    for key in sorted(prints):
+        name = f"narrative:{key}"
+        row = existing.get(name)
+        if row is None:
+            row = next_row
+            next_row += 1
+            out[f"A{row}"] = name
+        out[f"B{row}"] = prints[key]
+    return out
