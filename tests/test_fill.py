@@ -243,3 +243,11 @@ def test_xlsm_vba_buttons_chart_and_comment_survive(tmp_path):
     assert toolkit.load(out).get("t3", "total", "total") == Decimal("224.32")
     sheet_xml = after[writer.sheet_parts(zipfile.ZipFile(out))["表10 三公经费表"]].decode()
     assert "<drawing " in sheet_xml and "<legacyDrawing " in sheet_xml
+
+
+def test_fill_then_validate_leaves_only_what_the_inputs_force(tmp_path):
+    """After fill, the one arithmetic/cross-table error left is forced by the inputs themselves:
+    the economic items add up to 74.31 while the function-code items add up to 74.32."""
+    out, _ = fill(EXAMPLE, tmp_path / "f.xlsx")
+    ax = [f for f in validate(toolkit.load(out)) if f.rule[0] in "AX" and f.severity == "error"]
+    assert [(f.rule, f.sheet, f.cell) for f in ax] == [("X407", "表6 基本支出经济科目表", "D6")]

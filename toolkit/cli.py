@@ -241,6 +241,24 @@ def cmd_fill(args) -> int:
     return EXIT_OK
 
 
+def _delegate(module: str):
+    def run(args):
+        import importlib
+
+        return importlib.import_module(module).run(args)
+
+    return run
+
+
+def _add_module_arguments(parser, module: str) -> None:
+    import importlib
+
+    try:
+        importlib.import_module(module).add_arguments(parser)
+    except ImportError:  # module not built yet in this checkout
+        parser.add_argument("rest", nargs="*")
+
+
 def _schema(args):
     return load_schema(args.schema) if getattr(args, "schema", None) else load_schema()
 
@@ -279,6 +297,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", help="输出文件（默认：原名.filled.xlsx）")
     f.add_argument("--in-place", action="store_true", help="直接改写原文件（保留 .bak 备份）")
     f.set_defaults(func=cmd_fill)
+
+    # front ends that live in their own modules: each defines add_arguments(parser) and run(args) -> exit code
+    for name, module, help_text in (
+        ("export", "toolkit.export.cli", "导出公开文件：PDF、Word、打印版 xlsx、HTML、开放数据（CSV + JSON）"),
+        ("batch", "toolkit.batch", "财政局批量：校验/填充/导出一个文件夹中的全部单位工作簿，生成汇总"),
+    ):
+        sp = sub.add_parser(name, help=help_text)
+        sp.set_defaults(func=_delegate(module), _module=module)
+        _add_module_arguments(sp, module)
 
     dmp = sub.add_parser("dump", help="把工作簿中的数据导出为数据文件（YAML/JSON）")
     dmp.add_argument("path")
