@@ -32,14 +32,8 @@ def fingerprint(text: str) -> str:
 
 
 def _meta_fingerprints(d) -> dict:
-    """{paragraph key: fingerprint} recorded by the last fill (read from the _meta sheet)."""
-    try:
-        from python_calamine import CalamineWorkbook
-
-        rows = CalamineWorkbook.from_path(str(d.path)).get_sheet_by_name(META_SHEET).to_python()
-    except Exception:
-        return {}
-    return {str(r[0])[len("narrative:"):]: str(r[1]) for r in rows if len(r) > 1 and str(r[0]).startswith("narrative:")}
+    """{paragraph key: fingerprint} recorded by the last fill (read with the _meta sheet)."""
+    return {k[len("narrative:"):]: v for k, v in d.meta.items() if k.startswith("narrative:")}
 
 
 @dataclass
@@ -145,24 +139,23 @@ def fill(path, out=None, in_place: bool = False, schema=None) -> tuple[Path, Pla
     for (inst, row, col), value in plan.changes.items():
         e = d.entry(inst, row, col)
         by_sheet.setdefault(e.sheet, {})[e.cell] = value
-    meta = _meta_changes(path, plan.fingerprints)
+    meta = meta_changes(d, plan.fingerprints)
     if meta:
         by_sheet[META_SHEET] = meta
     write_cells(path, by_sheet, target, backup=in_place)
     return target, plan
 
 
-def _meta_changes(path, prints: dict) -> dict:
+def meta_changes(d, prints: dict) -> dict:
     """Cells of the _meta sheet that record the generated paragraphs' fingerprints."""
-    from python_calamine import CalamineWorkbook
-
-    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(META_SHEET).to_python()
-    existing = {str(r[0]): i + 1 for i, r in enumerate(rows) if r and r[0] != ""}
-    next_row = len(rows) + 1
+    rows = d.meta.get("_rows", {})
+    next_row = max(rows.values(), default=0) + 1
     out = {}
     for key in sorted(prints):
         name = f"narrative:{key}"
-        row = existing.get(name)
+        if d.meta.get(name) == prints[key]:
+            continue
+        row = rows.get(name)
         if row is None:
             row = next_row
             next_row += 1

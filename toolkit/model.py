@@ -78,6 +78,7 @@ class Disclosure:
         self.sheet_names = sheet_names  # instance key -> sheet name in the workbook
         self.entries = entries  # instance key -> {(row, col): Entry}
         self.findings = findings  # what reading found (format findings)
+        self.meta: dict = {}  # the hidden _meta sheet: versions, fingerprints of generated paragraphs
         self._rows_cache: dict = {}
 
     # ---------------------------------------------------------------- access

@@ -79,7 +79,7 @@ class _OpenpyxlBook:
         return _S
 
 
-def _check_meta(book, schema: Schema, path: Path) -> None:
+def _check_meta(book, schema: Schema, path: Path) -> dict:
     if META_SHEET not in book.sheet_names:
         raise WorkbookError(
             f"「{path.name}」不是本工具的预算公开模板（缺少隐藏工作表「{META_SHEET}」）。"
@@ -87,7 +87,8 @@ def _check_meta(book, schema: Schema, path: Path) -> None:
             path,
         )
     rows = book.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False)
-    meta = {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and r[0] != ""}
+    meta = {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and r[0] not in ("", None)}
+    meta["_rows"] = {str(r[0]).strip(): i for i, r in enumerate(rows, start=1) if r and r[0] not in ("", None)}
     tv, sv = meta.get("template_version"), meta.get("schema_version")
     if tv != schema.template_version or sv != schema.schema_version:
         raise WorkbookError(
@@ -96,6 +97,7 @@ def _check_meta(book, schema: Schema, path: Path) -> None:
             "请将数据复制到新版模板后再处理。",
             path,
         )
+    return meta
 
 
 def _sheet_plan(book, schema: Schema, path: Path) -> dict:
@@ -169,7 +171,18 @@ def read_workbook(path, schema: Schema | None = None) -> Disclosure:
     if not zipfile.is_zipfile(path):
         raise WorkbookError(f"「{path.name}」不是有效的 .xlsx 文件（可能已损坏、被加密或不是 Excel 文件）。", path)
     book = _open(path)
-    _check_meta(book, schema, path)
+    return read_book(book, schema, path)
+
+
+def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
+    """Read an open workbook: anything with `.sheet_names` and `.get_sheet_by_name(n).to_python()`.
+
+    Files come through python-calamine (read_workbook); a live Excel workbook through the
+    xlwings adapter in toolkit.excel — the same checks and the same model either way.
+    """
+    schema = schema or load_schema()
+    path = Path(path) if path is not None else Path("workbook.xlsx")
+    meta = _check_meta(book, schema, path)
     plan = _sheet_plan(book, schema, path)
     grids = {}
     for inst, name in plan.items():
@@ -199,6 +212,7 @@ def read_workbook(path, schema: Schema | None = None) -> Disclosure:
             data[p.key] = Entry(val, None if raw == "" else raw, name, p.address, p.spec, p.spec.role, p.block, p.index)
         entries[inst] = data
     d = Disclosure(schema, path, plan, entries, findings)
+    d.meta = meta
     d.apply_block_roles()
     return d
 
