@@ -1,0 +1,329 @@
+"""The Excel front end: what the 校验 / 填充 / 导出 buttons run (through xlwings).
+
+Each entry point takes the calling workbook (`xw.Book.caller()`), reads every sheet it needs in
+one whole-range read, runs the same core as the command line, and writes back in a few batched
+writes: one colour matrix per marked sheet, one block of values per run of derived cells, one
+findings sheet. The number of calls to Excel grows with the number of sheets, not of cells.
+
+The module imports only pure-Python dependencies at top level, so the same functions run in
+xlwings Lite (Python inside the Excel add-in, no macros) — there `book` is passed in explicitly.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal
+
+from .findings import ERROR, INFO, SEVERITY_ZH, WARNING, summary
+from .layout import a1, layout
+from .schema import DERIVED, INPUT, load_schema
+from .template import FILL_DERIVED, FILL_EDITABLE, FILL_INPUT, META_SHEET
+
+FINDINGS_SHEET = "校验结果"
+MARK = {ERROR: "#FF9999", WARNING: "#FFD966", INFO: "#BDD7EE"}
+HEADER = ["级别", "规则", "工作表", "单元格", "说明", "应为", "实际"]
+
+
+def _hex(fill) -> str:
+    return "#" + fill.fgColor.rgb[-6:]
+
+
+ROLE_COLOR = {INPUT: _hex(FILL_INPUT), DERIVED: _hex(FILL_DERIVED), "editable": _hex(FILL_EDITABLE)}
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+class _SheetGrid:
+    def __init__(self, rows):
+        self._rows = rows
+
+    def to_python(self, skip_empty_area=False):
+        return self._rows
+
+
+class BookAdapter:
+    """A live xlwings Book seen through the two calls the reader needs; one range read per sheet."""
+
+    def __init__(self, book):
+        self.book = book
+        self.sheet_names = [s.name for s in book.sheets]
+        self._cache = {}
+
+    def sheet(self, name):
+        return self.book.sheets[name]
+
+    def get_sheet_by_name(self, name):
+        if name not in self._cache:
+            sheet = self.book.sheets[name]
+            used = sheet.used_range
+            last = used.last_cell
+            rows = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value or []
+            self._cache[name] = _SheetGrid([["" if v is None else v for v in row] for row in rows])
+        return self._cache[name]
+
+
+def read(book, schema=None):
+    """The Disclosure of a live workbook (same checks and model as for files)."""
+    from .io.reader import read_book
+
+    return read_book(BookAdapter(book), schema or load_schema(), book.name)
+
+
+
+def _caller(book):
+    if book is not None:
+        return book
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def _alert(book, text: str, title: str = "预算公开工具") -> None:
+    try:
+        book.app.alert(text, title=title)
+    except Exception:  # engines without dialogs (or tests without an app): the sheet says it too
+        pass
+
+
+def _error(book, exc) -> str:
+    from .io.reader import WorkbookError
+
+    msg = exc.message if isinstance(exc, WorkbookError) else f"{type(exc).__name__}: {exc}"
+    _alert(book, msg, "无法处理本工作簿")
+    return msg
+
+
+# ---------------------------------------------------------------------------- validate
+
+
+def _cell_colors(d) -> dict:
+    """(sheet name, A1) -> the template colour of that cell (what clearing a mark restores)."""
+    out = {}
+    for inst, name in d.sheet_names.items():
+        spec = d.spec(inst)
+        for p in layout(spec).cells:
+            if p.spec.role == INPUT:
+                color = ROLE_COLOR[INPUT]
+            elif p.spec.role == DERIVED and p.spec.editable:
+                color = ROLE_COLOR["editable"]
+            elif p.spec.role == DERIVED and p.spec.style not in ("title", "small", "note", "center", "header"):
+                color = ROLE_COLOR[DERIVED]
+            else:
+                color = None
+            out[(name, p.address)] = color
+    return out
+
+
+def _previous_marks(adapter) -> list[tuple[str, str]]:
+    if FINDINGS_SHEET not in adapter.sheet_names:
+        return []
+    rows = adapter.get_sheet_by_name(FINDINGS_SHEET).to_python()
+    marks = []
+    for r in rows[2:]:
+        if len(r) >= 4 and r[2] and r[3]:
+            cell = str(r[3])
+            if cell.startswith("=HYPERLINK"):
+                cell = cell.rsplit(",", 1)[-1].strip(' ")')
+            marks.append((str(r[2]), cell))
+    return marks
+
+
+def _paint(book, by_sheet: dict) -> int:
+    """One setRangeColors per sheet: a matrix over the marked area, 'keep' (Ellipsis) elsewhere."""
+    from .findings import cell_order
+
+    actions = 0
+    for sheet_name, cells in by_sheet.items():
+        if sheet_name not in [s.name for s in book.sheets]:
+            continue
+        coords = {cell_order(c): color for c, color in cells.items()}
+        rows = [r for r, _ in coords]
+        cols = [c for _, c in coords]
+        r0, r1, c0, c1 = min(rows), max(rows), min(cols), max(cols)
+        matrix = [[coords.get((r, c), ...) for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)]
+        rng = book.sheets[sheet_name].range((r0, c0), (r1, c1))
+        if hasattr(rng, "set_colors"):
+            rng.set_colors(matrix)
+        else:  # desktop engines: colour cell by cell is what COM offers; keep it to marked cells
+            for (r, c), color in coords.items():
+                book.sheets[sheet_name].range((r, c)).color = color
+        actions += 1
+    return actions
+
+
+def _findings_rows(findings) -> list[list]:
+    rows = []
+    for f in findings:
+        link = f'=HYPERLINK("#\'{f.sheet}\'!{f.cell}","{f.cell}")' if f.cell else ""
+        message = f.message.split("：", 1)[1] if f.message.startswith("「") and "：" in f.message else f.message
+        rows.append([SEVERITY_ZH[f.severity], f.rule, f.sheet, link, message,
+                     _plain(f.expected), _plain(f.actual)])
+    return rows
+
+
+def _plain(v):
+    if isinstance(v, Decimal):
+        return float(v) if v == v.quantize(Decimal("0.01")) else str(v)
+    return v
+
+
+def validate(book=None) -> dict:
+    """校验: mark every finding's cell, clear the previous marks, list all findings on 校验结果."""
+    from .rules import validate as run_rules
+
+    book = _caller(book)
+    adapter = BookAdapter(book)
+    try:
+        d = _read_adapter(adapter, book)
+    except Exception as exc:
+        return {"error": _error(book, exc)}
+    findings = run_rules(d)
+    colors = _cell_colors(d)
+    paint: dict = {}
+    for sheet, cell in _previous_marks(adapter):
+        paint.setdefault(sheet, {})[cell] = colors.get((sheet, cell))
+    worst = {}
+    order = {ERROR: 0, WARNING: 1, INFO: 2}
+    for f in findings:
+        if not f.cell:
+            continue
+        key = (f.sheet, f.cell)
+        if key not in worst or order[f.severity] < order[worst[key]]:
+            worst[key] = f.severity
+    for (sheet, cell), sev in worst.items():
+        paint.setdefault(sheet, {})[cell] = MARK[sev]
+    _paint(book, paint)
+
+    counts = summary(findings)
+    stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    line = (f"校验完成（{stamp}）：错误 {counts[ERROR]} 项，警告 {counts[WARNING]} 项，提示 {counts[INFO]} 项。"
+            + ("红色为错误，黄色为警告，蓝色为提示；点击单元格地址可跳转。" if findings else "未发现问题。"))
+    names = [s.name for s in book.sheets]
+    if FINDINGS_SHEET in names:
+        sheet = book.sheets[FINDINGS_SHEET]
+        sheet.clear_contents()
+    else:
+        sheet = book.sheets.add(name=FINDINGS_SHEET, after=book.sheets[len(names) - 1])
+    values = [[line] + [None] * (len(HEADER) - 1), HEADER] + _findings_rows(findings)
+    sheet.range((1, 1), (len(values), len(HEADER))).value = values
+    _alert(book, line, "校验结果")
+    return {"summary": counts, "findings": len(findings), "line": line}
+
+
+def _read_adapter(adapter, book):
+    from .io.reader import read_book
+
+    return read_book(adapter, load_schema(), book.name)
+
+
+# ---------------------------------------------------------------------------- fill
+
+
+def _runs(cells: dict) -> list[tuple[int, int, int, int, list]]:
+    """Cover {(row, col): value} with rectangles made only of these cells: (r0, c0, r1, c1, values).
+
+    Row-wise runs first, then runs with the same column span in consecutive rows are stacked,
+    so a table's derived columns become a few blocks however many rows the department has.
+    """
+    by_row: dict = {}
+    for (r, c), v in cells.items():
+        by_row.setdefault(r, []).append(c)
+    spans = []
+    for r in sorted(by_row):
+        cols = sorted(by_row[r])
+        start = prev = cols[0]
+        for c in cols[1:] + [None]:
+            if c is not None and c == prev + 1:
+                prev = c
+                continue
+            spans.append((r, start, prev))
+            if c is not None:
+                start = prev = c
+    rects = []  # [r0, c0, r1, c1]
+    open_by_cols: dict = {}
+    for r, c0, c1 in spans:
+        rect = open_by_cols.get((c0, c1))
+        if rect is not None and rect[2] == r - 1:
+            rect[2] = r
+        else:
+            rect = [r, c0, r, c1]
+            rects.append(rect)
+            open_by_cols[(c0, c1)] = rect
+    return [(r0, c0, r1, c1, [[_xl(cells[(r, c)]) for c in range(c0, c1 + 1)] for r in range(r0, r1 + 1)])
+            for r0, c0, r1, c1 in rects]
+
+
+def _xl(v):
+    if isinstance(v, Decimal):
+        return float(v)  # Excel stores doubles; the two decimals survive exactly as in a typed cell
+    return v
+
+
+def fill(book=None) -> dict:
+    """填充: write every derived cell (only those), in one block per run of derived cells."""
+    from .fill import compute, meta_changes
+    from .findings import cell_order
+
+    book = _caller(book)
+    adapter = BookAdapter(book)
+    try:
+        d = _read_adapter(adapter, book)
+    except Exception as exc:
+        return {"error": _error(book, exc)}
+    plan = compute(d)
+    changed_sheets = {d.entry(*k).sheet for k in plan.changes}
+    by_sheet: dict = {}
+    for (inst, row, col), value in plan.values.items():
+        e = d.entry(inst, row, col)
+        if e.sheet in changed_sheets:
+            by_sheet.setdefault(e.sheet, {})[cell_order(e.cell)] = value
+    # derived cells of unused block rows are blank: writing them keeps the blocks contiguous
+    for inst, name in d.sheet_names.items():
+        if name not in changed_sheets:
+            continue
+        used = {r.key for b in d.spec(inst).blocks for r in d.rows(inst, b.key)}
+        for p in layout(d.spec(inst)).value_cells:
+            if p.block and p.row_key not in used and p.spec.role == DERIVED and not p.spec.editable:
+                by_sheet[name].setdefault(cell_order(p.address), None)
+    meta = meta_changes(d, plan.fingerprints)
+    if meta:
+        by_sheet[META_SHEET] = {cell_order(k): v for k, v in meta.items()}
+    writes = 0
+    for sheet_name, cells in by_sheet.items():
+        sheet = book.sheets[sheet_name]
+        for r0, c0, r1, c1, values in _runs(cells):
+            sheet.range((r0, c0), (r1, c1)).value = values
+            writes += 1
+    kept = len(plan.kept)
+    line = f"填充完成：更新 {len(plan.changes)} 个派生格" + (f"，保留单位自行撰写的 {kept} 段情况说明" if kept else "") + "。"
+    _alert(book, line, "填充")
+    return {"changed": len(plan.changes), "writes": writes, "kept": kept, "line": line}
+
+
+# ---------------------------------------------------------------------------- export
+
+
+def export(book=None, formats: str = "pdf,docx,data", force: bool = True) -> dict:
+    """导出: save the workbook, write the publication files next to it and say where."""
+    from pathlib import Path
+
+    book = _caller(book)
+    try:
+        book.save()
+    except Exception:
+        pass
+    src = Path(book.fullname)
+    if not src.exists():
+        msg = "请先保存工作簿（导出需要磁盘上的文件）。"
+        _alert(book, msg, "导出")
+        return {"error": msg}
+    try:
+        from .export import export as run_export
+
+        out_dir = src.with_name(src.stem + "-公开")
+        paths = run_export(src, formats.split(","), out_dir, force=force)
+    except Exception as exc:
+        return {"error": _error(book, exc)}
+    line = f"已导出到：{out_dir}（" + "、".join(sorted(paths)) + "）"
+    _alert(book, line, "导出")
+    return {"out": str(out_dir), "files": {k: str(v) for k, v in paths.items()}, "line": line}
