@@ -84,3 +84,11 @@ def test_libreoffice_opens_the_template_without_repair(tmp_path):
         assert needle in text
     pages = int(next(l.split()[-1] for l in run("pdfinfo", str(pdf)).stdout.splitlines() if l.startswith("Pages")))
     assert 15 <= pages <= 60
+
+
+def test_committed_xlsm_template_equals_a_fresh_build(tmp_path):
+    from toolkit.vba import build_xlsm
+
+    fresh = build_xlsm(tmp_path / "fresh.xlsm")
+    committed = TEMPLATE.with_suffix(".xlsm")
+    assert fresh.read_bytes() == committed.read_bytes(), "workbook_template.xlsm is stale: run `make template`"

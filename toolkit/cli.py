@@ -116,8 +116,18 @@ def cmd_cells(args) -> int:
 def cmd_template(args) -> int:
     from .template import build_template
 
-    path = build_template(args.out, _schema(args))
-    print(f"已生成模板：{path}")
+    out = Path(args.out)
+    schema = _schema(args)
+    if out.suffix.lower() == ".xlsm":
+        from .vba import build_xlsm
+
+        print(f"已生成带按钮的模板：{build_xlsm(out, schema)}")
+        return EXIT_OK
+    print(f"已生成模板：{build_template(out, schema)}")
+    if not args.no_xlsm:
+        from .vba import build_xlsm
+
+        print(f"已生成带按钮的模板：{build_xlsm(out.with_suffix('.xlsm'), schema)}")
     return EXIT_OK
 
 
@@ -272,7 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("template", help="模板")
     tsub = t.add_subparsers(dest="action", required=True)
     tb = tsub.add_parser("build", help="由结构定义生成 Excel 模板")
-    tb.add_argument("--out", default="workbook_template.xlsx")
+    tb.add_argument("--out", default="workbook_template.xlsx",
+                    help="输出文件；.xlsx 时同时生成同名 .xlsm（带校验/填充/导出按钮）")
+    tb.add_argument("--no-xlsm", action="store_true", help="只生成 .xlsx")
     tb.set_defaults(func=cmd_template)
 
     s = sub.add_parser("show", help="在终端显示工作簿中的表")
