@@ -184,7 +184,9 @@ def test_failed_rename_leaves_the_original(tmp_path, monkeypatch):
     src = tmp_path / "w.xlsx"
     shutil.copy(EXAMPLE, src)
     before = src.read_bytes()
-    monkeypatch.setattr(writer.os, "replace", lambda *a: (_ for _ in ()).throw(OSError("rename failed (simulated)")))
+    from toolkit import template
+
+    monkeypatch.setattr(template.os, "replace", lambda *a: (_ for _ in ()).throw(OSError("rename failed (simulated)")))
     with pytest.raises(OSError, match="simulated"):
         fill(src, in_place=True)
     assert src.read_bytes() == before

@@ -54,22 +54,14 @@ def _form_field_label(spec: FormSpec, field: str) -> str:
 def describe(d, inst: str, row: str, col: str = "") -> str:
     """「sheet」A1（row label·column label）"""
     e = d.entry(inst, row, col)
-    spec = d.spec(inst)
-    label = row_label(d, inst, row, col)
-    if isinstance(spec, TableSpec) and col:
-        label = f"{label}·{column_label(spec, col, d.year)}"
     where = f"「{e.sheet}」{e.cell}" if e else f"「{d.sheet_names.get(inst, inst)}」"
-    return f"{where}（{label}）"
+    return f"{where}（{label(d, inst, row, col)}）"
 
 
 def short(d, inst: str, row: str, col: str = "") -> str:
     """A1（label）without the sheet, for operands on the same sheet."""
     e = d.entry(inst, row, col)
-    spec = d.spec(inst)
-    label = row_label(d, inst, row, col)
-    if isinstance(spec, TableSpec) and col:
-        label = f"{label}·{column_label(spec, col, d.year)}"
-    return f"{e.cell if e else ''}（{label}）"
+    return f"{e.cell if e else ''}（{label(d, inst, row, col)}）"
 
 
 def label(d, inst: str, row: str, col: str = "") -> str:

@@ -171,12 +171,9 @@ def validate(book=None) -> dict:
     """校验: mark every finding's cell, clear the previous marks, list all findings on 校验结果."""
     from .rules import validate as run_rules
 
-    book = _caller(book)
-    adapter = BookAdapter(book)
-    try:
-        d = _read_adapter(adapter, book)
-    except Exception as exc:
-        return {"error": _error(book, exc)}
+    book, adapter, d, error = _open_book(book)
+    if error:
+        return error
     findings = run_rules(d)
     colors = _cell_colors(d)
     paint: dict = {}
@@ -214,6 +211,16 @@ def _read_adapter(adapter, book):
     from .io.reader import read_book
 
     return read_book(adapter, load_schema(), book.name)
+
+
+def _open_book(book):
+    """(book, adapter, disclosure, None), or (book, adapter, None, {"error": message}) after telling the clerk."""
+    book = _caller(book)
+    adapter = BookAdapter(book)
+    try:
+        return book, adapter, _read_adapter(adapter, book), None
+    except Exception as exc:
+        return book, adapter, None, {"error": _error(book, exc)}
 
 
 # ---------------------------------------------------------------------------- fill
@@ -264,12 +271,9 @@ def fill(book=None) -> dict:
     from .fill import compute, meta_changes
     from .findings import cell_order
 
-    book = _caller(book)
-    adapter = BookAdapter(book)
-    try:
-        d = _read_adapter(adapter, book)
-    except Exception as exc:
-        return {"error": _error(book, exc)}
+    book, adapter, d, error = _open_book(book)
+    if error:
+        return error
     plan = compute(d)
     changed_sheets = {d.entry(*k).sheet for k in plan.changes}
     by_sheet: dict = {}

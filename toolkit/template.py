@@ -8,10 +8,12 @@ template and schema versions, which the reader checks before it reads anything.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import io
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -270,16 +272,29 @@ def write_normalized_zip(data: bytes, path: str | os.PathLike) -> Path:
                 payload = _CORE_MODIFIED.sub(b"\\g<1>2023-01-01T00:00:00Z\\g<2>", payload)
             dst.writestr(zi, payload)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".bdt-", suffix=path.suffix)
+    with atomic_output(path) as fh:
+        fh.write(out.getvalue())
+    return path
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, backup: bool = False):
+    """A binary file object whose content replaces `path` only if the block finishes.
+
+    The data go to a temporary file beside `path`, renamed over it at the end; on any failure
+    the temporary file is removed and `path` is left as it was. `backup` keeps PATH.bak first.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(out.getvalue())
+            yield fh
+        if backup and path.exists():
+            shutil.copy2(path, path.with_name(path.name + ".bak"))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    return path
 
 
 def build_template(path: str | os.PathLike, schema: Schema | None = None) -> Path:

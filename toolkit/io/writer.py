@@ -9,11 +9,8 @@ The new file is written next to the target and moved into place atomically.
 """
 from __future__ import annotations
 
-import os
 import posixpath
 import re
-import shutil
-import tempfile
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +19,7 @@ from xml.sax.saxutils import escape
 from defusedxml import ElementTree as SafeET
 
 from ..findings import cell_order
+from ..template import atomic_output
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -134,23 +132,14 @@ def write_cells(src, changes: dict, dst=None, backup: bool = False) -> Path:
             part = parts[sheet]
             xml = _read(zf, part).decode("utf-8")
             patched[part] = patch_sheet_xml(xml, cells).encode("utf-8")
-        fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w") as out:
-                for info in zf.infolist():
-                    data = patched.get(info.filename)
-                    if data is None:
-                        data = _read(zf, info.filename)
-                    zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-                    zi.compress_type = info.compress_type
-                    zi.external_attr = info.external_attr
-                    zi.create_system = info.create_system
-                    out.writestr(zi, data)
-            if backup and dst.exists():
-                shutil.copy2(dst, dst.with_name(dst.name + ".bak"))
-            os.replace(tmp, dst)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_output(dst, backup=backup) as fh, zipfile.ZipFile(fh, "w") as out:
+            for info in zf.infolist():
+                data = patched.get(info.filename)
+                if data is None:
+                    data = _read(zf, info.filename)
+                zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                zi.compress_type = info.compress_type
+                zi.external_attr = info.external_attr
+                zi.create_system = info.create_system
+                out.writestr(zi, data)
     return dst
