@@ -37,3 +37,4 @@ example: install
 
 bench: install
 	$(PYTHON) benchmarks/run.py
+	$(PYTHON) benchmarks/export.py

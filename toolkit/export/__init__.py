@@ -1,0 +1,138 @@
+"""Export: the finished disclosure from the filled model — PDF, Word, print xlsx, HTML, open data.
+
+    >>> from toolkit.export import export
+    >>> export("单位.xlsx", ["pdf", "data"], "公开文件")        # doctest: +SKIP
+    {'pdf': PosixPath('公开文件/单位-2023年部门预算公开.pdf'), 'data': PosixPath('公开文件/data')}
+
+One document model (`document.build_document`) is built once from the workbook — every derived
+figure recomputed from the inputs by `toolkit.fill.compute`, never taken from cached values — and
+rendered by the back ends `pdf`, `docx` and `html`; `xlsx` and `data` write the same tables.
+A workbook with error-severity findings is refused (`ExportRefused`) unless ``force=True``.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+FORMATS = ("pdf", "docx", "xlsx", "html", "data")
+FORMAT_NAMES = {"pdf": "PDF", "docx": "Word", "xlsx": "打印版 xlsx", "html": "HTML", "data": "开放数据"}
+
+
+class ExportRefused(Exception):
+    """The workbook has error-severity findings and force was not given."""
+
+    def __init__(self, errors: list):
+        self.errors = errors
+        super().__init__(refusal_message(errors))
+
+
+def refusal_message(errors: list, limit: int = 5) -> str:
+    lines = [f"未导出：工作簿有 {len(errors)} 个“错误”级问题，按现状公开会把错误发布出去。"]
+    for f in errors[:limit]:
+        lines.append(f"  {f.rule} {f.message}")
+    if len(errors) > limit:
+        lines.append(f"  ……另有 {len(errors) - limit} 个，运行 bdt validate 查看全部。")
+    lines.append("请修正后再导出；如确需按现状导出，请加 --force（Python 中 force=True）。")
+    return "\n".join(lines)
+
+
+def parse_formats(formats) -> list[str]:
+    """"pdf,docx" or ["pdf", "docx"] → a checked, ordered list."""
+    if formats is None:
+        return list(FORMATS)
+    items = formats.split(",") if isinstance(formats, str) else list(formats)
+    out = []
+    for f in items:
+        f = f.strip().lower().lstrip(".")
+        if not f:
+            continue
+        if f == "all":
+            return list(FORMATS)
+        if f not in FORMATS:
+            raise ValueError(f"不支持的导出格式「{f}」；可选：{','.join(FORMATS)}")
+        if f not in out:
+            out.append(f)
+    if not out:
+        raise ValueError(f"没有指定导出格式；可选：{','.join(FORMATS)}")
+    return out
+
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def safe_name(text: str, limit: int = 80) -> str:
+    """A file name with no path separators or characters Windows forbids."""
+    name = _UNSAFE.sub("_", text or "").strip(" ._")
+    return name[:limit] or "部门预算公开"
+
+
+def output_stem(d) -> str:
+    dept = d.dept_name or (Path(str(d.path)).stem if getattr(d, "path", None) else "部门")
+    year = f"{d.year}年" if d.year else ""
+    return safe_name(f"{dept}-{year}部门预算公开")
+
+
+def default_out_dir(path) -> Path:
+    p = Path(str(path))
+    return p.with_name(safe_name(p.stem) + "-公开")
+
+
+def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None, values: dict | None = None) -> dict:
+    """Export a workbook (path or read `Disclosure`) to the given formats; returns {format: path}.
+
+    Raises `ExportRefused` when the workbook has error findings and `force` is false, and
+    `fonts.FontNotFound` when no CJK font is installed (PDF/DOCX charts need one).
+    """
+    import toolkit
+
+    from ..fill import compute
+    from ..model import Disclosure
+    from .document import build_document
+
+    fmts = parse_formats(formats)
+    d = src if isinstance(src, Disclosure) else toolkit.load(src, schema=schema)
+    if not force:
+        from ..findings import ERROR
+        from ..rules import validate
+
+        errors = [f for f in validate(d) if f.severity == ERROR]
+        if errors:
+            raise ExportRefused(errors)
+    if values is None:
+        values = compute(d).values
+    doc = build_document(d, values)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(d.path if getattr(d, "path", None) else "export")
+    out.mkdir(parents=True, exist_ok=True)
+    stem = output_stem(d)
+    result: dict = {}
+    for f in fmts:
+        if f == "pdf":
+            from .pdf import render_pdf
+
+            target = out / f"{stem}.pdf"
+            render_pdf(doc, target)
+        elif f == "docx":
+            from .docx import render_docx
+
+            target = out / f"{stem}.docx"
+            render_docx(doc, target)
+        elif f == "html":
+            from .html import render_html
+
+            target = out / f"{stem}.html"
+            render_html(doc, target)
+        elif f == "xlsx":
+            from .xlsx import render_xlsx
+
+            target = out / f"{stem}.xlsx"
+            render_xlsx(doc, target)
+        else:
+            from .data import render_data
+
+            target = out / "data"
+            render_data(doc, d, target)
+        result[f] = target
+    return result
+
+
+__all__ = ["export", "ExportRefused", "FORMATS", "parse_formats", "safe_name", "output_stem", "refusal_message"]

@@ -1,0 +1,344 @@
+"""Word back end: the same document model as an editable .docx (python-docx).
+
+Real Word tables (merged header cells via gridSpan/vMerge, header rows marked to repeat on every
+page), East Asian fonts set on every style (w:eastAsia), headings in Word's Heading styles so the
+目录 is a real TOC field (Word fills in the page numbers when the file is opened: the document asks
+to update fields), page numbers as a PAGE field in the footer of the body section (cover and 目录
+unnumbered, the body starts at 1), charts as PNG pictures drawn from the same vector charts.
+"""
+from __future__ import annotations
+
+import io
+import re
+from xml.sax.saxutils import escape
+
+from docx import Document as new_docx
+from docx.enum.section import WD_SECTION
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Mm, Pt, RGBColor
+
+from . import charts
+from .document import TOC, Chart, Cover, Document, Heading, PageBreak, Paragraph, Table
+
+BODY_FONT, HEAD_FONT, LATIN_FONT = "宋体", "黑体", "Times New Roman"
+TEXT_WIDTH_MM = 170
+TWIPS_PER_MM = 56.6929
+HEADER_FILL = "E8ECF1"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _fonts(style, east: str, latin: str = LATIN_FONT) -> None:
+    rpr = style.element.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = OxmlElement("w:rFonts")
+        rpr.insert(0, rfonts)
+    for attr in list(rfonts.attrib):
+        del rfonts.attrib[attr]  # drop theme fonts, which would override the names below
+    rfonts.set(qn("w:ascii"), latin)
+    rfonts.set(qn("w:hAnsi"), latin)
+    rfonts.set(qn("w:eastAsia"), east)
+    rfonts.set(qn("w:cs"), latin)
+
+
+def _style(doc, name: str, base: str | None = None, size: float = 12, east: str = BODY_FONT, bold: bool = False,
+           align=None, indent_first: float | None = None, before: float = 0, after: float = 0,
+           line: float | None = None):
+    styles = doc.styles
+    try:
+        st = styles[name]
+    except KeyError:
+        from docx.enum.style import WD_STYLE_TYPE
+
+        st = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        if base:
+            st.base_style = styles[base]
+    _fonts(st, east)
+    f = st.font
+    f.size = Pt(size)
+    f.bold = bold
+    f.italic = False
+    f.color.rgb = RGBColor(0, 0, 0)
+    pf = st.paragraph_format
+    pf.space_before = Pt(before)
+    pf.space_after = Pt(after)
+    if align is not None:
+        pf.alignment = align
+    if indent_first is not None:
+        pf.first_line_indent = Pt(indent_first)
+    if line is not None:
+        pf.line_spacing = line
+    return st
+
+
+def _setup(doc) -> None:
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.left_margin = sec.right_margin = Mm(20)
+    sec.top_margin, sec.bottom_margin = Mm(22), Mm(20)
+    sec.footer_distance = Mm(10)
+    _style(doc, "Normal", size=12, line=1.5)
+    _style(doc, "Heading 1", size=17, east=HEAD_FONT, align=WD_ALIGN_PARAGRAPH.CENTER, before=6, after=12, line=1.3)
+    _style(doc, "Heading 2", size=14, east=HEAD_FONT, before=8, after=4, line=1.3)
+    _style(doc, "Heading 3", size=12.5, east=HEAD_FONT, before=4, after=2, indent_first=24, line=1.3)
+    for name in ("Heading 1", "Heading 2", "Heading 3"):
+        doc.styles[name].paragraph_format.keep_with_next = True
+    _style(doc, "BDT 正文", "Normal", size=12, indent_first=24, line=1.5)
+    _style(doc, "BDT 小标题", "Normal", size=12.5, east=HEAD_FONT, indent_first=24, before=4, after=2, line=1.3)
+    _style(doc, "BDT 表格", "Normal", size=9, line=1.0)
+    _style(doc, "BDT 表名", "Normal", size=14, east=HEAD_FONT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=4,
+           line=1.2)
+    _style(doc, "BDT 表注", "Normal", size=10, line=1.2, before=4)
+    _style(doc, "BDT 小字", "Normal", size=9.5, line=1.2)
+    _style(doc, "BDT 目录", "Normal", size=11, line=1.5)
+    _style(doc, "BDT 图题", "Normal", size=11, east=HEAD_FONT, align=WD_ALIGN_PARAGRAPH.CENTER, before=6, after=4,
+           line=1.2)
+    for name in ("BDT 小标题", "BDT 表名", "BDT 图题"):
+        doc.styles[name].paragraph_format.keep_with_next = True
+    # ask Word to refresh the TOC field's page numbers when the document is opened
+    settings = doc.settings.element
+    upd = OxmlElement("w:updateFields")
+    upd.set(qn("w:val"), "true")
+    settings.insert_element_before(upd, "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat",
+                                   "w:docVars", "w:rsids", "m:mathPr", "w:attachedSchema", "w:themeFontLang",
+                                   "w:clrSchemeMapping", "w:doNotIncludeSubdocsInStats",
+                                   "w:doNotAutoCompressPictures", "w:forceUpgrade", "w:captions",
+                                   "w:readModeInkLockDown", "w:smartTagType", "sl:schemaLibrary",
+                                   "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator")
+
+
+def _field(paragraph, instr: str, placeholder: str = "") -> None:
+    """A complex field (PAGE, TOC …) in a paragraph."""
+    def fld(kind):
+        el = OxmlElement("w:fldChar")
+        el.set(qn("w:fldCharType"), kind)
+        if kind == "begin":
+            el.set(qn("w:dirty"), "true")
+        r = OxmlElement("w:r")
+        r.append(el)
+        return r
+
+    p = paragraph._p
+    p.append(fld("begin"))
+    r = OxmlElement("w:r")
+    t = OxmlElement("w:instrText")
+    t.set(qn("xml:space"), "preserve")
+    t.text = f" {instr} "
+    r.append(t)
+    p.append(r)
+    p.append(fld("separate"))
+    if placeholder:
+        run = paragraph.add_run(placeholder)
+        p.append(run._r)
+    p.append(fld("end"))
+
+
+def _fld_run(kind: str):
+    r = OxmlElement("w:r")
+    el = OxmlElement("w:fldChar")
+    el.set(qn("w:fldCharType"), kind)
+    if kind == "begin":
+        el.set(qn("w:dirty"), "true")
+    r.append(el)
+    return r
+
+
+def _toc_field(entries, para) -> None:
+    """A TOC field whose current result already lists the entries (Word adds page numbers on update)."""
+    paras = []
+    for _, level, text in entries or [(0, 1, "（目录在 Word 中更新域后生成）")]:
+        p = para(text, "BDT 目录")
+        p.paragraph_format.left_indent = Pt(12 * (level - 1))
+        paras.append(p)
+    first, last = paras[0]._p, paras[-1]._p
+    r = OxmlElement("w:r")
+    t = OxmlElement("w:instrText")
+    t.set(qn("xml:space"), "preserve")
+    t.text = ' TOC \\o "1-3" \\h \\z \\u '
+    r.append(t)
+    ppr = first.find(qn("w:pPr"))
+    anchor = ppr if ppr is not None else None
+    for el in (_fld_run("separate"), r, _fld_run("begin")):
+        if anchor is not None:
+            anchor.addnext(el)
+        else:
+            first.insert(0, el)
+    last.append(_fld_run("end"))
+
+
+def _text_xml(text: str, bold: bool) -> str:
+    text = _CONTROL.sub(" ", text.replace("\t", " ").replace("\r", ""))
+    rpr = "<w:rPr><w:b/><w:bCs/></w:rPr>" if bold else ""
+    parts = text.split("\n")
+    runs = []
+    for k, part in enumerate(parts):
+        br = "<w:br/>" if k else ""
+        runs.append(f'<w:r>{rpr}{br}<w:t xml:space="preserve">{escape(part)}</w:t></w:r>')
+    return "".join(runs)
+
+
+def _table_xml(t: Table, style_id: str) -> str:
+    from .pdf import fit_widths  # the PDF's column widths (figures and short headings never wrap)
+
+    cols = [max(200, int(w * 20)) for w in fit_widths(t, TEXT_WIDTH_MM * TWIPS_PER_MM / 20)]
+    n = len(cols)
+    border = "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+                     for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    out = [f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{sum(cols)}" w:type="dxa"/><w:jc w:val="center"/>'
+           f'<w:tblBorders>{border}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+           '<w:tblCellMar><w:top w:w="15" w:type="dxa"/><w:left w:w="57" w:type="dxa"/>'
+           '<w:bottom w:w="15" w:type="dxa"/><w:right w:w="57" w:type="dxa"/></w:tblCellMar>'
+           '<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" '
+           'w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>']
+    out += [f'<w:gridCol w:w="{w}"/>' for w in cols]
+    out.append("</w:tblGrid>")
+    rows = t.header + t.body
+    nh = len(t.header)
+    active: dict = {}  # column -> (rows still covered, span) of a vertical merge from above
+    for i, row in enumerate(rows):
+        tr = ["<w:tr><w:trPr><w:cantSplit/>"]
+        if i < nh:
+            tr.append("<w:tblHeader/>")
+        tr.append("</w:trPr>")
+        j = 0
+        while j < n:
+            cell = row.cells[j] if j < len(row.cells) else None
+            if cell is None and j in active:
+                left, span = active[j]
+                width = sum(cols[j:j + span])
+                grid = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
+                tr.append(f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{grid}<w:vMerge/>'
+                          f'<w:vAlign w:val="center"/></w:tcPr><w:p><w:pPr><w:pStyle w:val="{style_id}"/></w:pPr>'
+                          '</w:p></w:tc>')
+                if left <= 1:
+                    del active[j]
+                else:
+                    active[j] = (left - 1, span)
+                j += span
+                continue
+            if cell is None:  # covered from the left by a gridSpan: nothing to write
+                j += 1
+                continue
+            span = min(cell.span, n - j)
+            width = sum(cols[j:j + span])
+            props = [f'<w:tcW w:w="{width}" w:type="dxa"/>']
+            if span > 1:
+                props.append(f'<w:gridSpan w:val="{span}"/>')
+            if cell.vspan > 1:
+                props.append('<w:vMerge w:val="restart"/>')
+                active[j] = (cell.vspan - 1, span)
+            if cell.header or i < nh:
+                props.append(f'<w:shd w:val="clear" w:color="auto" w:fill="{HEADER_FILL}"/>')
+            props.append('<w:vAlign w:val="center"/>')
+            jc = {"right": "right", "center": "center"}.get(cell.align, "left")
+            tr.append(f'<w:tc><w:tcPr>{"".join(props)}</w:tcPr><w:p><w:pPr><w:pStyle w:val="{style_id}"/>'
+                      f'<w:jc w:val="{jc}"/></w:pPr>{_text_xml(cell.text, cell.bold) if cell.text else ""}</w:p>'
+                      "</w:tc>")
+            j += span
+        tr.append("</w:tr>")
+        out.append("".join(tr))
+    out.append("</w:tbl>")
+    return "".join(out)
+
+
+def render_docx(doc: Document, path) -> dict:
+    d = new_docx()
+    _setup(d)
+    body = d.element.body
+    table_style = d.styles["BDT 表格"].style_id
+    pending_break = False
+    after_toc = False
+    n_tables = 0
+
+    def page_numbers(sec) -> None:
+        fp = sec.footer.paragraphs[0]
+        fp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        fp.add_run("- ")
+        _field(fp, "PAGE", "1")
+        fp.add_run(" -")
+
+    numbered = False
+
+    def para(text: str = "", style: str | None = None, align=None):
+        nonlocal pending_break
+        p = d.add_paragraph(style=style)
+        if text:
+            p.add_run(text)
+        if align is not None:
+            p.alignment = align
+        if pending_break:
+            p.paragraph_format.page_break_before = True
+            pending_break = False
+        return p
+
+    for b in doc.blocks:
+        if isinstance(b, Cover):
+            for _ in range(7):
+                para("")
+            for text, size in ((b.dept, 22), ("", 12), (b.title, 28)):
+                p = para(text, "BDT 表名")
+                for run in p.runs:
+                    run.font.size = Pt(size)
+        elif isinstance(b, TOC):
+            p = para(b.title, "BDT 表名")
+            for run in p.runs:
+                run.font.size = Pt(18)
+            _toc_field(doc.toc_entries(), para)
+            after_toc = True
+        elif isinstance(b, PageBreak):
+            if after_toc:
+                sec = d.add_section(WD_SECTION.NEW_PAGE)
+                sec.footer.is_linked_to_previous = False
+                page_numbers(sec)
+                numbered = True
+                pg = OxmlElement("w:pgNumType")
+                pg.set(qn("w:start"), "1")
+                sec._sectPr.insert_element_before(pg, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote",
+                                                  "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter",
+                                                  "w:docGrid", "w:printerSettings", "w:sectPrChange")
+                after_toc = False
+            else:
+                pending_break = True
+        elif isinstance(b, Heading):
+            if b.toc or b.level < 3:
+                para(b.text, f"Heading {min(b.level, 3)}")
+            else:
+                para(b.text, "BDT 小标题")
+        elif isinstance(b, Paragraph):
+            para(b.text, "BDT 正文" if b.style == "body" else "Normal")
+        elif isinstance(b, Table):
+            if b.kind == "table":
+                if b.label:
+                    para(b.label, "BDT 小字").paragraph_format.keep_with_next = True
+                p = para(b.title, "Heading 2" if b.toc else "BDT 表名", WD_ALIGN_PARAGRAPH.CENTER)
+                p.paragraph_format.keep_with_next = True
+                p = para(f"{b.dept or ''}\t{b.unit or ''}", "BDT 小字")
+                p.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), alignment=2)  # right tab
+                p.paragraph_format.keep_with_next = True
+            else:
+                para(b.title, "BDT 表名")
+                if b.subtitle:
+                    p = para(b.subtitle, "BDT 小字", WD_ALIGN_PARAGRAPH.CENTER)
+                    p.paragraph_format.keep_with_next = True
+            if pending_break:
+                para("")
+            body.sectPr.addprevious(parse_xml(_table_xml(b, table_style)))
+            n_tables += 1
+            if b.note:
+                para(b.note, "BDT 表注")
+        elif isinstance(b, Chart):
+            para(b.title, "BDT 图题")
+            p = para(align=WD_ALIGN_PARAGRAPH.CENTER)
+            p.add_run().add_picture(io.BytesIO(charts.to_png(b)), width=Mm(150))
+    if not numbered:  # no 目录: number every page
+        page_numbers(d.sections[0])
+    props = d.core_properties
+    props.title, props.author, props.subject = doc.title, doc.dept, "部门预算公开"
+    props.comments = "由 bdt（部门预算公开工具）从填好的工作簿生成。"
+    d.save(str(path))
+    return {"tables": n_tables}
+
+
+__all__ = ["render_docx"]

@@ -1,0 +1,110 @@
+"""Finding a CJK TrueType font, once per process, for the PDF, the chart images and the SVG.
+
+ReportLab embeds TrueType outlines only (a subset of the glyphs used), so the CFF-flavoured
+Noto/Source Han ``.ttc`` files do not work; WenQuanYi Micro Hei (Debian ``fonts-wqy-microhei``)
+does, as do the Windows and macOS system fonts listed below. ``BDT_CJK_FONT=/path/font.ttc[:index]``
+names another one.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PDF_FONT = "BDT-CJK"  # the name the font is registered under in ReportLab
+
+KNOWN = (
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/wqy-microhei/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
+    ("C:/Windows/Fonts/msyh.ttc", 0),
+    ("C:/Windows/Fonts/simhei.ttf", 0),
+    ("C:/Windows/Fonts/simsun.ttc", 0),
+    ("/System/Library/Fonts/STHeiti Medium.ttc", 0),
+    ("/Library/Fonts/Arial Unicode.ttf", 0),
+)
+
+# what the HTML page and the SVG charts ask the reader's browser for (the PDF embeds its own)
+CSS_FONT_STACK = ("'Microsoft YaHei','PingFang SC','Hiragino Sans GB','WenQuanYi Micro Hei',"
+                  "'Noto Sans CJK SC','Source Han Sans SC','SimHei',sans-serif")
+
+
+class FontNotFound(RuntimeError):
+    """No usable CJK TrueType font on this machine."""
+
+
+NOT_FOUND_MESSAGE = (
+    "未找到可嵌入的中文字体，无法生成 PDF（中文会显示为方框）。"
+    "请安装文泉驿微米黑：sudo apt-get install fonts-wqy-microhei；"
+    "或设置环境变量 BDT_CJK_FONT 指向一个 TrueType 中文字体文件（如 C:/Windows/Fonts/simhei.ttf）。"
+)
+
+
+@dataclass(frozen=True)
+class CJKFont:
+    path: str
+    index: int
+    family: str  # the font's own family name, e.g. "WenQuanYi Micro Hei"
+
+
+def _candidates():
+    env = os.environ.get("BDT_CJK_FONT")
+    if env:
+        path, _, idx = env.rpartition(":") if env.rsplit(":", 1)[-1].isdigit() else (env, "", "0")
+        yield path, int(idx or 0)
+    yield from KNOWN
+    if shutil.which("fc-list"):
+        try:
+            out = subprocess.run(["fc-list", ":lang=zh", "file", "index"], capture_output=True, text=True,
+                                 timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        for line in sorted(out.splitlines()):
+            path, _, rest = line.partition(":")
+            idx = rest.split("=", 1)[-1].strip() if "index=" in rest else "0"
+            if path.lower().endswith((".ttf", ".ttc")):
+                yield path.strip(), int(idx) if idx.isdigit() else 0
+
+
+def _try(path: str, index: int):
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if not Path(path).is_file():
+        return None
+    try:
+        font = TTFont(PDF_FONT, path, subfontIndex=index)
+    except Exception:  # CFF outlines, broken file: try the next one
+        return None
+    # the font must actually carry common hanzi
+    widths = font.face.charWidths
+    if not all(ord(ch) in widths for ch in "部门预算公开表万元"):
+        return None
+    return font
+
+
+@lru_cache(maxsize=1)
+def cjk_font() -> CJKFont:
+    """Locate and register the CJK font with ReportLab (once). Raises FontNotFound."""
+    from reportlab.pdfbase import pdfmetrics
+
+    for path, index in _candidates():
+        font = _try(path, index)
+        if font is None:
+            continue
+        pdfmetrics.registerFont(font)
+        from reportlab.lib.fonts import addMapping
+
+        for bold in (0, 1):
+            for italic in (0, 1):
+                addMapping(PDF_FONT, bold, italic, PDF_FONT)
+        name = font.face.name
+        family = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        family = {"WenQuanYiMicroHei": "WenQuanYi Micro Hei"}.get(family, family)
+        return CJKFont(path, index, family)
+    raise FontNotFound(NOT_FOUND_MESSAGE)

@@ -1,0 +1,443 @@
+"""PDF back end: the document model laid out with ReportLab platypus, in one pass.
+
+A4 portrait, the CJK font embedded as a subset, table headers repeated on every page a table
+runs over, page numbers in the footer from the first page after the 目录 (as published documents
+number them), and a 目录 whose page numbers are right: each 目录 line draws its number through a
+PDF form XObject that is filled in when the document is saved, by which time every heading has
+recorded the page it landed on. So the document is laid out once, not twice as a
+`multiBuild` would. The 目录 lines and the PDF bookmarks link to the headings.
+"""
+from __future__ import annotations
+
+import math
+from functools import partial
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepInFrame, PageTemplate, Spacer
+from reportlab.platypus import PageBreak as RLPageBreak
+from reportlab.platypus import Paragraph as RLParagraph
+from reportlab.platypus import Table as RLTable
+from reportlab.platypus import TableStyle
+
+from . import charts
+from .document import NUMERIC, TOC, Chart, Cover, Document, Heading, PageBreak, Paragraph, Table
+from .fonts import PDF_FONT, cjk_font
+
+PAGE_W, PAGE_H = A4
+MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 20 * mm, 22 * mm, 20 * mm
+FRAME_W = PAGE_W - 2 * MARGIN_X
+BLACK = colors.black
+HEADER_BG = colors.HexColor("#E8ECF1")
+RULE = colors.HexColor("#999999")
+CELL_SIZE, CELL_LEADING, CELL_PAD = 8.5, 10.8, 3
+
+
+def _styles() -> dict:
+    base = dict(fontName=PDF_FONT, wordWrap="CJK", textColor=BLACK)
+    s = {
+        "body": ParagraphStyle("body", fontSize=11.5, leading=20, firstLineIndent=23, spaceAfter=3, **base),
+        "plain": ParagraphStyle("plain", fontSize=11.5, leading=20, spaceAfter=3, **base),
+        "h1": ParagraphStyle("h1", fontSize=17, leading=24, alignment=TA_CENTER, spaceBefore=6, spaceAfter=14, **base),
+        "h2": ParagraphStyle("h2", fontSize=13, leading=20, spaceBefore=8, spaceAfter=4, **base),
+        "h3": ParagraphStyle("h3", fontSize=12, leading=19, spaceBefore=4, spaceAfter=2, firstLineIndent=23, **base),
+        "ttitle": ParagraphStyle("ttitle", fontSize=14, leading=20, alignment=TA_CENTER, spaceAfter=4, **base),
+        "tlabel": ParagraphStyle("tlabel", fontSize=9, leading=12, **base),
+        "tsub": ParagraphStyle("tsub", fontSize=10.5, leading=15, alignment=TA_CENTER, spaceAfter=4, **base),
+        "note": ParagraphStyle("note", fontSize=10, leading=15, spaceBefore=4, **base),
+        "caption": ParagraphStyle("caption", fontSize=11, leading=16, alignment=TA_CENTER, spaceBefore=6,
+                                  spaceAfter=4, **base),
+        "cover_dept": ParagraphStyle("cover_dept", fontSize=22, leading=34, alignment=TA_CENTER, **base),
+        "cover_title": ParagraphStyle("cover_title", fontSize=28, leading=40, alignment=TA_CENTER, **base),
+        "toc_title": ParagraphStyle("toc_title", fontSize=18, leading=26, alignment=TA_CENTER, spaceAfter=14, **base),
+    }
+    for name, al in (("left", TA_LEFT), ("center", TA_CENTER), ("right", TA_RIGHT)):
+        s["cell_" + name] = ParagraphStyle("cell_" + name, fontSize=CELL_SIZE, leading=CELL_LEADING, alignment=al,
+                                           **base)
+    return s
+
+
+def _markup(text: str) -> str:
+    return escape(text).replace("\n", "<br/>")
+
+
+# ------------------------------------------------------------------------------ flowables
+
+
+class _BoldPara(RLParagraph):
+    """A paragraph drawn fill+stroke (text render mode 2): a bold face the CJK font does not have."""
+
+    def draw(self):
+        c = self.canv
+        c.saveState()
+        c.setStrokeColor(self.style.textColor)
+        c.setLineWidth(self.style.fontSize * 0.035)
+        c._code.append("2 Tr")
+        super().draw()
+        c.restoreState()
+
+
+class _HeadingPara(_BoldPara):
+    """A heading (or table title) that records its page, bookmarks itself and joins the outline."""
+
+    bdt_key = None
+    bdt_toc = None  # index of the 目录 entry
+    bdt_outline = None  # outline level (0-based) or None
+    bdt_text = ""
+
+    def draw(self):
+        c = self.canv
+        reg = getattr(c, "bdt_registry", None)
+        if reg is not None and self.bdt_key:
+            c.bookmarkHorizontal(self.bdt_key, 0, self.height + 4)
+            if self.bdt_outline is not None:
+                level = min(self.bdt_outline, reg.outline_level + 1)
+                c.addOutlineEntry(self.bdt_text, self.bdt_key, level=level, closed=level >= 1)
+                reg.outline_level = level
+            if self.bdt_toc is not None:
+                reg.pages[self.bdt_toc] = c.getPageNumber()
+        super().draw()
+
+
+class _BodyStart(Flowable):
+    """Zero-size marker: page numbering starts on the page this lands on."""
+
+    def wrap(self, aw, ah):
+        return 0, 0
+
+    def draw(self):
+        reg = getattr(self.canv, "bdt_registry", None)
+        if reg is not None and reg.body_start is None:
+            reg.body_start = self.canv.getPageNumber()
+
+
+class _TocLine(Flowable):
+    def __init__(self, idx: int, level: int, text: str, key: str):
+        super().__init__()
+        self.idx, self.level, self.text, self.key = idx, level, text, key
+        self.size = 12 if level == 1 else 11
+
+    def wrap(self, aw, ah):
+        self.width = aw
+        self.height = self.size + (11 if self.level == 1 else 8)
+        return aw, self.height
+
+    def draw(self):
+        c = self.canv
+        indent = {1: 0, 2: 2 * 11, 3: 4 * 11}.get(self.level, 0)
+        y = 5
+        c.setFont(PDF_FONT, self.size)
+        c.setFillColor(BLACK)
+        c.drawString(indent, y, self.text)
+        start = indent + stringWidth(self.text, PDF_FONT, self.size) + 4
+        stop = self.width - 28
+        dot = stringWidth(".", PDF_FONT, self.size)
+        if stop > start + dot:
+            c.setFillColor(colors.HexColor("#555555"))
+            c.drawString(start, y, "." * int((stop - start) / dot))
+        c.saveState()
+        c.translate(self.width, y)
+        c.doForm(f"bdttoc{self.idx}")
+        c.restoreState()
+        c.linkRect("", self.key, (0, 0, self.width, self.height), relative=1, thickness=0)
+
+
+class _Registry:
+    """What the layout learns while drawing: where the body starts, which page each heading is on."""
+
+    def __init__(self, n_entries: int, toc_size: dict):
+        self.n = n_entries
+        self.toc_size = toc_size
+        self.body_start = None
+        self.pages: dict = {}
+        self.outline_level = -1
+
+    def number(self, page: int) -> int:
+        return page - (self.body_start or 1) + 1
+
+    def define_forms(self, canv: Canvas) -> None:
+        for i in range(self.n):
+            page = self.pages.get(i)
+            canv.beginForm(f"bdttoc{i}", lowerx=-60, lowery=-4, upperx=2, uppery=16)
+            canv.setFont(PDF_FONT, self.toc_size.get(i, 11))
+            canv.setFillColor(BLACK)
+            canv.drawRightString(0, 0, "" if page is None else str(self.number(page)))
+            canv.endForm()
+
+
+class _Canvas(Canvas):
+    def __init__(self, *args, bdt_registry=None, **kw):
+        super().__init__(*args, **kw)
+        self.bdt_registry = bdt_registry
+
+    def save(self):
+        if self.bdt_registry is not None:
+            self.bdt_registry.define_forms(self)
+        super().save()
+
+
+# ------------------------------------------------------------------------------ tables
+
+
+def _widths(rel: list, total: float) -> list:
+    s = float(sum(rel)) or 1.0
+    return [total * float(w) / s for w in rel]
+
+
+def _text_width(text: str) -> float:
+    return stringWidth(text, PDF_FONT, CELL_SIZE) + 2 * CELL_PAD + 1
+
+
+def fit_widths(t: Table, total: float = FRAME_W) -> list:
+    """Schema widths scaled to the page, then widened where a figure, a code or a short heading
+    (up to 6 characters) would otherwise wrap. The room is taken first from columns wider than
+    anything in them, then, if need be, from text columns (whose long names then wrap)."""
+    cjk_font()
+    base = _widths(t.widths, total)
+    n = len(base)
+    need = [0.0] * n  # must fit on one line
+    natural = [0.0] * n  # the widest single-column text
+    for row in t.header + t.body:
+        for j, cell in enumerate(row.cells):
+            if cell is None or cell.span != 1 or not cell.text or "\n" in cell.text:
+                continue
+            w = _text_width(cell.text)
+            natural[j] = max(natural[j], w)
+            if cell.type in NUMERIC or cell.type == "code" or len(cell.text) <= 6:
+                need[j] = max(need[j], w)
+    widths = list(base)
+    grow = [max(0.0, need[j] - widths[j]) for j in range(n)]
+    deficit = sum(grow)
+    if deficit <= 0:
+        return widths
+    floor = _text_width("四个汉字")
+    for tier in (natural, [max(x, floor) for x in need]):
+        spare = [max(0.0, widths[j] - max(tier[j], need[j])) if not grow[j] else 0.0 for j in range(n)]
+        total = sum(spare)
+        if total <= 0:
+            continue
+        take = min(deficit, total)
+        for j in range(n):
+            widths[j] += take * grow[j] / sum(grow) - take * spare[j] / total
+        grow = [max(0.0, need[j] - widths[j]) for j in range(n)]
+        deficit = sum(grow)
+        if deficit <= 0.01:
+            break
+    return widths
+
+
+_WORDS = ("预算", "资金", "基金", "经营", "支出", "收入", "经费", "合计", "项目", "科目", "名称", "编码", "管理", "拨款",
+          "结转", "指标", "金额")
+
+
+def _balanced(text: str, avail: float) -> str:
+    """A heading that must wrap, broken into even lines at a word where possible
+    (国有资本/经营预算, 政府性/基金预算 — not 国有资本经营预/算)."""
+    def fits(chunk):
+        return stringWidth(chunk, PDF_FONT, CELL_SIZE) <= avail
+
+    if fits(text) or " " in text:
+        return _markup(text)
+    lines = math.ceil(stringWidth(text, PDF_FONT, CELL_SIZE) / avail)
+    if lines == 2:
+        cands = [k for k in range(1, len(text)) if fits(text[:k]) and fits(text[k:])]
+        if cands:
+            k = min(cands, key=lambda k: (not text[k:].startswith(_WORDS), abs(len(text) - 2 * k)))
+            return _markup(text[:k]) + "<br/>" + _markup(text[k:])
+    base, extra = divmod(len(text), lines)
+    sizes = [base + (1 if i >= lines - extra else 0) for i in range(lines)]
+    chunks, pos = [], 0
+    for size in sizes:
+        chunks.append(text[pos:pos + size])
+        pos += size
+    if not all(fits(c) for c in chunks):
+        return _markup(text)
+    return "<br/>".join(_markup(c) for c in chunks)
+
+
+def _table_flowable(t: Table, st: dict) -> RLTable:
+    widths = fit_widths(t, FRAME_W)
+    rows = t.header + t.body
+    data, cmds = [], [
+        ("FONT", (0, 0), (-1, -1), PDF_FONT, CELL_SIZE, CELL_LEADING),
+        ("GRID", (0, 0), (-1, -1), 0.5, BLACK),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.8),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
+    ]
+    if t.header:
+        cmds.append(("BACKGROUND", (0, 0), (-1, len(t.header) - 1), HEADER_BG))
+    for i, row in enumerate(rows):
+        out = []
+        for j, cell in enumerate(row.cells):
+            if cell is None:
+                out.append("")
+                continue
+            if cell.span > 1 or cell.vspan > 1:
+                cmds.append(("SPAN", (j, i), (j + cell.span - 1, i + cell.vspan - 1)))
+            if cell.header and i >= len(t.header):
+                cmds.append(("BACKGROUND", (j, i), (j + cell.span - 1, i + cell.vspan - 1), HEADER_BG))
+            text = cell.text
+            if not text:
+                out.append("")
+                continue
+            avail = sum(widths[j:j + cell.span]) - 2 * CELL_PAD
+            if not cell.bold and "\n" not in text and stringWidth(text, PDF_FONT, CELL_SIZE) <= avail:
+                out.append(text)
+                if cell.align != "left":
+                    cmds.append(("ALIGN", (j, i), (j, i), cell.align.upper()))
+            else:
+                cls = _BoldPara if cell.bold else RLParagraph
+                markup = _balanced(text, avail) if (cell.header or i < len(t.header)) else _markup(text)
+                out.append(cls(markup, st["cell_" + cell.align]))
+        data.append(out)
+    tbl = RLTable(data, colWidths=widths, repeatRows=len(t.header), hAlign="CENTER")
+    tbl.setStyle(TableStyle(cmds))
+    return tbl
+
+
+FRAME_H = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM
+
+
+def _one_page(tbl: RLTable, t: Table):
+    """A form a little taller than a page is scaled to fit on one (forms are read as one sheet);
+    a much longer one is left to run over pages."""
+    _, h = tbl.wrap(FRAME_W, FRAME_H)
+    room = FRAME_H - 60  # the title and year line above it
+    if h <= room or h > room / 0.8:
+        return tbl
+    return KeepInFrame(FRAME_W, room, [tbl], mode="shrink", hAlign="CENTER")
+
+
+def _dept_line(t: Table, st: dict) -> RLTable:
+    left = RLParagraph(_markup(t.dept or ""), st["tlabel"])
+    right = RLParagraph(_markup(t.unit or ""), ParagraphStyle("u", parent=st["tlabel"], alignment=TA_RIGHT))
+    line = RLTable([[left, right]], colWidths=[FRAME_W * 0.75, FRAME_W * 0.25])
+    line.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), PDF_FONT, 9), ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                              ("BOTTOMPADDING", (0, 0), (-1, -1), 3), ("TOPPADDING", (0, 0), (-1, -1), 0)]))
+    line.keepWithNext = True
+    return line
+
+
+# ------------------------------------------------------------------------------ the story
+
+
+def _heading(text: str, style, key: str | None, toc: int | None, outline: int | None) -> _HeadingPara:
+    p = _HeadingPara(_markup(text), style)
+    p.bdt_key, p.bdt_toc, p.bdt_outline, p.bdt_text = key, toc, outline, text
+    p.keepWithNext = True
+    return p
+
+
+def story(doc: Document, st: dict) -> tuple[list, list]:
+    """The platypus flowables for a document, and its 目录 entries (idx, level, text, key)."""
+    entries = doc.toc_entries()
+    toc_of = {block_index: n for n, (block_index, _, _) in enumerate(entries)}
+    flow: list = []
+    after_toc = False
+    for i, b in enumerate(doc.blocks):
+        key = f"bdt-h{i}"
+        if isinstance(b, Cover):
+            flow += [Spacer(1, 62 * mm), _BoldPara(_markup(b.dept), st["cover_dept"]), Spacer(1, 14 * mm),
+                     _BoldPara(_markup(b.title), st["cover_title"])]
+        elif isinstance(b, TOC):
+            flow.append(_BoldPara(_markup(b.title), st["toc_title"]))
+            for n, (bi, level, text) in enumerate(entries):
+                flow.append(_TocLine(n, level, text, f"bdt-h{bi}"))
+            after_toc = True
+        elif isinstance(b, PageBreak):
+            flow.append(RLPageBreak())
+            if after_toc:
+                flow.append(_BodyStart())
+                after_toc = False
+        elif isinstance(b, Heading):
+            style = st[f"h{min(b.level, 3)}"]
+            flow.append(_heading(b.text, style, key, toc_of.get(i), b.level - 1))
+        elif isinstance(b, Paragraph):
+            flow.append(RLParagraph(_markup(b.text), st["plain" if b.style == "plain" else "body"]))
+        elif isinstance(b, Table):
+            if b.kind == "table":
+                if b.label:
+                    lab = RLParagraph(_markup(b.label), st["tlabel"])
+                    lab.keepWithNext = True
+                    flow.append(lab)
+                flow.append(_heading(b.title, st["ttitle"], key, toc_of.get(i), b.level - 1))
+                flow.append(_dept_line(b, st))
+            else:
+                flow.append(_heading(b.title, st["ttitle"], key, toc_of.get(i), b.level - 1))
+                if b.subtitle:
+                    sub = RLParagraph(_markup(b.subtitle), st["tsub"])
+                    sub.keepWithNext = True
+                    flow.append(sub)
+            tbl = _table_flowable(b, st)
+            if b.kind == "form":
+                tbl = _one_page(tbl, b)
+            flow.append(tbl)
+            if b.note:
+                flow.append(RLParagraph(_markup(b.note), st["note"]))
+        elif isinstance(b, Chart):
+            cap = _BoldPara(_markup(b.title), st["caption"])
+            cap.keepWithNext = True
+            dr = charts.drawing(b)
+            dr.hAlign = "CENTER"
+            flow += [cap, dr, Spacer(1, 6)]
+    return flow, [(n, lvl, text, f"bdt-h{bi}") for n, (bi, lvl, text) in enumerate(entries)]
+
+
+def _footer(reg: _Registry, title: str):
+    def draw(canv: Canvas, doc) -> None:
+        page = canv.getPageNumber()
+        if reg.body_start is None or page < reg.body_start:
+            return
+        canv.saveState()
+        canv.setFont(PDF_FONT, 9.5)
+        canv.setFillColor(BLACK)
+        canv.drawCentredString(PAGE_W / 2, 11 * mm, f"- {reg.number(page)} -")
+        canv.setFont(PDF_FONT, 8)
+        canv.setFillColor(colors.HexColor("#666666"))
+        canv.drawRightString(PAGE_W - MARGIN_X, PAGE_H - 13 * mm, title)
+        canv.setStrokeColor(RULE)
+        canv.setLineWidth(0.4)
+        canv.line(MARGIN_X, PAGE_H - 14.5 * mm, PAGE_W - MARGIN_X, PAGE_H - 14.5 * mm)
+        canv.restoreState()
+
+    return draw
+
+
+def render_pdf(doc: Document, path) -> dict:
+    """Write the PDF; returns {"pages": n, "toc": [(text, page number)…]} for callers and tests."""
+    cjk_font()
+    st = _styles()
+    flow, entries = story(doc, st)
+    reg = _Registry(len(entries), {n: (12 if lvl == 1 else 11) for n, lvl, _, _ in entries})
+    if not any(isinstance(b, TOC) for b in doc.blocks):
+        reg.body_start = 1  # no 目录: number every page
+    frame = Frame(MARGIN_X, MARGIN_BOTTOM, FRAME_W, PAGE_H - MARGIN_TOP - MARGIN_BOTTOM, id="body",
+                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    tpl = BaseDocTemplate(
+        str(path), pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM, title=doc.title, author=doc.dept, subject="部门预算公开",
+        creator="bdt（部门预算公开工具）", pageCompression=1, initialFontName=PDF_FONT, initialFontSize=10,
+    )
+    tpl.addPageTemplates([PageTemplate(id="page", frames=[frame], onPageEnd=_footer(reg, doc.title))])
+    from reportlab import rl_config
+
+    a85, rl_config.useA85 = rl_config.useA85, 0  # binary streams: smaller, and no pure-Python ASCII85 pass
+    try:
+        tpl.build(flow, canvasmaker=partial(_Canvas, bdt_registry=reg))
+    finally:
+        rl_config.useA85 = a85
+    pages = tpl.page
+    return {"pages": pages, "body_start": reg.body_start,
+            "toc": [(text, reg.number(reg.pages[n]) if n in reg.pages else None) for n, _, text, _ in entries]}
+
+
+__all__ = ["render_pdf", "fit_widths"]

@@ -1,0 +1,170 @@
+"""Print-ready xlsx: the tables and performance forms of the document, values only.
+
+Written from the same document model as the PDF (so the figures are the filled ones, never a
+cached formula result): one sheet per table/form, numbers as numbers with their display format,
+no formulas, no hidden or helper sheets, no macros; every sheet protected (no password: it guards
+against slips, not people), A4 with the print area, repeated header rows, fit to page width and
+page numbers set. Text that would read as a formula is stored as text with a leading '.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.protection import WorkbookProtection
+
+from .document import NUMERIC, Document, Table
+
+FONT = "宋体"
+THIN = Side(style="thin", color="000000")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEAD_FILL = PatternFill("solid", fgColor="E8ECF1")
+FORMATS = {"amount": "0.00", "area": "0.00", "percent": "0.00", "yuan": "#,##0", "count": "0", "year": "0"}
+_BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_title(name: str, used: set) -> str:
+    base = _BAD_SHEET.sub("_", name or "表").strip("'")[:31] or "表"
+    title, n = base, 2
+    while title in used:
+        suffix = f"({n})"
+        title = base[:31 - len(suffix)] + suffix
+        n += 1
+    used.add(title)
+    return title
+
+
+def _display_width(text: str) -> float:
+    return sum(1.9 if unicodedata.east_asian_width(ch) in "WF" else 1.0 for ch in text)
+
+
+def _lines(text: str, width: float) -> int:
+    width = max(width - 1.0, 1.0)
+    return sum(max(1, math.ceil(_display_width(part) / width)) for part in (text or "").split("\n"))
+
+
+def _row_heights(t: Table, widths: list) -> list:
+    """Heights (points) so wrapped text shows in full: spreadsheets do not grow merged rows themselves."""
+    rows = t.header + t.body
+    need = [1] * len(rows)
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row.cells):
+            if cell is None or not cell.text:
+                continue
+            lines = _lines(cell.text, sum(widths[j:j + cell.span]))
+            per_row = math.ceil(lines / max(cell.vspan, 1))
+            for k in range(i, min(i + max(cell.vspan, 1), len(rows))):
+                need[k] = max(need[k], per_row)
+    return [13.5 * n + 4 for n in need]
+
+
+def _put(ws, r: int, c: int, cell, body_font, bold_font):
+    x = ws.cell(row=r, column=c)
+    v = cell.value
+    if isinstance(v, Decimal) and cell.type in NUMERIC:
+        x.value = v
+        fmt = FORMATS.get(cell.type, "General")
+        unit = (cell.unit or "").replace('"', "")
+        x.number_format = f'{fmt}"{unit}"' if unit else fmt
+    elif cell.text:
+        x.value = cell.text
+        if x.data_type == "f":  # never a formula: neutralised text already starts with '
+            x.data_type = "s"
+    x.font = bold_font if (cell.bold or cell.header) else body_font
+    horiz = {"right": "right", "center": "center"}.get(cell.align, "left")
+    x.alignment = Alignment(horizontal=horiz, vertical="center", wrap_text=cell.type not in NUMERIC)
+    return x
+
+
+def _write(ws, t: Table) -> None:
+    n = t.ncols
+    body_font, bold_font = Font(name=FONT, size=10), Font(name=FONT, size=10, bold=True)
+    last = get_column_letter(n)
+    r = 1
+    if t.kind == "table":
+        ws.cell(row=1, column=1, value=t.label).font = Font(name=FONT, size=9)
+        r = 2
+    ws.cell(row=r, column=1, value=t.title).font = Font(name=FONT, size=14, bold=True)
+    ws.cell(row=r, column=1).alignment = Alignment(horizontal="center", vertical="center")
+    ws.merge_cells(f"A{r}:{last}{r}")
+    ws.row_dimensions[r].height = 26
+    r += 1
+    if t.kind == "table":
+        ws.cell(row=r, column=1, value=t.dept).font = body_font
+        if n > 2:
+            ws.merge_cells(f"A{r}:{get_column_letter(n - 1)}{r}")
+        u = ws.cell(row=r, column=n, value=t.unit)
+        u.font, u.alignment = body_font, Alignment(horizontal="right")
+        r += 1
+    elif t.subtitle:
+        ws.cell(row=r, column=1, value=t.subtitle).font = body_font
+        ws.cell(row=r, column=1).alignment = Alignment(horizontal="center")
+        ws.merge_cells(f"A{r}:{last}{r}")
+        r += 1
+    first_header = r
+    rows = t.header + t.body
+    nh = len(t.header)
+    for i, row in enumerate(rows):
+        for j in range(n):
+            ws.cell(row=r + i, column=j + 1).border = BOX
+        for j, cell in enumerate(row.cells):
+            if cell is None:
+                continue
+            x = _put(ws, r + i, j + 1, cell, body_font, bold_font)
+            if i < nh or cell.header:
+                x.fill = HEAD_FILL
+                x.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            if cell.span > 1 or cell.vspan > 1:
+                ws.merge_cells(start_row=r + i, start_column=j + 1, end_row=r + i + cell.vspan - 1,
+                               end_column=j + cell.span)
+    end = r + len(rows) - 1
+    widths = [float(w) * (1.0 if t.kind == "table" else 1.15) for w in t.widths]
+    for i, h in enumerate(_row_heights(t, widths)):
+        ws.row_dimensions[r + i].height = h
+    if t.note:
+        end += 1
+        ws.cell(row=end, column=1, value=t.note).font = body_font
+        ws.merge_cells(f"A{end}:{last}{end}")
+    for j, w in enumerate(widths):
+        ws.column_dimensions[get_column_letter(j + 1)].width = w
+    # printing
+    ws.print_area = f"A1:{last}{end}"
+    if nh:
+        ws.print_title_rows = f"{first_header}:{first_header + nh - 1}"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if t.landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.6
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    ws.sheet_view.showGridLines = False
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False  # readers may widen a column to read a long name
+    ws.protection.formatRows = False
+
+
+def render_xlsx(doc: Document, path) -> dict:
+    wb = Workbook()
+    wb.remove(wb.active)
+    used: set = set()
+    n = 0
+    for t in doc.tables:
+        ws = wb.create_sheet(_sheet_title(t.sheet or t.title, used))
+        _write(ws, t)
+        n += 1
+    wb.security = WorkbookProtection(lockStructure=True)
+    wb.properties.title = doc.title
+    wb.properties.creator = "bdt"
+    wb.save(str(path))
+    return {"sheets": n}
+
+
+__all__ = ["render_xlsx"]
