@@ -17,6 +17,7 @@ from ..model import Disclosure, Entry
 from ..schema import FormSpec, Schema, TableSpec, load_schema
 from ..template import META_SHEET
 from .normalize import normalize_number, normalize_text
+from .safety import UnsafeFile, check_file, formula_findings
 
 
 class WorkbookError(Exception):
@@ -166,12 +167,18 @@ def read_workbook(path, schema: Schema | None = None) -> Disclosure:
     schema = schema or load_schema()
     if not path.exists():
         raise WorkbookError(f"找不到文件「{path}」。", path)
+    try:  # encrypted, old .xls, truncated, zip or XML bombs: refused before calamine opens the file
+        package = check_file(path)
+    except UnsafeFile as exc:
+        raise WorkbookError(exc.message, path) from None
     if path.suffix.lower() == ".xls":
         raise WorkbookError(f"「{path.name}」是旧版 .xls 格式，请在 Excel 中另存为 .xlsx 后再处理。", path)
     if not zipfile.is_zipfile(path):
         raise WorkbookError(f"「{path.name}」不是有效的 .xlsx 文件（可能已损坏、被加密或不是 Excel 文件）。", path)
     book = _open(path)
-    return read_book(book, schema, path)
+    d = read_book(book, schema, path)
+    d.findings.extend(formula_findings(d, package))  # formulas saved without a result read as blank
+    return d
 
 
 def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:

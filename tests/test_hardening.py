@@ -1,0 +1,306 @@
+"""Hardening of the read (toolkit.io.safety, called by the reader before python-calamine).
+
+Each broken file a bureau really receives gets a clear Chinese message naming the file, and
+none of them hangs, blows memory or stops anything else.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from test_batch_support import SEED, corrupt_cases, generate_module
+
+import toolkit
+from toolkit.io import safety
+from toolkit.io.reader import WorkbookError
+from toolkit.rules import validate
+
+from conftest import need_tool
+
+
+def refused(path, named: bool = True) -> str:
+    with pytest.raises(WorkbookError) as info:
+        toolkit.load(path)
+    msg = info.value.message
+    if named:  # the file-level messages name the file (structure messages name the sheet and cell)
+        assert Path(path).name in msg, msg
+    return msg
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return corrupt_cases()
+
+
+def test_not_a_zip(cases):
+    assert "不是有效的 .xlsx" in refused(cases["not_a_zip"])
+
+
+def test_truncated_zip(cases):
+    msg = refused(cases["truncated"])
+    assert "不完整或已损坏" in msg and "中断" in msg
+
+
+def test_truncated_member_data_is_caught_by_crc(tmp_path):
+    """Central directory intact but a part's bytes damaged: the CRC check refuses it."""
+    data = bytearray(SEED.read_bytes())
+    with zipfile.ZipFile(SEED) as zf:
+        info = zf.getinfo("xl/worksheets/sheet4.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for k in range(start + 50, start + 50 + 200):
+        data[k] ^= 0x5A
+    p = tmp_path / "damaged.xlsx"
+    p.write_bytes(bytes(data))
+    assert "已损坏" in refused(p)
+
+
+def test_empty_file(cases):
+    assert "空文件" in refused(cases["empty"])
+
+
+def test_html_disguised_as_xls(cases):
+    assert "网页（HTML）" in refused(cases["html_xls"])
+
+
+def test_old_xls(cases):
+    if "old_xls" not in cases:
+        need_tool("soffice")
+    assert cases["old_xls"].read_bytes()[:4] == b"\xd0\xcf\x11\xe0"
+    assert "旧版 .xls" in refused(cases["old_xls"])
+
+
+def test_old_xls_content_under_xlsx_name_is_still_recognised(cases, tmp_path):
+    if "old_xls" not in cases:
+        need_tool("soffice")
+    p = tmp_path / "改了扩展名.xlsx"
+    shutil.copy(cases["old_xls"], p)
+    assert "旧版 .xls" in refused(p)
+
+
+def test_encrypted_workbook(cases):
+    if "encrypted" not in cases:
+        pytest.skip("msoffcrypto-tool not installed")
+    msg = refused(cases["encrypted"])
+    assert "文件已加密，请去除密码后再提交" in msg
+    assert "旧版" not in msg
+
+
+def test_ole_told_apart_without_olefile(cases, monkeypatch):
+    """The byte check (no olefile) tells encrypted OOXML from .xls the same way."""
+    import builtins
+
+    real = builtins.__import__
+
+    def no_olefile(name, *a, **kw):
+        if name == "olefile":
+            raise ImportError(name)
+        return real(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_olefile)
+    if "encrypted" in cases:
+        assert safety.ole_kind(cases["encrypted"]) == "encrypted"
+    if "old_xls" in cases:
+        assert safety.ole_kind(cases["old_xls"]) == "xls"
+
+
+def test_renamed_sheet(cases):
+    msg = refused(cases["renamed_sheet"], named=False)
+    assert "缺少工作表 「表3 支出总表」" in msg and "支出总表" in msg
+
+
+def test_deleted_sheet(cases):
+    assert "「表10 三公经费表」" in refused(cases["deleted_sheet"], named=False)
+
+
+def test_inserted_rows(cases):
+    msg = refused(cases["inserted_rows"], named=False)
+    assert "「表5 一般公共预算支出表」的结构与模板不符" in msg and "插入或删除了行" in msg
+
+
+def test_formula_without_cached_value_is_a_finding_at_its_cell(tmp_path):
+    gen = generate_module()
+    path, sheet, cell = gen.make_uncached_formula(SEED, tmp_path / "formula.xlsx")
+    findings = validate(toolkit.load(path))
+    hits = [f for f in findings if f.rule == safety.FORMULA_RULE]
+    assert [(f.sheet, f.cell, f.severity) for f in hits] == [(sheet, cell, "error")]
+    assert "=SUM(" in hits[0].message and "没有保存计算结果" in hits[0].message
+    # the cell reads as blank, so arithmetic notices too — but the cause is named at the cell
+    assert any(f.rule.startswith("A3") for f in findings)
+
+
+def test_formula_with_cached_value_is_fine_and_error_value_is_a_finding(tmp_path):
+    """A formula Excel saved with its result reads as the result; #DIV/0! is reported."""
+    d = toolkit.load(SEED)
+    row = next(r for r in d.rows("t3") if r.level == 3 and r.get("basic") is not None)
+    e = row.entries["basic"]
+    part = generate_module()._sheet_part(SEED, e.sheet)
+    with zipfile.ZipFile(SEED) as zf:
+        xml = zf.read(part).decode()
+    import re
+
+    m = re.search(rf'<c r="{e.cell}"([^>]*?)(?:/>|>.*?</c>)', xml, re.S)
+    style = re.search(r'\ss="\d+"', m.group(1))
+    s = style.group(0) if style else ""
+    cached = xml[: m.start()] + f'<c r="{e.cell}"{s}><f>57.41*1</f><v>57.41</v></c>' + xml[m.end():]
+    errored = xml[: m.start()] + f'<c r="{e.cell}"{s} t="e"><f>1/0</f><v>#DIV/0!</v></c>' + xml[m.end():]
+    ok = generate_module()._rezip(SEED, tmp_path / "cached.xlsx", {part: cached.encode()})
+    bad = generate_module()._rezip(SEED, tmp_path / "error.xlsx", {part: errored.encode()})
+    d_ok = toolkit.load(ok)
+    assert d_ok.entry("t3", row.key, "basic").value == e.value
+    assert not [f for f in d_ok.findings if f.rule == safety.FORMULA_RULE]
+    hits = [f for f in validate(toolkit.load(bad)) if f.rule == safety.FORMULA_RULE]
+    assert [(f.sheet, f.cell) for f in hits] == [(e.sheet, e.cell)] and "#DIV/0!" in hits[0].message
+
+
+def test_workbook_saved_by_libreoffice_gives_the_same_findings(cases):
+    if "libreoffice" not in cases:
+        need_tool("soffice")
+    original = validate(toolkit.load(SEED))
+    resaved = validate(toolkit.load(cases["libreoffice"]))
+
+    def key(fs):
+        return [(f.rule, f.severity, f.sheet, f.cell, f.message, str(f.expected), str(f.actual)) for f in fs]
+
+    assert key(resaved) == key(original)
+
+
+def test_zip_bomb_refused_from_the_central_directory_without_inflating(cases):
+    bomb = cases["zip_bomb"]
+    assert bomb.stat().st_size < 1_000_000
+    tracemalloc.start()
+    t = time.perf_counter()
+    msg = refused(bomb)
+    elapsed = time.perf_counter() - t
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert "压缩炸弹" in msg and "120 MB" in msg
+    assert elapsed < 2 and peak < 20 * 1024 * 1024
+
+
+def test_zip_bomb_with_a_lying_size_header_is_caught_while_inflating(tmp_path):
+    """A member that claims 1 KB but inflates to 8 MB: zipfile stops at the claimed size and the
+    CRC check fails, so nothing beyond the claim is ever produced."""
+    src = tmp_path / "big.xlsx"
+    generate_module().make_zip_bomb(SEED, src, size=8 * 1024 * 1024)
+    data = bytearray(src.read_bytes())
+    with zipfile.ZipFile(src) as zf:
+        info = zf.getinfo("xl/worksheets/sheet4.xml")
+    # patch the uncompressed size of that member in its central directory entry to 1024
+    import struct
+
+    name = info.filename.encode()
+    pos = 0
+    while True:
+        pos = data.find(b"PK\x01\x02", pos)
+        assert pos >= 0
+        nlen = struct.unpack_from("<H", data, pos + 28)[0]
+        if bytes(data[pos + 46: pos + 46 + nlen]) == name:
+            break
+        pos += 4
+    if struct.unpack_from("<I", data, pos + 24)[0] == 0xFFFFFFFF:  # zip64: the size is in the extra field
+        extra = pos + 46 + nlen
+        assert struct.unpack_from("<H", data, extra)[0] == 1
+        struct.pack_into("<Q", data, extra + 4, 1024)
+    else:
+        struct.pack_into("<I", data, pos + 24, 1024)
+    liar = tmp_path / "liar.xlsx"
+    liar.write_bytes(bytes(data))
+    with zipfile.ZipFile(liar) as zf:
+        assert zf.getinfo("xl/worksheets/sheet4.xml").file_size == 1024
+    assert "已损坏" in refused(liar)
+
+
+def test_size_caps_are_enforced_on_declared_sizes(tmp_path):
+    p = tmp_path / "many.xlsx"
+    generate_module().make_zip_bomb(SEED, p, size=3 * 1024 * 1024)
+    with pytest.raises(safety.UnsafeFile, match="压缩炸弹"):
+        safety.check_file(p, max_member=2 * 1024 * 1024)
+    with pytest.raises(safety.UnsafeFile, match="压缩炸弹"):
+        safety.check_file(p, max_total=3 * 1024 * 1024)
+    safety.check_file(p)  # under the default caps: fine
+
+
+def test_xml_entity_bomb(cases):
+    tracemalloc.start()
+    t = time.perf_counter()
+    msg = refused(cases["entity_bomb"])
+    elapsed = time.perf_counter() - t
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert "XML 实体" in msg and "炸弹" in msg
+    assert elapsed < 2 and peak < 20 * 1024 * 1024
+
+
+def test_entity_bomb_in_workbook_xml_is_refused_by_defusedxml(tmp_path):
+    gen = generate_module()
+    with zipfile.ZipFile(SEED) as zf:
+        xml = zf.read("xl/workbook.xml")
+    body = xml.split(b"?>", 1)[1] if xml.startswith(b"<?xml") else xml
+    p = gen._rezip(SEED, tmp_path / "wb_bomb.xlsx", {"xl/workbook.xml": gen.LAUGHS + body})
+    assert "实体" in refused(p)
+    # and the defusedxml layer on its own (the byte check aside)
+    with pytest.raises(safety.UnsafeFile, match="实体"):
+        safety._parse_safe(gen.LAUGHS + b"<a>&lol9;</a>", "x.xlsx", "xl/workbook.xml")
+
+
+def test_other_zip_documents_are_named(tmp_path):
+    docx = tmp_path / "报告.xlsx"
+    with zipfile.ZipFile(docx, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    assert "Word 文档" in refused(docx)
+    ods = tmp_path / "表格.xlsx"
+    with zipfile.ZipFile(ods, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", "<office:document-content/>")
+    assert ".ods" in refused(ods)
+
+
+def test_sound_workbook_passes_quickly():
+    info = safety.check_file(SEED)
+    assert "表3 支出总表" in info.sheets and info.problems == {}
+    t = time.perf_counter()
+    for _ in range(10):
+        safety.check_file(SEED)
+    assert (time.perf_counter() - t) / 10 < 0.05
+
+
+def test_cell_problems_parser_edge_cases():
+    xml = (b'<worksheet><sheetData><row r="1">'
+           b'<c r="A1" s="1"/>'  # self-closed, then a formula cell: must not be merged
+           b'<c r="B1"><f>SUM(A1:A2)</f><v></v></c>'
+           b'<c r="C1"><f>1+1</f><v>2</v></c>'
+           b'<c r="D1" t="str"><f>"a"</f><v>a</v></c>'
+           b'<c r="E1"><f t="shared" si="0"/></c>'
+           b'<x:c r="F1"><x:f>A1</x:f></x:c>'
+           b'<c r="G1" t="e"><v>#REF!</v></c>'
+           b'<c r="H1" t="inlineStr"><is><t>f&gt;</t></is></c>'
+           b"</row></sheetData></worksheet>")
+    got = {k: (v.kind, v.text) for k, v in safety.cell_problems(xml).items()}
+    assert got == {"B1": ("formula", "SUM(A1:A2)"), "E1": ("formula", ""), "F1": ("formula", "A1"),
+                   "G1": ("error", "#REF!")}
+    assert safety.cell_problems(b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>') == {}
+
+
+def test_openpyxl_fallback_still_refuses_bombs(cases, monkeypatch):
+    """The safety checks run before the backend is chosen, so the pure-Python fallback is covered."""
+    from toolkit.io import reader
+
+    monkeypatch.setattr(reader, "_open", lambda path: reader._OpenpyxlBook(path))
+    assert "炸弹" in refused(cases["entity_bomb"])
+    d = toolkit.load(SEED)
+    assert d.dept_name
+
+
+def test_a_sound_workbook_written_by_openpyxl_still_reads(tmp_path):
+    """openpyxl-saved (shared strings, no formulas): no false alarm from the checks."""
+    p = tmp_path / "resaved.xlsx"
+    openpyxl.load_workbook(SEED).save(p)
+    d = toolkit.load(p)
+    assert d.dept_name == toolkit.load(SEED).dept_name
+    assert not [f for f in d.findings if f.rule == safety.FORMULA_RULE]

@@ -1,0 +1,920 @@
+"""`bdt batch` — the finance bureau's job: every department's workbook, checked in parallel.
+
+    bdt batch 收到的工作簿/ --out 结果/ [--jobs N] [--fill] [--export pdf,docx]
+    bdt batch 'a/*.xlsx' b/ --out 结果/ --executor dask --scheduler tcp://10.0.0.5:8786
+
+One file's failure never stops the others: `work(path, options)` never raises, it returns a
+small `FileOutcome` (department, status, counts, rules, message). Each department's outputs
+(report.html, findings.json, and with --fill / --export the filled workbook and the published
+files) go to its own folder under --out, named safely from the department's name; input files
+are only ever read. At the end, summary.csv and summary.html in --out give one row per
+workbook and the per-rule totals across departments, with a chart.
+
+The same `run_batch(paths, options, executor)` runs on local processes (the default), in-process
+(`--jobs 1`), on a Dask cluster (`--executor dask`), or on any concurrent.futures-style
+executor passed from Python. Exit status as `bdt validate`: 0 no errors, 1 errors found,
+2 some file could not be read (or could not be processed).
+
+How it stays fast: the parent loads the schema, the reference tables and every rule once
+before the worker processes fork, so no worker repeats that; each workbook is read once with
+python-calamine (after the cheap checks of toolkit.io.safety) and validated once.
+"""
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import traceback
+import unicodedata
+import uuid
+from concurrent.futures import Future, as_completed
+from concurrent.futures import BrokenExecutor as _BrokenExecutor
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from urllib.parse import quote
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+
+OK, ERRORS, UNREADABLE, INTERNAL = "ok", "errors", "unreadable", "internal error"
+STATUS_ZH = {OK: "通过", ERRORS: "有错误", UNREADABLE: "无法读取", INTERNAL: "内部错误"}
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls only to tell the clerk to re-save it
+MARKER = ".bdt-batch"  # a department folder written by bdt batch (a re-run may replace it)
+STARTED = ".started"  # written by a worker when it starts a file (finds the file that crashed a pool)
+EXPORT_FOLDER = "公开文件"  # --export outputs, inside the department's folder
+TOP_RULES = 3
+_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+# ---------------------------------------------------------------- options and outcomes
+
+@dataclass(frozen=True)
+class Options:
+    """What every worker needs (picklable: plain strings and flags)."""
+
+    out_dir: str
+    staging: str = ""  # where workers write; folders are moved into out_dir at the end
+    fill: bool = False
+    export: tuple = ()
+    export_all: bool = False  # export workbooks with errors too (default: only the clean ones)
+    schema: str | None = None
+    lang: str = "zh"
+
+
+@dataclass
+class FileOutcome:
+    """One workbook's result: small, picklable, one row of the summary."""
+
+    path: str
+    department: str | None = None
+    dept_code: str | None = None
+    status: str = OK
+    counts: dict = field(default_factory=lambda: {"error": 0, "warning": 0, "info": 0})
+    rules: dict = field(default_factory=dict)  # rule code -> number of findings
+    severities: dict = field(default_factory=dict)  # rule code -> severity
+    message: str = ""
+    staging: str = ""
+    folder: str | None = None  # the department's folder, relative to out_dir
+    outputs: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    @property
+    def top_rules(self) -> list[tuple[str, int]]:
+        return sorted(self.rules.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_RULES]
+
+    @property
+    def readable(self) -> bool:
+        return self.status in (OK, ERRORS)
+
+
+def _key(path) -> str:
+    return hashlib.sha1(os.fsencode(os.path.abspath(path))).hexdigest()[:16]
+
+
+def _last_line(exc: BaseException) -> str:
+    """The traceback's last line, and where it happened (file:line of the innermost frame)."""
+    line = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    tb = traceback.extract_tb(exc.__traceback__)
+    if tb:
+        frame = tb[-1]
+        parts = Path(frame.filename).parts
+        where = "/".join(parts[-2:]) if len(parts) >= 2 else frame.filename
+        return f"{line}（{where}:{frame.lineno}）"
+    return line
+
+
+def _internal(message: str, exc: BaseException) -> str:
+    return f"程序内部错误（不是文件本身的问题）：{message}{_last_line(exc)}。请把该文件和此信息转给技术支持。"
+
+
+# ---------------------------------------------------------------- the worker
+
+def work(path, options: Options) -> FileOutcome:
+    """Check one workbook and write its outputs into its staging folder. Never raises."""
+    t0 = time.perf_counter()
+    out = FileOutcome(path=str(path))
+    try:
+        _work(Path(path), options, out)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the contract: one row per file, whatever happens
+        out.status = INTERNAL
+        out.message = _internal("", exc)
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _work(path: Path, options: Options, out: FileOutcome) -> None:
+    from .io.reader import WorkbookError, read_workbook
+    from .report import FileResult, to_html, to_json
+    from .rules import validate
+    from .schema import load_schema
+
+    staging = Path(options.staging or options.out_dir) / _key(path)
+    if staging.exists():
+        shutil.rmtree(staging)  # a retry after a crashed worker: start clean
+    staging.mkdir(parents=True)
+    (staging / STARTED).write_text(str(path), encoding="utf-8")
+    out.staging = str(staging)
+    schema = load_schema(options.schema) if options.schema else load_schema()
+
+    findings = None
+    try:
+        d = read_workbook(path, schema=schema)
+    except WorkbookError as exc:
+        out.status, out.message = UNREADABLE, exc.message
+    except OSError as exc:
+        out.status, out.message = UNREADABLE, f"无法读取文件「{path.name}」：{exc.strerror or exc}。"
+    else:
+        out.department = _text(d.dept_name)
+        out.dept_code = _text(d.dept_code)
+        try:
+            findings = validate(d)
+        except Exception as exc:
+            out.status, out.message = INTERNAL, _internal("校验时出错：", exc)
+    if findings is not None:
+        for f in findings:
+            out.counts[f.severity] = out.counts.get(f.severity, 0) + 1
+            out.rules[f.rule] = out.rules.get(f.rule, 0) + 1
+            if _RANK.get(f.severity, 3) < _RANK.get(out.severities.get(f.rule), 3):
+                out.severities[f.rule] = f.severity  # the most severe seen for the rule
+        out.status = ERRORS if out.counts.get("error") else OK
+
+    # the department's report: its findings, or why its file could not be read
+    error = None if findings is not None else (out.message or "无法读取")
+    result = FileResult(str(path), findings, error)
+    _write_text(staging / "report.html", to_html([result], lang=options.lang))
+    _write_text(staging / "findings.json", to_json([result]))
+
+    notes = []
+    source = path
+    if findings is not None and options.fill:
+        target = staging / f"{path.stem}.filled{path.suffix if path.suffix.lower() in ('.xlsx', '.xlsm') else '.xlsx'}"
+        try:
+            from .fill import fill
+
+            source, _plan = fill(path, out=target, schema=schema)
+        except Exception as exc:
+            out.status = INTERNAL
+            notes.append(_internal("填充时出错：", exc))
+            source = None
+    if findings is not None and options.export and source is not None:
+        if out.counts.get("error") and not options.export_all:
+            notes.append("有“错误”级问题，未导出（改正后重新提交，或用 --export-all 强制导出）。")
+        else:
+            try:
+                from .export import export
+
+                folder = staging / EXPORT_FOLDER
+                folder.mkdir(exist_ok=True)
+                extra = {"schema": schema} if options.schema and _accepts(export, "schema") else {}
+                export(source, list(options.export), folder, True, **extra)
+            except Exception as exc:
+                out.status = INTERNAL
+                notes.append(_internal("导出时出错：", exc))
+    if notes:
+        out.message = "；".join([m for m in [out.message] if m] + notes)
+    (staging / STARTED).unlink(missing_ok=True)
+    out.outputs = sorted(p.name for p in staging.iterdir() if not p.name.startswith("."))
+
+
+def _accepts(fn, name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(v) -> str | None:
+    if v is None:
+        return None
+    t = str(v).strip()
+    return t or None
+
+
+def _write_text(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+
+
+def warm(options: Options | None = None) -> None:
+    """Load once what every workbook needs (schema, layouts, reference tables, rule modules).
+
+    Called in the parent before worker processes fork (they inherit it) and as the pool
+    initializer (for spawn/forkserver start methods, or remote workers)."""
+    from .layout import layout
+    from .reference import load_reference
+    from .rules import _load_families
+    from .schema import load_schema
+
+    schema = load_schema(options.schema) if options and options.schema else load_schema()
+    for spec in schema.sheets:
+        layout(spec)
+    load_reference()
+    _load_families()
+    from . import report  # noqa: F401
+    from .io import reader  # noqa: F401
+
+
+# ---------------------------------------------------------------- safe folder names
+
+_UNSAFE = set('/\\:*?"<>|')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+             *(f"COM{i}" for i in "0123456789¹²³"), *(f"LPT{i}" for i in "0123456789¹²³")}
+MAX_NAME_CHARS = 60
+MAX_NAME_BYTES = 180  # of UTF-8; file systems allow 255 per component, leave room for suffixes
+
+
+def safe_folder_name(name, fallback: str = "未命名单位") -> str:
+    """A folder name from a department's name that is safe on Linux, macOS and Windows.
+
+    NFC-normalised; path separators and characters Windows forbids become "_"; control, format
+    (bidi overrides, zero-width) and private-use characters are dropped; "..", leading dots and
+    trailing dots/spaces go; Windows device names (CON, NUL, COM1…) get a "_" prefix; the length
+    is capped. Empty after all that: the fallback (cleaned the same way)."""
+    text = unicodedata.normalize("NFC", str(name or ""))
+    chars = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if ch in _UNSAFE:
+            chars.append("_")
+        elif ch.isspace() or cat in ("Zs", "Zl", "Zp"):
+            chars.append(" ")
+        elif cat in ("Cc", "Cf", "Co", "Cs", "Cn"):
+            continue
+        else:
+            chars.append(ch)
+    text = " ".join("".join(chars).split())
+    text = re.sub(r"\.{2,}", "", text)  # "..", "...": gone (a name is never a path step)
+    text = text.strip(". ")
+    if text.split(".")[0].strip().upper() in _RESERVED:
+        text = "_" + text
+    text = text[:MAX_NAME_CHARS]
+    while len(text.encode("utf-8")) > MAX_NAME_BYTES:
+        text = text[:-1]
+    text = text.rstrip(". ")
+    if not any(ch.isalnum() for ch in text):  # nothing left that names anything ("___", "")
+        return safe_folder_name(fallback, "未命名单位") if fallback and fallback != name else "未命名单位"
+    return text
+
+
+def _inside(folder: Path, root: Path) -> bool:
+    try:
+        folder.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return folder.resolve().parent == root.resolve()
+
+
+def _ours(folder: Path) -> bool:
+    return folder.is_dir() and not folder.is_symlink() and (folder / MARKER).is_file()
+
+
+def _ensure_report(o: FileOutcome, lang: str) -> None:
+    """A file whose worker died has no report yet: write one that says so."""
+    from .report import FileResult, to_html
+
+    folder = Path(o.staging)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / STARTED).unlink(missing_ok=True)
+    if not (folder / "report.html").exists():
+        _write_text(folder / "report.html", to_html([FileResult(o.path, None, o.message or "无法处理")], lang=lang))
+    o.outputs = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def place(outcomes: list[FileOutcome], out_dir: Path, lang: str = "zh") -> None:
+    """Move each staging folder to out_dir/<safe department name>, de-duplicated, in input order."""
+    out_dir = Path(out_dir)
+    used: set[str] = set()
+    for o in outcomes:
+        if not o.staging:
+            continue
+        try:
+            _ensure_report(o, lang)
+            base = safe_folder_name(o.department, fallback=Path(o.path).stem)
+            name, n = base, 2
+            while True:
+                target = out_dir / name
+                if name.casefold() not in used and (not os.path.lexists(target) or _ours(target)):
+                    break
+                name, n = f"{base}-{n}", n + 1
+            used.add(name.casefold())
+            if not _inside(target, out_dir):  # cannot happen with a safe name; never write outside
+                raise RuntimeError(f"folder {target!r} escapes {out_dir!r}")
+            if os.path.lexists(target):
+                shutil.rmtree(target)  # this department's folder from an earlier run
+            (Path(o.staging) / MARKER).write_text(
+                json.dumps({"source": o.path, "department": o.department}, ensure_ascii=False), encoding="utf-8")
+            shutil.move(o.staging, target)
+            o.folder = name
+        except Exception as exc:
+            o.status = INTERNAL
+            o.message = "；".join(m for m in [o.message, _internal("保存输出文件夹时出错：", exc)] if m)
+
+
+# ---------------------------------------------------------------- executors
+
+class InlineExecutor:
+    """A concurrent.futures-style executor that runs each call at submit, in this process."""
+
+    def submit(self, fn, *args, **kwargs) -> Future:
+        f: Future = Future()
+        try:
+            f.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001
+            f.set_exception(exc)
+        return f
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def process_pool(jobs: int, options: Options | None = None):
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=jobs, initializer=warm, initargs=(options,))
+
+
+@dataclass
+class Executor:
+    """An executor, how to close it, and how to get a fresh one if its processes die."""
+
+    executor: object
+    close: object = None
+    respawn: object = None  # callable(jobs) -> executor, for process pools
+    label: str = ""
+
+
+def make_executor(kind: str, jobs: int, scheduler: str | None, options: Options) -> Executor:
+    if kind == "dask":
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ValueError("使用 --executor dask 需要安装 dask[distributed]（pip install 'dask[distributed]'）。") from None
+        if not scheduler or scheduler == "local":
+            client = Client(n_workers=jobs, threads_per_worker=1, dashboard_address=None)
+            label = f"Dask 本机集群（{jobs} 个进程）"
+        else:
+            client = Client(scheduler)
+            label = f"Dask 集群 {scheduler}"
+        return Executor(client.get_executor(pure=False), client.close, None, label)
+    if jobs <= 1:
+        return Executor(InlineExecutor(), None, None, "本进程")
+    warm(options)  # before the fork: every worker inherits the loaded schema, references and rules
+    pool = process_pool(jobs, options)
+    return Executor(pool, lambda: pool.shutdown(wait=True), lambda n: process_pool(n, options), f"{jobs} 个进程")
+
+
+# ---------------------------------------------------------------- the batch
+
+@dataclass
+class BatchResult:
+    outcomes: list[FileOutcome]
+    out_dir: Path
+    seconds: float
+    summary_csv: Path | None = None
+    summary_html: Path | None = None
+
+    @property
+    def exit_status(self) -> int:
+        return exit_status(self.outcomes)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+def exit_status(outcomes) -> int:
+    if any(o.status in (UNREADABLE, INTERNAL) for o in outcomes):
+        return EXIT_UNREADABLE
+    if any(o.status == ERRORS for o in outcomes):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _crashed(path, staging: str, what: str) -> FileOutcome:
+    return FileOutcome(path=str(path), status=INTERNAL, staging=staging,
+                       message=f"程序内部错误（不是文件本身的问题）：{what}。请把该文件转给技术支持。")
+
+
+def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=None, jobs: int = 1,
+              summary: bool = True) -> BatchResult:
+    """Check every path on `executor` (any concurrent.futures-style executor; default in-process),
+    place each department's folder in options.out_dir and write summary.csv / summary.html.
+
+    `respawn(n)` returns a fresh executor when a worker process dies (a process pool breaks):
+    the files that were running then are retried alone, the others on a fresh pool."""
+    t0 = time.perf_counter()
+    out_dir = Path(options.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    own_staging = not options.staging
+    if own_staging:
+        options = replace(options, staging=str(out_dir / f".bdt-staging-{uuid.uuid4().hex[:8]}"))
+    staging = Path(options.staging)
+    staging.mkdir(parents=True, exist_ok=True)
+    executor = executor or InlineExecutor()
+    paths = [str(p) for p in paths]
+    results: dict[int, FileOutcome] = {}
+    created = []  # executors this call made (after a crash): shut down here
+    done = 0
+    try:
+        pending = list(range(len(paths)))
+        rounds = 0
+        while pending:
+            rounds += 1
+            broken = []
+
+            def collect(fut, i):
+                nonlocal done
+                try:
+                    results[i] = fut.result()
+                except _BrokenExecutor:
+                    broken.append(i)
+                    return
+                except Exception as exc:  # the executor, not the worker, failed (e.g. Dask KilledWorker)
+                    results[i] = _crashed(paths[i], str(staging / _key(paths[i])), f"任务未能执行：{_last_line(exc)}")
+                done += 1
+                if progress:
+                    progress.update(done, Path(paths[i]).name)
+
+            futures = {}
+            for i in pending:
+                fut = executor.submit(work, paths[i], options)
+                if fut.done():  # an in-process executor: report progress as it goes
+                    collect(fut, i)
+                else:
+                    futures[fut] = i
+            for fut in as_completed(futures):
+                collect(fut, futures[fut])
+            if not broken:
+                break
+            # a worker process died (crash, out of memory): find the files it was working on
+            suspects = [i for i in broken if (staging / _key(paths[i]) / STARTED).exists()]
+            others = [i for i in broken if i not in suspects]
+            if respawn is None or rounds > 10:
+                for i in broken:
+                    results[i] = _crashed(paths[i], str(staging / _key(paths[i])), "处理该文件时工作进程异常退出")
+                    done += 1
+                break
+            for i in suspects:  # alone, in a fresh process each: only the culprit fails
+                solo = respawn(1)
+                created.append(solo)
+                try:
+                    results[i] = solo.submit(work, paths[i], options).result()
+                except Exception:
+                    results[i] = _crashed(paths[i], str(staging / _key(paths[i])),
+                                          "处理该文件时工作进程异常退出（可能是内存不足或读取库崩溃）")
+                finally:
+                    solo.shutdown(wait=True)
+                done += 1
+                if progress:
+                    progress.update(done, Path(paths[i]).name)
+            try:
+                executor.shutdown(wait=False, cancel_futures=True)
+            except Exception:
+                pass
+            if others:
+                executor = respawn(jobs)
+                created.append(executor)
+            pending = others
+        outcomes = [results[i] for i in range(len(paths))]
+        place(outcomes, out_dir, lang=options.lang)
+    finally:
+        for ex in created:
+            try:
+                ex.shutdown(wait=True)
+            except Exception:
+                pass
+        if progress:
+            progress.close()
+        if own_staging:
+            shutil.rmtree(staging, ignore_errors=True)
+    result = BatchResult(outcomes, out_dir, time.perf_counter() - t0)
+    if summary:
+        result.summary_csv = write_summary_csv(outcomes, out_dir / "summary.csv")
+        result.summary_html = write_summary_html(outcomes, out_dir / "summary.html", seconds=result.seconds)
+    return result
+
+
+# ---------------------------------------------------------------- inputs
+
+def discover(inputs, out_dir=None) -> tuple[list[Path], list[str]]:
+    """Workbooks named by files, folders (searched recursively) and glob patterns.
+
+    Returns (sorted unique paths, notes on inputs that matched nothing). Skipped: Excel's lock
+    files (~$…), hidden files, and anything inside the output folder."""
+    out = Path(out_dir).resolve() if out_dir else None
+    found: dict[str, Path] = {}
+    notes = []
+
+    def skip(p: Path) -> bool:
+        if p.name.startswith(("~$", ".")):
+            return True
+        if out is not None:
+            try:
+                p.resolve().relative_to(out)
+                return True
+            except ValueError:
+                pass
+        return False
+
+    def add(p: Path, explicit: bool) -> None:
+        if explicit or (p.suffix.lower() in WORKBOOK_SUFFIXES and not skip(p)):
+            found.setdefault(os.path.normcase(os.path.abspath(p)), p)
+
+    for raw in inputs:
+        p = Path(raw)
+        if p.is_dir():
+            n = len(found)
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not skip(Path(root) / d))
+                for f in sorted(files):
+                    add(Path(root) / f, False)
+            if len(found) == n:
+                notes.append(f"文件夹「{raw}」中没有 .xlsx/.xlsm 工作簿。")
+        elif p.exists():
+            add(p, True)
+        elif glob.has_magic(str(raw)):
+            matches = sorted(glob.glob(str(raw), recursive=True))
+            files = [Path(m) for m in matches if Path(m).is_file()]
+            for m in files:
+                add(m, False)
+            if not files:
+                notes.append(f"没有与「{raw}」匹配的工作簿。")
+        else:
+            add(p, True)  # a missing file: its row will say so
+    return sorted(found.values(), key=lambda q: str(q)), notes
+
+
+# ---------------------------------------------------------------- summary
+
+def _display(o: FileOutcome) -> str:
+    return o.department or Path(o.path).stem
+
+
+def _top(o: FileOutcome) -> str:
+    return "、".join(f"{code}×{n}" for code, n in o.top_rules)
+
+
+def _csv_safe(v) -> str:
+    """Text that Excel will not run as a formula (CSV injection: =, +, -, @ at the start)."""
+    t = "" if v is None else str(v)
+    return "'" + t if t[:1] in ("=", "+", "-", "@", "\t", "\r") else t
+
+
+CSV_COLUMNS = ["序号", "部门", "部门代码", "文件", "状态", "status", "错误", "警告", "提示", "主要问题", "输出文件夹", "说明"]
+
+
+def write_summary_csv(outcomes, path) -> Path:
+    """summary.csv: UTF-8 with BOM (Excel opens it right), one row per workbook, input order."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    for k, o in enumerate(outcomes, 1):
+        w.writerow([k, _csv_safe(o.department or ""), _csv_safe(o.dept_code or ""), _csv_safe(o.path),
+                    STATUS_ZH.get(o.status, o.status), o.status, o.counts.get("error", 0), o.counts.get("warning", 0),
+                    o.counts.get("info", 0), _top(o), _csv_safe(o.folder or ""), _csv_safe(o.message)])
+    return _atomic_write(Path(path), buf.getvalue().encode("utf-8-sig"))
+
+
+def _atomic_write(path: Path, data: bytes) -> Path:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
+def rule_totals(outcomes) -> list[dict]:
+    """Per rule across all departments: code, title, severity, findings, departments."""
+    from .rules import catalogue
+
+    titles = {r.code: r for r in catalogue()}
+    totals: dict[str, dict] = {}
+    for o in outcomes:
+        for code, n in o.rules.items():
+            t = totals.setdefault(code, {"code": code, "findings": 0, "departments": 0,
+                                         "severity": o.severities.get(code, "info")})
+            t["findings"] += n
+            t["departments"] += 1
+            sev = o.severities.get(code, "info")
+            if _RANK.get(sev, 3) < _RANK.get(t["severity"], 3):
+                t["severity"] = sev  # as found (a rule may report a milder case than its catalogue severity)
+    for code, t in totals.items():
+        rule = titles.get(code)
+        t["title"] = rule.title if rule else ""
+    return sorted(totals.values(), key=lambda t: (-t["findings"], _RANK.get(t["severity"], 3), t["code"]))
+
+
+_SEV_COLOR = {"error": "#b3261e", "warning": "#c77700", "info": "#00838f"}
+_SEV_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+def rule_chart_svg(totals: list[dict], limit: int = 25) -> str:
+    """An inline SVG horizontal bar chart of findings per rule (top `limit` rules)."""
+    rows = totals[:limit]
+    if not rows:
+        return ""
+    e = html.escape
+    bar_h, gap, label_w, bar_w, num_w = 18, 6, 250, 520, 150
+    height = len(rows) * (bar_h + gap) + gap + 22
+    width = label_w + bar_w + num_w
+    peak = max(t["findings"] for t in rows) or 1
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" width="100%" '
+           f'role="img" aria-label="各规则问题数">',
+           f'<style>text{{font-size:12px;font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif}}</style>']
+    for k, t in enumerate(rows):
+        y = gap + k * (bar_h + gap)
+        w = max(2, round(bar_w * t["findings"] / peak))
+        color = _SEV_COLOR.get(t["severity"], "#555")
+        label = f'{t["code"]} {t["title"]}'
+        if len(label) > 20:
+            label = label[:19] + "…"
+        out.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{e(label)}</text>')
+        out.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{color}" rx="2">'
+                   f'<title>{e(t["code"])} {e(t["title"])}：{t["findings"]} 项，{t["departments"]} 个单位</title></rect>')
+        out.append(f'<text x="{label_w + w + 6}" y="{y + 13}">{t["findings"]}（{t["departments"]} 个单位）</text>')
+    ly = height - 8
+    x = label_w
+    for sev in ("error", "warning", "info"):
+        out.append(f'<rect x="{x}" y="{ly - 10}" width="12" height="12" fill="{_SEV_COLOR[sev]}"/>'
+                   f'<text x="{x + 16}" y="{ly}">{_SEV_ZH[sev]}</text>')
+        x += 70
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+_CSS = """
+.summary-counts span { margin-right: 1.2em; }
+.status-ok { color: #1e6b2f; font-weight: bold; }
+.status-errors { color: #b3261e; font-weight: bold; }
+.status-unreadable, .status-internal { color: #fff; background: #b3261e; padding: 0 .4em; border-radius: 3px; }
+td.num { text-align: right; white-space: nowrap; }
+.chart { max-width: 900px; display: block; margin: .5em 0 1.5em; }
+ul.unreadable-list li { margin: .3em 0; }
+"""
+
+
+def write_summary_html(outcomes, path, seconds: float | None = None, today: date | None = None) -> Path:
+    """summary.html: self-contained (inline CSS and SVG, no scripts), one row per workbook."""
+    from . import __version__
+    from . import report
+
+    e = html.escape
+    today = today or date.today()
+    totals = rule_totals(outcomes)
+    n = len(outcomes)
+    by = {s: sum(1 for o in outcomes if o.status == s) for s in STATUS_ZH}
+    warned = sum(1 for o in outcomes if o.status == OK and o.counts.get("warning"))
+    out = ["<!DOCTYPE html>", '<html lang="zh-CN">', "<head>", '<meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           "<title>部门预算公开批量校验汇总</title>",
+           f"<style>{getattr(report, '_CSS', '')}{_CSS}</style>", "</head>", "<body>", "<header>",
+           "<h1>部门预算公开批量校验汇总</h1>",
+           f'<p class="meta">生成日期：{today.year}年{today.month}月{today.day}日'
+           + (f"　用时 {seconds:.1f} 秒" if seconds is not None else "") + "</p>",
+           f'<p class="summary-counts"><span>共 {n} 个工作簿</span>'
+           f'<span class="status-ok">通过 {by[OK]}</span>'
+           + (f"<span>（其中 {warned} 个有警告）</span>" if warned else "")
+           + f'<span class="status-errors">有错误 {by[ERRORS]}</span>'
+           f"<span>无法读取 {by[UNREADABLE]}</span>"
+           + (f"<span>内部错误 {by[INTERNAL]}</span>" if by[INTERNAL] else "") + "</p>",
+           "</header>"]
+
+    bad = [o for o in outcomes if o.status in (UNREADABLE, INTERNAL)]
+    if bad:
+        out.append('<section class="unreadable">')
+        out.append(f"<h2>无法处理的文件（{len(bad)} 个）</h2>")
+        out.append('<ul class="unreadable-list">')
+        for o in bad:
+            link = f' <a href="{quote(o.folder)}/report.html">报告</a>' if o.folder else ""
+            out.append(f"<li><strong>{e(o.name)}</strong>：{e(o.message)}{link}</li>")
+        out.append("</ul></section>")
+
+    if totals:
+        out.append("<section>")
+        out.append("<h2>各规则问题数（全部单位合计）</h2>")
+        out.append(rule_chart_svg(totals))
+        out.append("<table><thead><tr><th>规则</th><th>名称</th><th>级别</th><th>问题数</th><th>涉及单位数</th></tr></thead><tbody>")
+        for t in totals:
+            out.append(f'<tr><td class="cell">{e(t["code"])}</td><td>{e(t["title"])}</td>'
+                       f'<td><span class="sev sev-{e(t["severity"])}">{e(_SEV_ZH.get(t["severity"], t["severity"]))}</span></td>'
+                       f'<td class="num">{t["findings"]}</td><td class="num">{t["departments"]}</td></tr>')
+        out.append("</tbody></table></section>")
+
+    rank = {INTERNAL: 0, UNREADABLE: 1, ERRORS: 2, OK: 3}
+    ordered = sorted(enumerate(outcomes, 1), key=lambda ko: (rank.get(ko[1].status, 0), -ko[1].counts.get("error", 0),
+                                                            -ko[1].counts.get("warning", 0), ko[0]))
+    out.append("<section>")
+    out.append("<h2>各单位校验结果</h2>")
+    out.append("<table><thead><tr><th>序号</th><th>部门</th><th>文件</th><th>状态</th><th>错误</th><th>警告</th>"
+               "<th>提示</th><th>主要问题</th><th>报告</th><th>说明</th></tr></thead><tbody>")
+    for k, o in ordered:
+        cls = {OK: "status-ok", ERRORS: "status-errors", UNREADABLE: "status-unreadable",
+               INTERNAL: "status-internal"}.get(o.status, "")
+        link = f'<a href="{quote(o.folder)}/report.html">查看</a>' if o.folder else ""
+        out.append(f'<tr><td class="num">{k}</td><td>{e(_display(o))}</td><td>{e(o.name)}</td>'
+                   f'<td><span class="{cls}">{e(STATUS_ZH.get(o.status, o.status))}</span></td>'
+                   f'<td class="num">{o.counts.get("error", 0)}</td><td class="num">{o.counts.get("warning", 0)}</td>'
+                   f'<td class="num">{o.counts.get("info", 0)}</td><td>{e(_top(o))}</td><td>{link}</td>'
+                   f'<td class="msg">{e(o.message)}</td></tr>')
+    out.append("</tbody></table></section>")
+    out.append(f"<footer>本汇总由 bdt {e(__version__)}（部门预算公开工具）生成。各单位的问题清单见其文件夹中的 report.html。</footer>")
+    out.append("</body></html>")
+    return _atomic_write(Path(path), ("\n".join(out) + "\n").encode("utf-8"))
+
+
+# ---------------------------------------------------------------- progress
+
+def _cols(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _clip(text: str, width: int) -> str:
+    out, used = [], 0
+    for ch in text:
+        w = _cols(ch)
+        if used + w > width:
+            return "".join(out[:-1]) + "…" if out else ""
+        out.append(ch)
+        used += w
+    return "".join(out)
+
+
+class Progress:
+    """A one-line progress bar on stderr (no dependency). On a terminal it redraws in place;
+    elsewhere (when forced) it prints a line every 10 %."""
+
+    def __init__(self, total: int, stream=None, enabled: bool | None = None, label: str = "校验"):
+        self.total = max(total, 1)
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.enabled = self.tty if enabled is None else enabled
+        self.label = label
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+        self.last_pct = -1
+        self.done = 0
+
+    def update(self, done: int, name: str = "") -> None:
+        self.done = done
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        pct = int(100 * done / self.total)
+        if self.tty:
+            if now - self.last < 0.1 and done < self.total:
+                return
+            self.last = now
+            width = shutil.get_terminal_size((80, 20)).columns
+            rate = done / max(now - self.t0, 1e-6)
+            eta = (self.total - done) / rate if rate > 0 else 0
+            bar_w = 24
+            fill = int(bar_w * done / self.total)
+            head = f"{self.label} [{'#' * fill}{'.' * (bar_w - fill)}] {done}/{self.total} {pct:3d}% {rate:5.1f}/秒 剩余 {int(eta) // 60}:{int(eta) % 60:02d} "
+            line = head + _clip(name, max(width - _cols(head) - 1, 0))
+            self.stream.write("\r" + line + " " * max(width - 1 - _cols(line), 0))
+            self.stream.flush()
+        elif pct // 10 > self.last_pct // 10 or done == self.total:
+            self.last_pct = pct
+            self.stream.write(f"{self.label} {done}/{self.total}（{pct}%）\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# ---------------------------------------------------------------- command line
+
+def add_arguments(p) -> None:
+    p.description = ("财政局批量处理：校验（并可填充、导出）多个单位的工作簿，每个单位一个输出文件夹，"
+                     "最后生成汇总（summary.html、summary.csv）。退出状态：0 无错误；1 有“错误”级问题；2 有文件无法读取。")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="工作簿、文件夹（含子文件夹）或通配符，如 '收件箱/*.xlsx'")
+    p.add_argument("--out", "-o", required=True, metavar="DIR", help="输出文件夹：每个单位一个子文件夹，以及汇总")
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="并行进程数（默认：CPU 核数；1 为不并行）")
+    p.add_argument("--fill", action="store_true", help="同时生成填充派生格后的工作簿（原文件不改动）")
+    p.add_argument("--export", metavar="FORMATS", help="同时导出公开文件，如 pdf,docx（只导出没有“错误”的单位）")
+    p.add_argument("--export-all", action="store_true", help="有“错误”的单位也导出")
+    p.add_argument("--executor", choices=["process", "dask"], default=None, help="执行方式：本机多进程（默认）或 Dask 集群")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask 调度器地址，如 tcp://10.0.0.5:8786（输入文件和 --out 须在各节点以相同路径可见的共享目录中）；"
+                        "local 为本机临时集群")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="各单位报告中固定标题的语言")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--progress", dest="progress", action="store_true", default=None, help="总是显示进度（默认只在终端显示）")
+    g.add_argument("--no-progress", dest="progress", action="store_false", help="不显示进度")
+
+
+def _formats(text: str | None) -> tuple:
+    if not text:
+        return ()
+    return tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip()))
+
+
+def run(args) -> int:
+    out_dir = Path(args.out)
+    formats = _formats(args.export)
+    if formats:
+        try:
+            from . import export as export_module
+            from .export import export  # noqa: F401
+        except ImportError as exc:
+            print(f"错误：导出功能不可用（{exc}）。", file=sys.stderr)
+            return EXIT_UNREADABLE
+        known = getattr(export_module, "FORMATS", None)
+        unknown = [f for f in formats if known and f not in known]
+        if unknown:
+            print(f"错误：未知的导出格式 {'、'.join(unknown)}；可选：{'、'.join(known)}。", file=sys.stderr)
+            return EXIT_UNREADABLE
+    if out_dir.exists() and not out_dir.is_dir():
+        print(f"错误：--out「{out_dir}」不是文件夹。", file=sys.stderr)
+        return EXIT_UNREADABLE
+    paths, notes = discover(args.inputs, out_dir)
+    for n in notes:
+        print(f"注意：{n}", file=sys.stderr)
+    if not paths:
+        print("错误：没有找到要处理的工作簿。", file=sys.stderr)
+        return EXIT_UNREADABLE
+    schema = getattr(args, "schema", None)
+    options = Options(out_dir=str(out_dir.resolve()), fill=args.fill, export=formats, export_all=args.export_all,
+                      schema=str(Path(schema).resolve()) if schema else None, lang=args.lang)
+    kind = args.executor or ("dask" if args.scheduler else "process")
+    jobs = args.jobs or os.cpu_count() or 1
+    if kind == "process":
+        jobs = max(1, min(jobs, len(paths)))
+    ex = make_executor(kind, jobs, args.scheduler, options)
+    progress = Progress(len(paths), enabled=args.progress, label="处理" if (args.fill or formats) else "校验")
+    print(f"共 {len(paths)} 个工作簿，使用{ex.label}处理……", file=sys.stderr)
+    try:
+        result = run_batch(paths, options, ex.executor, progress=progress, respawn=ex.respawn, jobs=jobs)
+    except KeyboardInterrupt:
+        try:
+            ex.executor.shutdown(wait=False, cancel_futures=True)
+        except Exception:
+            pass
+        print("\n已中断。", file=sys.stderr)
+        return 130
+    finally:
+        if ex.close:
+            try:
+                ex.close()
+            except Exception:
+                pass
+    print(summary_text(result))
+    return result.exit_status
+
+
+def summary_text(result: BatchResult) -> str:
+    o = result.outcomes
+    warned = sum(1 for x in o if x.status == OK and x.counts.get("warning"))
+    lines = [f"已处理 {len(o)} 个工作簿（用时 {result.seconds:.1f} 秒）：通过 {result.count(OK)}"
+             + (f"（其中 {warned} 个有警告）" if warned else "")
+             + f"，有错误 {result.count(ERRORS)}，无法读取 {result.count(UNREADABLE)}"
+             + (f"，内部错误 {result.count(INTERNAL)}" if result.count(INTERNAL) else "") + "。"]
+    bad = [x for x in o if x.status in (UNREADABLE, INTERNAL)]
+    if bad:
+        lines.append("无法处理的文件：")
+        lines += [f"  {x.path}：{x.message}" for x in bad]
+    if result.summary_html:
+        lines.append(f"汇总：{result.summary_html}、{result.summary_csv}")
+        lines.append(f"各单位的报告：{result.out_dir}{os.sep}<单位名称>{os.sep}report.html")
+    return "\n".join(lines)
+
+
+__all__ = ["Options", "FileOutcome", "BatchResult", "work", "run_batch", "discover", "safe_folder_name", "place",
+           "InlineExecutor", "make_executor", "write_summary_csv", "write_summary_html", "rule_totals",
+           "rule_chart_svg", "Progress", "add_arguments", "run", "warm", "exit_status"]
