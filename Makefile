@@ -10,13 +10,12 @@ EXAMPLE = examples/xinzhou-beijing-office-2023
 install:
 	$(PIP) install -q -e .
 
-# the main job on the bundled example: fill the derived cells, then validate (exit 1 = findings, expected:
-# the published seed has genuine mistakes) and write the HTML report a bureau would send back
+# the main job on the bundled example(s), as a finance bureau runs it: validate every workbook in
+# examples/, fill, export (also for workbooks with errors: the seed is published with mistakes),
+# one folder per department and the bureau summary in build/demo. Exit 1 = findings (expected).
 demo: install
-	mkdir -p build
-	bdt fill $(EXAMPLE).xlsx --out build/example.filled.xlsx
-	bdt validate $(EXAMPLE).xlsx --format html --output build/report.html || test $$? -eq 1
-	bdt validate $(EXAMPLE).xlsx || test $$? -eq 1
+	bdt batch examples/ --out build/demo --fill --export pdf,docx,data --export-all || test $$? -eq 1
+	@echo "打开 build/demo/summary.html 查看汇总；各单位的报告在 build/demo/<单位名称>/report.html"
 
 test-deps: install
 	$(PIP) install -q -e '.[test]'
@@ -38,3 +37,4 @@ example: install
 bench: install
 	$(PYTHON) benchmarks/run.py
 	$(PYTHON) benchmarks/export.py
+	$(PYTHON) benchmarks/batch.py
