@@ -7,7 +7,6 @@ records what the entry point does as actions instead of touching Excel; the test
 import os
 import subprocess
 import sys
-from decimal import Decimal
 
 import pytest
 
@@ -19,7 +18,6 @@ import toolkit  # noqa: E402
 from conftest import EXAMPLE, EXAMPLE_DATA, ROOT  # noqa: E402
 from toolkit import excel  # noqa: E402
 from toolkit.datafile import load_data, write_data  # noqa: E402
-from toolkit.findings import cell_order  # noqa: E402
 from toolkit.layout import a1  # noqa: E402
 from toolkit.rules import validate as run_rules  # noqa: E402
 

@@ -1,6 +1,4 @@
 """Fill: every derived cell comes back from the inputs, nothing else in the file changes."""
-import io
-import os
 import shutil
 import zipfile
 from decimal import Decimal
@@ -12,7 +10,7 @@ from openpyxl.comments import Comment
 
 import toolkit
 from conftest import EXAMPLE
-from toolkit.fill import compute, fill
+from toolkit.fill import fill
 from toolkit.io import writer
 from toolkit.narrative import generate
 from toolkit.rules import validate
@@ -151,7 +149,7 @@ def test_generated_narrative_passes_the_narrative_rules(tmp_path):
 
 def test_names_are_filled_from_codes(tmp_path):
     d = toolkit.load(EXAMPLE)
-    e_code, e_name = d.entry("t3", "items#14", "code"), d.entry("t3", "items#14", "name")
+    e_code = d.entry("t3", "items#14", "code")
     e_basic = d.entry("t3", "items#14", "basic")
     src = tmp_path / "x.xlsx"
     writer.write_cells(EXAMPLE, {"表3 支出总表": {e_code.cell: "2010101", e_basic.cell: Decimal("1.00")}}, src)

@@ -1,5 +1,4 @@
 """Reading the seed example back, tolerant parsing with findings, and refusals."""
-import zipfile
 from decimal import Decimal
 
 import openpyxl

@@ -14,7 +14,7 @@ import datetime as _dt
 from decimal import Decimal
 
 from .findings import ERROR, INFO, SEVERITY_ZH, WARNING, summary
-from .layout import a1, layout
+from .layout import layout
 from .schema import DERIVED, INPUT, load_schema
 from .template import FILL_DERIVED, FILL_EDITABLE, FILL_INPUT, META_SHEET
 

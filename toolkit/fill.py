@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .derive import ZERO, Evaluator, Scope, derived_cells
+from .derive import ZERO, Evaluator, derived_cells
 from .io.reader import read_workbook
 from .io.writer import write_cells
 from .narrative import generate

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from openpyxl.utils import get_column_letter
 
-from .schema import DERIVED, LABEL, Block, CellSpec, FixedRow, FormBlock, FormSpec, Schema, TableSpec, _label
+from .schema import DERIVED, LABEL, CellSpec, FixedRow, FormBlock, FormSpec, Schema, TableSpec, _label
 
 TABLE_FIRST_HEADER_ROW = 4
 
@@ -78,10 +78,24 @@ class SheetLayout:
         return [p for p in self.cells if p.spec.role == LABEL and p.spec.text]
 
 
+def header_spans(header):
+    """Resolve a header grid's "<" (merge left) and "^" (merge up): yield (i, j, text, rowspan, colspan)."""
+    for i, hrow in enumerate(header):
+        for j, text in enumerate(hrow):
+            if text in ("<", "^"):
+                continue
+            c2 = j
+            while c2 + 1 < len(hrow) and hrow[c2 + 1] == "<":
+                c2 += 1
+            r2 = i
+            while r2 + 1 < len(header) and header[r2 + 1][j] == "^":
+                r2 += 1
+            yield i, j, text, r2 - i + 1, c2 - j + 1
+
+
 def _table_layout(t: TableSpec) -> SheetLayout:
     n = len(t.columns)
     lay = SheetLayout(spec=t, ncols=n)
-    first = t.columns[0].key
     lay.add(Placed("@A1", "", 1, 1, CellSpec(role=LABEL, text=f"预算公开表{t.number}", style="small")))
     lay.add(Placed("_title", "", 2, 1, _label(t.title, "title"), span=n))
     lay.merges.append((2, 1, 2, n))
@@ -91,20 +105,11 @@ def _table_layout(t: TableSpec) -> SheetLayout:
     lay.add(Placed(f"@{a1(3, n)}", "", 3, n, CellSpec(role=LABEL, text="单位：万元", style="unit")))
     r0 = TABLE_FIRST_HEADER_ROW
     hdr = t.header
-    for i, hrow in enumerate(hdr):
-        for j, text in enumerate(hrow):
-            if text in ("<", "^"):
-                continue
-            c2 = j
-            while c2 + 1 < n and hrow[c2 + 1] == "<":
-                c2 += 1
-            r2 = i
-            while r2 + 1 < len(hdr) and hdr[r2 + 1][j] == "^":
-                r2 += 1
-            spec = _label(text, "header")
-            lay.add(Placed(f"@{a1(r0 + i, j + 1)}", "", r0 + i, j + 1, spec, span=c2 - j + 1, vspan=r2 - i + 1))
-            if c2 > j or r2 > i:
-                lay.merges.append((r0 + i, j + 1, r0 + r2, c2 + 1))
+    for i, j, text, vspan, span in header_spans(hdr):
+        spec = _label(text, "header")
+        lay.add(Placed(f"@{a1(r0 + i, j + 1)}", "", r0 + i, j + 1, spec, span=span, vspan=vspan))
+        if span > 1 or vspan > 1:
+            lay.merges.append((r0 + i, j + 1, r0 + i + vspan - 1, j + span))
     lay.header_rows = (r0, r0 + len(hdr) - 1)
     r = r0 + len(hdr)
     lay.data_start = r

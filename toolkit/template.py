@@ -23,7 +23,6 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from . import __version__
 from .layout import SheetLayout, a1, layout
 from .reference import load_reference
 from .schema import DERIVED, INPUT, LABEL, FormSpec, Schema, TableSpec, load_schema
@@ -245,15 +244,20 @@ def build_workbook(schema: Schema | None = None, projects: int = 1) -> Workbook:
     return wb
 
 
-def save_deterministic(wb: Workbook, path: str | os.PathLike) -> Path:
-    """Save with fixed document times and zip timestamps, atomically, so equal content gives equal bytes."""
+def workbook_bytes(wb: Workbook) -> bytes:
+    """The saved workbook with fixed document properties (times fixed again by write_normalized_zip)."""
     wb.properties.creator = "bdt"
     wb.properties.lastModifiedBy = "bdt"
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     buf = io.BytesIO()
     wb.save(buf)
-    return write_normalized_zip(buf.getvalue(), path)
+    return buf.getvalue()
+
+
+def save_deterministic(wb: Workbook, path: str | os.PathLike) -> Path:
+    """Save with fixed document times and zip timestamps, atomically, so equal content gives equal bytes."""
+    return write_normalized_zip(workbook_bytes(wb), path)
 
 
 _CORE_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..layout import layout
+from ..layout import header_spans, layout
 from ..schema import LABEL, FixedRow, FormSpec, TableSpec
 
 CENT = Decimal("0.01")
@@ -228,24 +228,11 @@ def _value_cell(v, typ: str, unit: str | None = None, bold: bool = False) -> Cel
 
 def header_rows(header, V: Values) -> list[Row]:
     """Header rows of a table spec with "<" (merge left) and "^" (merge up) resolved into spans."""
-    n = len(header[0]) if header else 0
-    rows = []
-    for i, hrow in enumerate(header):
-        cells = []
-        for j, text in enumerate(hrow):
-            if text in ("<", "^"):
-                cells.append(None)
-                continue
-            c2 = j
-            while c2 + 1 < n and hrow[c2 + 1] == "<":
-                c2 += 1
-            r2 = i
-            while r2 + 1 < len(header) and header[r2 + 1][j] == "^":
-                r2 += 1
-            cells.append(Cell(text=V.label(text), align="center", bold=True, header=True,
-                              span=c2 - j + 1, vspan=r2 - i + 1, type="label"))
-        rows.append(Row(cells))
-    return rows
+    rows = [[None] * len(h) for h in header]
+    for i, j, text, vspan, span in header_spans(header):
+        rows[i][j] = Cell(text=V.label(text), align="center", bold=True, header=True,
+                          span=span, vspan=vspan, type="label")
+    return [Row(cells) for cells in rows]
 
 
 def column_titles(spec: TableSpec, V: Values) -> list[str]:

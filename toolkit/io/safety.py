@@ -266,6 +266,11 @@ def _sheet_parts(zf: zipfile.ZipFile, name: str) -> dict:
     except KeyError:
         raise UnsafeFile(f"「{name}」缺少 xl/_rels/workbook.xml.rels，文件已损坏。请在 Excel 中重新保存后提交。") from None
     rels = _parse_safe(_inflate(zf, rels_info, name), name, "xl/_rels/workbook.xml.rels")
+    return sheet_targets(wb, rels)
+
+
+def sheet_targets(wb, rels) -> dict:
+    """Sheet name -> worksheet part, from parsed workbook.xml and workbook.xml.rels roots."""
     targets = {r.get("Id"): r.get("Target") or "" for r in rels.iter(f"{{{NS_PKG_REL}}}Relationship")}
     out = {}
     for s in wb.iter(f"{{{NS_MAIN}}}sheet"):

@@ -9,7 +9,6 @@ The new file is written next to the target and moved into place atomically.
 """
 from __future__ import annotations
 
-import posixpath
 import re
 import zipfile
 from decimal import Decimal
@@ -20,10 +19,8 @@ from defusedxml import ElementTree as SafeET
 
 from ..findings import cell_order
 from ..template import atomic_output
+from .safety import sheet_targets
 
-NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 MAX_PART = 200 * 1024 * 1024  # refuse to inflate a single part beyond this (zip bombs)
 
 
@@ -35,15 +32,7 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> zip member path of its worksheet XML."""
     wb = SafeET.fromstring(_read(zf, "xl/workbook.xml"))
     rels = SafeET.fromstring(_read(zf, "xl/_rels/workbook.xml.rels"))
-    targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{NS_PKG_REL}}}Relationship")}
-    out = {}
-    for s in wb.iter(f"{{{NS_MAIN}}}sheet"):
-        target = targets.get(s.get(f"{{{NS_REL}}}id"))
-        if not target:
-            continue
-        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        out[s.get("name")] = path
-    return out
+    return sheet_targets(wb, rels)
 
 
 def _read(zf: zipfile.ZipFile, name: str) -> bytes:

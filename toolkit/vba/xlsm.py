@@ -39,7 +39,7 @@ from xml.sax.saxutils import escape
 from openpyxl.utils import get_column_letter
 
 from ..schema import Schema, load_schema
-from ..template import FIXED_TIME, FONT, build_workbook, write_normalized_zip
+from ..template import FONT, build_workbook, workbook_bytes, write_normalized_zip
 from . import cfb, ovba
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -439,14 +439,9 @@ def build_xlsm_bytes(schema: Schema | None = None, *, macros_dir: Path | None = 
     for i in range(len(BUTTONS)):
         ws.column_dimensions[get_column_letter(gap + 1 + i)].width = BUTTON_COLUMN_WIDTH
     placed = place_buttons(ws, gap)  # the first button's 0-based column index equals `gap`
-    wb.properties.creator = "bdt"
-    wb.properties.lastModifiedBy = "bdt"
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
-    buf = io.BytesIO()
-    wb.save(buf)
+    data = workbook_bytes(wb)
     modules = vba_modules(len(wb.worksheets), macros_dir, xlwings_package)
-    return add_macro_parts(buf.getvalue(), vba_project_bin(modules, project_guid(schema)), ws.title, placed)
+    return add_macro_parts(data, vba_project_bin(modules, project_guid(schema)), ws.title, placed)
 
 
 def build_xlsm(out_path: str | os.PathLike, schema: Schema | None = None, **kw) -> Path:
