@@ -89,30 +89,32 @@ SOCIAL_CHAINS = {("208", "20805"): ["2080505"], ("210", "21011"): ["2101101"], (
 
 
 def pick_function_rows(rng: random.Random, n_rows: int) -> tuple[list[str], list[str]]:
-    """Codes in table order (类, 款, 项…) with about n_rows rows; returns (codes, 项 codes for projects)."""
+    """Codes in table order (类, 款, 项…), about n_rows rows in all; returns (codes, 项 codes that
+    carry the department's work: staff costs and projects). The social-insurance lines every
+    department has (pension, medical, housing fund) are always there."""
     chains = function_chains()
-    social = [(lei, kuan, xs) for lei, kuan, xs in chains if (lei, kuan) in SOCIAL_CHAINS]
-    social = [(lei, kuan, SOCIAL_CHAINS[(lei, kuan)]) for lei, kuan, _ in social]
-    others = [c for c in chains if (c[0], c[1]) not in SOCIAL_CHAINS and c[0] not in ("208", "210", "221")]
+    chosen = [(lei, kuan, SOCIAL_CHAINS[(lei, kuan)]) for lei, kuan, _ in chains if (lei, kuan) in SOCIAL_CHAINS]
+    others = [c for c in chains if c[0] not in {lei for lei, _ in SOCIAL_CHAINS}]
     rng.shuffle(others)
-    chosen = list(social)
-    rows = sum(len(x) + 2 for _, _, x in social) - 0  # 类 + 款 + 项 rows
-    for lei, kuan, xs in others:
-        if rows >= n_rows:
+
+    def count() -> int:  # rows: one per 类, one per 款, one per 项
+        return len({c[0] for c in chosen}) + len(chosen) + sum(len(xs) for _, _, xs in chosen)
+
+    for k, (lei, kuan, xs) in enumerate(others):
+        room = n_rows - count() - 1 - (0 if any(c[0] == lei for c in chosen) else 1)
+        if room < 1 and k > 0:
             break
-        take = xs[: max(1, min(len(xs), n_rows - rows - 1 - (0 if any(c[0] == lei for c in chosen) else 1)))]
-        chosen.append((lei, kuan, take))
-        rows += len(take) + 1 + (0 if sum(1 for c in chosen if c[0] == lei) > 1 else 1)
+        chosen.append((lei, kuan, xs[: max(room, 2)]))  # at least one line of the department's own work
     codes: list[str] = []
-    project_items: list[str] = []
+    work_items: list[str] = []
     for lei in sorted({c[0] for c in chosen}):
         codes.append(lei)
         for _, kuan, xs in sorted(c for c in chosen if c[0] == lei):
             codes.append(kuan)
             codes.extend(xs)
             if (lei, kuan) not in SOCIAL_CHAINS:
-                project_items.extend(xs)
-    return codes, project_items
+                work_items.extend(xs)
+    return codes, work_items
 
 
 # ---------------------------------------------------------------- one variant's data

@@ -289,6 +289,8 @@ def test_discover_folders_globs_and_skips(tmp_path):
     assert [p.name for p in found] == ["1.xlsx"] and len(notes) == 1 and "nothing" in notes[0]
     found, _ = discover([tmp_path / "missing.xlsx"])  # a typo is a row that says so
     assert [p.name for p in found] == ["missing.xlsx"]
+    found, notes = discover([out], out)  # --out given as the input folder: said so, not silently empty
+    assert not found and "输出文件夹" in notes[0]
 
 
 def _by_status(bureau_run, status) -> list[Path]:

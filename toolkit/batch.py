@@ -557,6 +557,9 @@ def discover(inputs, out_dir=None) -> tuple[list[Path], list[str]]:
 
     for raw in inputs:
         p = Path(raw)
+        if p.is_dir() and out is not None and (p.resolve() == out or out in p.resolve().parents):
+            notes.append(f"「{raw}」就是输出文件夹（或在其中），已跳过；请用另一个文件夹作 --out。")
+            continue
         if p.is_dir():
             n = len(found)
             for root, dirs, files in os.walk(p):

@@ -194,8 +194,9 @@ def _check_zip(zf: zipfile.ZipFile, name: str, max_member: int, max_total: int) 
     info.sheets = _sheet_parts(zf, name)
     by_part = {part: sheet for sheet, part in info.sheets.items()}
     meta_part = info.sheets.get("_meta")
+    checked = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels"}  # inflated and parsed by _sheet_parts already
     for i in infos:
-        if i.is_dir():
+        if i.is_dir() or i.filename in checked:
             continue
         if not i.filename.endswith((".xml", ".rels", ".vml")):
             continue  # vbaProject.bin, images, printer settings: calamine does not read them

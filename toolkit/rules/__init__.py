@@ -151,5 +151,9 @@ register("F105", INFO, "多余空格", """
 register("F106", ERROR, "无法识别的数字", """
     应填数字的格填了无法识别为数字的内容（如“十五万”“约3万”）。该格按空值处理，相关计算都会受影响。""")
 
+register("F114", ERROR, "公式没有保存计算结果", """
+    单元格是公式，但文件中没有保存计算结果（程序生成、未在 Excel 中打开保存的工作簿），或公式结果是错误值
+    （#DIV/0!、#REF! 等）。读取时该格为空，相关计算都会受影响；请在 Excel 中打开并保存，或直接填写数值。""")
+
 __all__ = ["RULES", "CHECKERS", "Rule", "Context", "register", "checker", "validate", "catalogue", "money",
            "ERROR", "WARNING", "INFO"]
