@@ -92,7 +92,10 @@ class FileOutcome:
 
     @property
     def top_rules(self) -> list[tuple[str, int]]:
-        return sorted(self.rules.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_RULES]
+        """The rules a department should look at first: errors before warnings and info, then by count."""
+        rank = {"error": 0, "warning": 1, "info": 2}
+        return sorted(self.rules.items(),
+                      key=lambda kv: (rank.get(self.severities.get(kv[0]), 3), -kv[1], kv[0]))[:TOP_RULES]
 
     @property
     def readable(self) -> bool:
