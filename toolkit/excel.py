@@ -16,7 +16,7 @@ from decimal import Decimal
 from .findings import ERROR, INFO, SEVERITY_ZH, WARNING, summary
 from .layout import layout
 from .schema import DERIVED, INPUT, load_schema
-from .template import FILL_DERIVED, FILL_EDITABLE, FILL_INPUT, META_SHEET
+from .template import FILL_DERIVED, FILL_EDITABLE, FILL_INPUT, META_SHEET, cell_fill
 
 FINDINGS_SHEET = "校验结果"
 MARK = {ERROR: "#FF9999", WARNING: "#FFD966", INFO: "#BDD7EE"}
@@ -102,15 +102,8 @@ def _cell_colors(d) -> dict:
     for inst, name in d.sheet_names.items():
         spec = d.spec(inst)
         for p in layout(spec).cells:
-            if p.spec.role == INPUT:
-                color = ROLE_COLOR[INPUT]
-            elif p.spec.role == DERIVED and p.spec.editable:
-                color = ROLE_COLOR["editable"]
-            elif p.spec.role == DERIVED and p.spec.style not in ("title", "small", "note", "center", "header"):
-                color = ROLE_COLOR[DERIVED]
-            else:
-                color = None
-            out[(name, p.address)] = color
+            fill = cell_fill(p.spec)
+            out[(name, p.address)] = None if fill is None else _hex(fill)
     return out
 
 

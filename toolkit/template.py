@@ -49,6 +49,19 @@ def number_format(schema: Schema, type_name: str, unit: str | None = None) -> st
     return fmt
 
 
+def cell_fill(spec) -> PatternFill | None:
+    """The template's fill for a cell: what the clerk sees, and what clearing a validation mark restores."""
+    if spec.role == INPUT:
+        return FILL_INPUT
+    if spec.role == DERIVED and spec.editable:
+        return FILL_EDITABLE
+    if spec.role == DERIVED and spec.style not in ("title", "small", "note", "center", "header"):
+        return FILL_DERIVED
+    if spec.style == "header":
+        return FILL_HEADER
+    return None
+
+
 def _style_cell(cell, schema: Schema, spec, in_table: bool, wrap_text: bool) -> None:
     style = spec.style
     bold = style in ("title", "header", "total", "section")
@@ -66,16 +79,11 @@ def _style_cell(cell, schema: Schema, spec, in_table: bool, wrap_text: bool) -> 
         vertical="center",
         wrap_text=wrap,
     )
-    if spec.role == INPUT:
-        cell.fill = FILL_INPUT
+    fill = cell_fill(spec)
+    if fill is not None:
+        cell.fill = fill
+    if spec.role == INPUT or (spec.role == DERIVED and spec.editable):
         cell.protection = Protection(locked=False)
-    elif spec.role == DERIVED and spec.editable:
-        cell.fill = FILL_EDITABLE
-        cell.protection = Protection(locked=False)
-    elif spec.role == DERIVED and style not in ("title", "small", "note", "center", "header"):
-        cell.fill = FILL_DERIVED
-    elif style == "header":
-        cell.fill = FILL_HEADER
     if spec.role != LABEL:
         cell.number_format = number_format(schema, spec.type, spec.unit)
 
