@@ -106,31 +106,16 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
     stem = output_stem(d)
     result: dict = {}
     for f in fmts:
-        if f == "pdf":
-            from .pdf import render_pdf
-
-            target = out / f"{stem}.pdf"
-            render_pdf(doc, target)
-        elif f == "docx":
-            from .docx import render_docx
-
-            target = out / f"{stem}.docx"
-            render_docx(doc, target)
-        elif f == "html":
-            from .html import render_html
-
-            target = out / f"{stem}.html"
-            render_html(doc, target)
-        elif f == "xlsx":
-            from .xlsx import render_xlsx
-
-            target = out / f"{stem}.xlsx"
-            render_xlsx(doc, target)
-        else:
+        if f == "data":
             from .data import render_data
 
             target = out / "data"
             render_data(doc, d, target)
+        else:
+            import importlib
+
+            target = out / f"{stem}.{f}"
+            getattr(importlib.import_module(f".{f}", __name__), f"render_{f}")(doc, target)
         result[f] = target
     return result
 
