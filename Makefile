@@ -5,15 +5,24 @@ PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 EXAMPLE = examples/xinzhou-beijing-office-2023
 
-.PHONY: install demo test test-deps template example bench
+.PHONY: install demo-deps demo test test-deps template example bench
 
 install:
 	$(PIP) install -q -e .
 
+# a CJK font the PDF can embed (without one the PDF still comes out, with a standard non-embedded
+# font and a warning); skipped quietly where apt is not available or not allowed
+demo-deps:
+	@if command -v apt-get >/dev/null && ! (command -v fc-list >/dev/null && fc-list | grep -qi wqy); then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    fonts-wqy-microhei fontconfig >/dev/null) || echo "提示：未能安装中文字体 fonts-wqy-microhei，PDF 将使用未嵌入的标准中文字体。"; \
+	fi
+
 # the main job on the bundled example(s), as a finance bureau runs it: validate every workbook in
 # examples/, fill, export (also for workbooks with errors: the seed is published with mistakes),
 # one folder per department and the bureau summary in build/demo. Exit 1 = findings (expected).
-demo: install
+demo: install demo-deps
 	bdt batch examples/ --out build/demo --fill --export pdf,docx,data --export-all || test $$? -eq 1
 	@echo "打开 build/demo/summary.html 查看汇总；各单位的报告在 build/demo/<单位名称>/report.html"
 
@@ -22,7 +31,7 @@ test-deps: install
 	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list | grep -qi wqy; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    libreoffice-calc-nogui poppler-utils fonts-wqy-microhei >/dev/null; \
+	    libreoffice-calc-nogui poppler-utils poppler-data fonts-wqy-microhei >/dev/null; \
 	fi
 
 test: test-deps

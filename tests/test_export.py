@@ -434,3 +434,29 @@ def test_document_follows_the_schema(seed, filled):
     assert t.header[0].cells[2].text == "2023年预算（省级表样）" and t.header[0].cells[2].span == 3
     doc = build_document(seed, filled.values)
     assert [x.title for x in doc.tables[:13]] == TITLES
+
+
+def test_no_cjk_font_file_still_exports_pdf_and_docx(tmp_path):
+    """A fresh machine without any CJK font (forced with BDT_CJK_FONT=builtin): the PDF is made
+    with the standard non-embedded STSong-Light, the DOCX shows the chart figures as tables, the
+    user gets a warning and exit 0 — never a failure (the README's `make demo` depends on it)."""
+    import os
+    import sys
+
+    env = dict(os.environ, BDT_CJK_FONT="builtin")
+    r = subprocess.run([sys.executable, "-m", "toolkit.cli", "export", str(EXAMPLE), "--to", "pdf,docx",
+                        "--out", str(tmp_path), "--force"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "STSong-Light" in r.stderr and "未嵌入" in r.stderr
+    pdf = next(tmp_path.glob("*.pdf"))
+    fonts = subprocess.run([need_tool("pdffonts"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    line = next(ln for ln in fonts.splitlines() if "STSong-Light" in ln)
+    assert " no " in f" {line} ", line  # emb column: not embedded
+    assert "WenQuanYi" not in fonts
+    text = squash(pdftext(pdf))
+    assert "部门预算" in text and "224.32" in text
+    docx = next(tmp_path.glob("*.docx"))
+    with zipfile.ZipFile(docx) as z:
+        assert not [n for n in z.namelist() if n.startswith("word/media/")]
+        body = z.read("word/document.xml").decode()
+    assert "占比" in body and "金额（万元）" in body

@@ -204,6 +204,10 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
                 folder.mkdir(exist_ok=True)
                 extra = {"schema": schema} if options.schema and _accepts(export, "schema") else {}
                 export(source, list(options.export), folder, True, **extra)
+                from .export.fonts import fallback_warning
+
+                if {"pdf", "docx"} & set(options.export) and fallback_warning():
+                    notes.append(fallback_warning())
             except Exception as exc:
                 out.status = INTERNAL
                 notes.append(_internal("导出时出错：", exc))

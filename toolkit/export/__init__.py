@@ -80,8 +80,8 @@ def default_out_dir(path) -> Path:
 def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None, values: dict | None = None) -> dict:
     """Export a workbook (path or read `Disclosure`) to the given formats; returns {format: path}.
 
-    Raises `ExportRefused` when the workbook has error findings and `force` is false, and
-    `fonts.FontNotFound` when no CJK font is installed (PDF/DOCX charts need one).
+    Raises `ExportRefused` when the workbook has error findings and `force` is false. With no CJK
+    font file installed the PDF uses a standard non-embedded font (`fonts.fallback_warning()`).
     """
     import toolkit
 

@@ -177,11 +177,30 @@ def to_svg(chart) -> str:
     return svg.replace(">", f' role="img" aria-label="{title}">', 1)
 
 
+def chart_table(chart):
+    """The chart's figures as a document `Table` (item, amount, share): what a renderer shows
+    where it cannot draw the chart (no CJK font file for a bitmap)."""
+    from .document import Cell, Row, Table
+
+    values = [Decimal(v or 0) for v in chart.values]
+    total = sum((v for v in values if v > 0), Decimal(0))
+    head = Row([Cell("项目", "center", header=True), Cell(f"金额（{chart.unit}）", "center", header=True),
+                Cell("占比", "center", header=True)])
+    body = [Row([Cell(str(lab)), Cell(_m(v), "right", value=v, type="amount"),
+                 Cell(_pct(v, total) if v > 0 else "", "right")]) for lab, v in zip(chart.labels, values)]
+    return Table(key=f"chart-{chart.key}", kind="table", title=chart.title, widths=[3, 1.5, 1],
+                 header=[head], body=body, col_keys=["label", "amount", "share"],
+                 col_titles=["项目", f"金额（{chart.unit}）", "占比"], col_types=["label", "amount", "text"],
+                 toc=False, new_page=False)
+
+
 # ------------------------------------------------------------------------------ PNG via Pillow
 
 
 def to_png(chart, scale: float = 2.5) -> bytes:
-    """The same drawing rasterised with Pillow (scale 2.5 = 180 dpi at the drawn size), as PNG bytes."""
+    """The same drawing rasterised with Pillow (scale 2.5 = 180 dpi at the drawn size), as PNG bytes.
+
+    Needs a CJK font *file* (`fonts.cjk_font().embedded`); callers fall back to `chart_table`."""
     from reportlab.graphics.renderbase import Renderer, getStateDelta
     from PIL import Image, ImageDraw
 
@@ -277,4 +296,4 @@ def to_png(chart, scale: float = 2.5) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["drawing", "to_svg", "to_png", "PALETTE"]
+__all__ = ["drawing", "to_svg", "to_png", "chart_table", "PALETTE"]

@@ -24,7 +24,7 @@ def run(args) -> int:
     from ..findings import ERROR
     from ..io.reader import WorkbookError
     from ..rules import validate
-    from .fonts import FontNotFound
+    from .fonts import fallback_warning
 
     try:
         fmts = parse_formats(args.to)
@@ -51,14 +51,13 @@ def run(args) -> int:
     out = args.out or default_out_dir(args.path)
     try:
         result = export(d, fmts, out, force=True)
-    except FontNotFound as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return EXIT_FAILED
     except ExportRefused as exc:  # pragma: no cover - force=True above
         print(str(exc), file=sys.stderr)
         return EXIT_REFUSED
     for f, path in result.items():
         print(f"已导出 {FORMAT_NAMES[f]}：{path}")
+    if {"pdf", "docx"} & set(result) and fallback_warning():
+        print(fallback_warning(), file=sys.stderr)
     if errors:
         print(f"注意：工作簿有 {len(errors)} 个“错误”级问题，已按 --force 照现状导出（运行 bdt validate 查看）。",
               file=sys.stderr)

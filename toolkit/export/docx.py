@@ -20,6 +20,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
 
 from . import charts
+from .fonts import cjk_font
 from .document import TOC, Chart, Cover, Document, Heading, PageBreak, Paragraph, Table
 
 BODY_FONT, HEAD_FONT, LATIN_FONT = "宋体", "黑体", "Times New Roman"
@@ -330,8 +331,11 @@ def render_docx(doc: Document, path) -> dict:
                 para(b.note, "BDT 表注")
         elif isinstance(b, Chart):
             para(b.title, "BDT 图题")
-            p = para(align=WD_ALIGN_PARAGRAPH.CENTER)
-            p.add_run().add_picture(io.BytesIO(charts.to_png(b)), width=Mm(150))
+            if cjk_font().embedded:
+                p = para(align=WD_ALIGN_PARAGRAPH.CENTER)
+                p.add_run().add_picture(io.BytesIO(charts.to_png(b)), width=Mm(150))
+            else:  # no font file to draw hanzi into a picture: the chart's figures as a table
+                body.sectPr.addprevious(parse_xml(_table_xml(charts.chart_table(b), table_style)))
     if not numbered:  # no 目录: number every page
         page_numbers(d.sections[0])
     props = d.core_properties

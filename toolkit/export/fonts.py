@@ -4,6 +4,12 @@ ReportLab embeds TrueType outlines only (a subset of the glyphs used), so the CF
 Noto/Source Han ``.ttc`` files do not work; WenQuanYi Micro Hei (Debian ``fonts-wqy-microhei``)
 does, as do the Windows and macOS system fonts listed below. ``BDT_CJK_FONT=/path/font.ttc[:index]``
 names another one.
+
+With no embeddable font at all (a fresh server, a container), the PDF is still produced: it then
+uses Adobe's standard CJK font STSong-Light, which ReportLab writes as a *non-embedded* CID font
+(every PDF reader ships or substitutes it), and `fallback_warning()` says so. The same happens on
+purpose with ``BDT_CJK_FONT=builtin``. The Word document then shows each chart's figures as a
+table instead of a picture (Pillow cannot draw hanzi without a font file).
 """
 from __future__ import annotations
 
@@ -16,6 +22,10 @@ from pathlib import Path
 
 PDF_FONT = "BDT-CJK"  # the name the font is registered under in ReportLab
 
+BUILTIN = "STSong-Light"  # Adobe-GB1 standard font: known to every PDF reader, never embedded
+
+_WINDIR = os.environ.get("WINDIR") or os.environ.get("SystemRoot") or "C:/Windows"
+
 KNOWN = (
     ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
     ("/usr/share/fonts/wqy-microhei/wqy-microhei.ttc", 0),
@@ -23,10 +33,21 @@ KNOWN = (
     ("/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc", 0),
     ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
     ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
-    ("C:/Windows/Fonts/msyh.ttc", 0),
-    ("C:/Windows/Fonts/simhei.ttf", 0),
-    ("C:/Windows/Fonts/simsun.ttc", 0),
+    ("/usr/share/fonts/truetype/arphic/ukai.ttc", 0),
+    # Windows (the folder may be elsewhere: %WINDIR%), also a user's own fonts folder
+    *((f"{_WINDIR}/Fonts/{name}", 0) for name in (
+        "msyh.ttc", "msyh.ttf", "simhei.ttf", "simsun.ttc", "simfang.ttf", "simkai.ttf",
+        "SIMHEI.TTF", "SIMSUN.TTC", "Deng.ttf")),
+    *((str(Path(os.environ.get("LOCALAPPDATA", "~")).expanduser() / "Microsoft/Windows/Fonts" / name), 0)
+      for name in ("msyh.ttc", "simhei.ttf", "simsun.ttc")),
+    # macOS
+    ("/System/Library/Fonts/PingFang.ttc", 0),
     ("/System/Library/Fonts/STHeiti Medium.ttc", 0),
+    ("/System/Library/Fonts/STHeiti Light.ttc", 0),
+    ("/System/Library/Fonts/Hiragino Sans GB.ttc", 0),
+    ("/System/Library/Fonts/Supplemental/Songti.ttc", 0),
+    ("/Library/Fonts/Songti.ttc", 0),
+    ("/System/Library/Fonts/Supplemental/Arial Unicode.ttf", 0),
     ("/Library/Fonts/Arial Unicode.ttf", 0),
 )
 
@@ -46,15 +67,28 @@ NOT_FOUND_MESSAGE = (
 )
 
 
+FALLBACK_MESSAGE = (
+    "提示：本机没有可嵌入的中文字体，PDF 使用标准中文字体 STSong-Light（未嵌入，阅读器显示时自动替换为宋体），"
+    "Word 文档中的图表以数据表代替图片。如需嵌入字体，请安装文泉驿微米黑（sudo apt-get install fonts-wqy-microhei）"
+    "或设置 BDT_CJK_FONT 指向一个 TrueType 中文字体文件。"
+)
+
+
 @dataclass(frozen=True)
 class CJKFont:
-    path: str
+    path: str | None  # None: the non-embedded standard font BUILTIN
     index: int
     family: str  # the font's own family name, e.g. "WenQuanYi Micro Hei"
+
+    @property
+    def embedded(self) -> bool:
+        return self.path is not None
 
 
 def _candidates():
     env = os.environ.get("BDT_CJK_FONT")
+    if env and env.strip().lower() == "builtin":
+        return
     if env:
         path, _, idx = env.rpartition(":") if env.rsplit(":", 1)[-1].isdigit() else (env, "", "0")
         yield path, int(idx or 0)
@@ -88,9 +122,21 @@ def _try(path: str, index: int):
     return font
 
 
+def _register_mappings() -> None:
+    from reportlab.lib.fonts import addMapping
+
+    for bold in (0, 1):
+        for italic in (0, 1):
+            addMapping(PDF_FONT, bold, italic, PDF_FONT)
+
+
 @lru_cache(maxsize=1)
 def cjk_font() -> CJKFont:
-    """Locate and register the CJK font with ReportLab (once). Raises FontNotFound."""
+    """Locate and register the CJK font with ReportLab (once).
+
+    An embeddable TrueType font when there is one; otherwise the standard, non-embedded
+    STSong-Light (see `fallback_warning`). Never fails for want of a font.
+    """
     from reportlab.pdfbase import pdfmetrics
 
     for path, index in _candidates():
@@ -98,13 +144,20 @@ def cjk_font() -> CJKFont:
         if font is None:
             continue
         pdfmetrics.registerFont(font)
-        from reportlab.lib.fonts import addMapping
-
-        for bold in (0, 1):
-            for italic in (0, 1):
-                addMapping(PDF_FONT, bold, italic, PDF_FONT)
+        _register_mappings()
         name = font.face.name
         family = name.decode("latin-1") if isinstance(name, bytes) else str(name)
         family = {"WenQuanYiMicroHei": "WenQuanYi Micro Hei"}.get(family, family)
         return CJKFont(path, index, family)
-    raise FontNotFound(NOT_FOUND_MESSAGE)
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    font = UnicodeCIDFont(BUILTIN)
+    font.name = font.fontName = PDF_FONT  # registered under our name; the PDF still says STSong-Light
+    pdfmetrics.registerFont(font)
+    _register_mappings()
+    return CJKFont(None, 0, BUILTIN)
+
+
+def fallback_warning() -> str | None:
+    """The message to show when the PDF could not embed a font (None when it did)."""
+    return None if cjk_font().embedded else FALLBACK_MESSAGE
