@@ -260,6 +260,24 @@ def _delegate(module: str):
     return run
 
 
+def _wanted_command(argv) -> str | None:
+    """The sub-command named on the command line (None: not known, so every module is loaded)."""
+    if argv is None:
+        return None
+    args = list(argv)
+    k = 0
+    while k < len(args):
+        a = args[k]
+        if a == "--schema":
+            k += 2
+            continue
+        if a.startswith("-"):
+            k += 1
+            continue
+        return a
+    return ""
+
+
 def _add_module_arguments(parser, module: str) -> None:
     import importlib
 
@@ -273,7 +291,10 @@ def _schema(args):
     return load_schema(args.schema) if getattr(args, "schema", None) else load_schema()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv=None) -> argparse.ArgumentParser:
+    """The argument parser. Given `argv`, only the front-end module of the command named there is
+    imported to add its arguments (start-up: `bdt validate` never imports export or batch)."""
+    wanted = _wanted_command(argv)
     p = argparse.ArgumentParser(prog="bdt", description="部门预算公开工具：模板、读取、校验、填充、导出。")
     p.add_argument("--version", action="version", version=f"bdt {__version__}")
     p.add_argument("--schema", help="使用另一份结构定义（YAML），默认为内置的 13 张表结构")
@@ -317,7 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sp = sub.add_parser(name, help=help_text)
         sp.set_defaults(func=_delegate(module), _module=module)
-        _add_module_arguments(sp, module)
+        if wanted is None or wanted == name:
+            _add_module_arguments(sp, module)
 
     dmp = sub.add_parser("dump", help="把工作簿中的数据导出为数据文件（YAML/JSON）")
     dmp.add_argument("path")
@@ -341,7 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.func(args)
     except WorkbookError as exc:

@@ -16,9 +16,9 @@ from pathlib import Path
 from .derive import ZERO, Evaluator, derived_cells
 from .io.reader import read_workbook
 from .io.writer import write_cells
+from .layout import META_SHEET
 from .narrative import generate
 from .schema import FormSpec
-from .template import META_SHEET
 
 CENT = Decimal("0.01")
 

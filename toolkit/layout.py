@@ -8,16 +8,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from dataclasses import replace
-
-from openpyxl.utils import get_column_letter
+from functools import lru_cache
 
 from .schema import DERIVED, LABEL, CellSpec, FixedRow, FormBlock, FormSpec, Schema, TableSpec, _label
 
 TABLE_FIRST_HEADER_ROW = 4
+META_SHEET = "_meta"  # hidden sheet: versions, fill fingerprints
+CODES_SHEET = "_codes"  # hidden sheet: the code lists behind the drop-downs
+
+
+@lru_cache(maxsize=None)
+def column_letter(col: int) -> str:
+    """1 → A, 27 → AA (the same as openpyxl's get_column_letter, without importing openpyxl)."""
+    if not 1 <= col <= 16384:
+        raise ValueError(f"column {col} is outside A..XFD")
+    letters = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
 
 
 def a1(row: int, col: int) -> str:
-    return f"{get_column_letter(col)}{row}"
+    return f"{column_letter(col)}{row}"
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,10 @@ template and schema versions, which the reader checks before it reads anything.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import io
 import os
 import re
-import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -23,12 +20,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from .layout import SheetLayout, a1, layout
+from .io.atomic import atomic_output  # noqa: F401  (re-exported)
+from .layout import CODES_SHEET, META_SHEET, SheetLayout, a1, layout  # noqa: F401  (the sheet names are re-exported)
 from .reference import load_reference
 from .schema import DERIVED, INPUT, LABEL, FormSpec, Schema, TableSpec, load_schema
-
-META_SHEET = "_meta"
-CODES_SHEET = "_codes"
 FIXED_TIME = _dt.datetime(2023, 1, 1, 0, 0, 0)
 
 FILL_INPUT = PatternFill("solid", fgColor="FFF2CC")  # light yellow: type here
@@ -287,26 +282,6 @@ def write_normalized_zip(data: bytes, path: str | os.PathLike) -> Path:
     with atomic_output(path) as fh:
         fh.write(out.getvalue())
     return path
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path, backup: bool = False):
-    """A binary file object whose content replaces `path` only if the block finishes.
-
-    The data go to a temporary file beside `path`, renamed over it at the end; on any failure
-    the temporary file is removed and `path` is left as it was. `backup` keeps PATH.bak first.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-        if backup and path.exists():
-            shutil.copy2(path, path.with_name(path.name + ".bak"))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def build_template(path: str | os.PathLike, schema: Schema | None = None) -> Path:

@@ -12,10 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..findings import Finding
-from ..layout import layout
+from ..layout import META_SHEET, layout
 from ..model import Disclosure, Entry
 from ..schema import FormSpec, Schema, TableSpec, load_schema
-from ..template import META_SHEET
 from .normalize import normalize_number, normalize_text
 from .safety import UnsafeFile, check_file, formula_findings
 

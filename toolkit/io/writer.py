@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 from defusedxml import ElementTree as SafeET
 
 from ..findings import cell_order
-from ..template import atomic_output
+from .atomic import atomic_output
 from .safety import sheet_targets
 
 MAX_PART = 200 * 1024 * 1024  # refuse to inflate a single part beyond this (zip bombs)
