@@ -204,7 +204,16 @@ def _write_out(text: str, out) -> Path:
 def cmd_validate(args) -> int:
     from . import report
 
+    if args.annotate and len(args.paths) != 1:
+        print("错误：--annotate 只能用于一个工作簿。", file=sys.stderr)
+        return EXIT_UNREADABLE
     results = validate_files(args.paths, _schema(args))
+    if args.annotate and results[0].error is None:
+        from .annotate import annotate
+
+        marked = annotate(args.paths[0], args.annotate, findings=results[0].findings, schema=_schema(args))
+        print(f"已写入标注版工作簿：{marked.path}（标出 {marked.marked} 个单元格，问题清单见「校验结果」工作表）",
+              file=sys.stderr)
     if args.format == "json":
         text = report.to_json(results)
     elif args.format == "html":
@@ -352,6 +361,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     v.add_argument("--format", choices=["text", "json", "html"], default="text", help="输出格式，默认 text")
     v.add_argument("--output", "-o", metavar="FILE", help="把报告写入文件（默认输出到屏幕）")
     v.add_argument("--lang", choices=["zh", "en"], default="zh", help="报告中固定标题的语言（问题说明始终为中文）")
+    v.add_argument("--annotate", metavar="OUT.xlsx",
+                   help="另存一份标注版工作簿：问题单元格按级别着色，并附「校验结果」工作表（原文件不改动）")
     v.set_defaults(func=cmd_validate)
 
     dc = sub.add_parser("docs", help="由代码生成文档")

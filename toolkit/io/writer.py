@@ -101,6 +101,59 @@ def _insert_cell(xml: str, ref: str, cell: str) -> str:
     return xml[:end] + new_row + xml[end:]
 
 
+def cell_style(xml: str, ref: str) -> str | None:
+    """The style index (`s`) of cell `ref` in a worksheet XML string, or None (no cell or no style)."""
+    m = re.search(_CELL_TMPL.format(ref=ref), xml, flags=re.S)
+    if not m:
+        return None
+    sm = _STYLE.search(xml[m.start(): xml.index(">", m.start()) + 1])
+    return sm.group(1) if sm else None
+
+
+def restyle_sheet_xml(xml: str, styles: dict) -> str:
+    """Give the cells {A1: style index} that style, keeping their value (a missing cell is added empty)."""
+    for ref, style in sorted(styles.items(), key=lambda kv: cell_order(kv[0])):
+        m = re.search(_CELL_TMPL.format(ref=ref), xml, flags=re.S)
+        if not m:
+            xml = _insert_cell(xml, ref, f'<c r="{ref}" s="{style}"/>')
+            continue
+        end = xml.index(">", m.start())
+        head = xml[m.start(): end + 1]
+        if _STYLE.search(head):
+            head = _STYLE.sub(f' s="{style}"', head, count=1)
+        else:
+            head = head.replace(f'<c r="{ref}"', f'<c r="{ref}" s="{style}"', 1)
+        xml = xml[: m.start()] + head + xml[end + 1:]
+    return xml
+
+
+def write_parts(zf: zipfile.ZipFile, dst: Path, parts: dict, backup: bool = False) -> Path:
+    """Copy every member of `zf` to `dst`, replacing the members named in `parts` {name: bytes}
+    and appending the new ones; atomically (a failure leaves `dst` as it was)."""
+    with atomic_output(dst, backup=backup) as fh, zipfile.ZipFile(fh, "w") as out:
+        for info in zf.infolist():
+            data = parts.get(info.filename)
+            if data is None:
+                data = _read(zf, info.filename)
+            zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            zi.compress_type = info.compress_type
+            zi.external_attr = info.external_attr
+            zi.create_system = info.create_system
+            out.writestr(zi, data)
+        names = set(zf.namelist())
+        for name, data in parts.items():
+            if name not in names:
+                zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                zi.compress_type = zipfile.ZIP_DEFLATED
+                out.writestr(zi, data)
+    return dst
+
+
+def read_part(zf: zipfile.ZipFile, name: str) -> bytes:
+    """One member's bytes (size-capped against zip bombs)."""
+    return _read(zf, name)
+
+
 def write_cells(src, changes: dict, dst=None, backup: bool = False) -> Path:
     """Write {sheet name: {A1: value}} into a copy of `src` at `dst` (default: in place).
 
@@ -121,14 +174,4 @@ def write_cells(src, changes: dict, dst=None, backup: bool = False) -> Path:
             part = parts[sheet]
             xml = _read(zf, part).decode("utf-8")
             patched[part] = patch_sheet_xml(xml, cells).encode("utf-8")
-        with atomic_output(dst, backup=backup) as fh, zipfile.ZipFile(fh, "w") as out:
-            for info in zf.infolist():
-                data = patched.get(info.filename)
-                if data is None:
-                    data = _read(zf, info.filename)
-                zi = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-                zi.compress_type = info.compress_type
-                zi.external_attr = info.external_attr
-                zi.create_system = info.create_system
-                out.writestr(zi, data)
-    return dst
+        return write_parts(zf, dst, patched, backup=backup)
