@@ -28,11 +28,16 @@ demo: install demo-deps
 
 test-deps: install
 	$(PIP) install -q -e '.[test]'
-	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list | grep -qi wqy; then \
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list | grep -qi wqy \
+	    || ! command -v chromedriver >/dev/null || ! dpkg -s libreoffice-writer-nogui >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
-	    libreoffice-calc-nogui poppler-utils poppler-data fonts-wqy-microhei >/dev/null; \
+	    libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils poppler-data fonts-wqy-microhei \
+	    chromium chromium-driver >/dev/null; \
 	fi
+	@# the accessibility checker the HTML tests run inside chromium (tests/browser.py)
+	@test -f build/npm/node_modules/axe-core/axe.min.js || \
+	  npm install --silent --no-audit --no-fund --prefix build/npm axe-core@4.14.1 >/dev/null
 
 test: test-deps
 	$(PYTHON) -m pytest

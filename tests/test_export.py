@@ -203,7 +203,7 @@ def test_docx_has_the_tables_with_the_filled_values(out):
     assert "<w:tblHeader/>" in xml
     assert 'w:eastAsia="宋体"' in styles
     assert " TOC " in xml and "PAGE" in footers
-    assert "w:updateFields" in settings
+    assert "w:updateFields" not in settings  # the 目录 carries its page numbers (no update prompt)
     assert len(media) == 2
     from io import BytesIO
 
@@ -378,7 +378,7 @@ def test_cli_refuses_then_exports_with_force(tmp_path, capsys):
     assert main(["export", str(EXAMPLE), "--out", str(tmp_path / "a")]) == 1
     err = capsys.readouterr().err
     assert "未导出" in err and "个“错误”级问题" in err and "--force" in err
-    assert "「情况说明」B11" in err  # names sheet and cell
+    assert "「表6 基本支出经济科目表」D6" in err and "「情况说明」B2" in err  # names sheet and cell
     assert not (tmp_path / "a").exists()
     assert main(["export", str(EXAMPLE), "--to", "html,data", "--out", str(tmp_path / "b"), "--force"]) == 0
     o = capsys.readouterr()

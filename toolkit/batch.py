@@ -8,7 +8,9 @@ small `FileOutcome` (department, status, counts, rules, message). Each departmen
 (report.html, findings.json, and with --fill / --export the filled workbook and the published
 files) go to its own folder under --out, named safely from the department's name; input files
 are only ever read. At the end, summary.csv and summary.html in --out give one row per
-workbook and the per-rule totals across departments, with a chart.
+workbook and the per-rule totals across departments, with a chart. With --fill or --export the
+findings reported (report.html, the counts, the summary) are those of the *filled* workbook —
+what is published — not of the workbook as submitted (`toolkit.export.check`).
 
 The same `run_batch(paths, options, executor)` runs on local processes (the default), in-process
 (`--jobs 1`), on a Dask cluster (`--executor dask`), or on any concurrent.futures-style
@@ -165,6 +167,13 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
         out.dept_code = _text(d.dept_code)
         try:
             findings = validate(d)
+            if options.fill or options.export:
+                # what is published is the filled workbook: report its findings, not the submitted one's
+                from .export.check import exported_findings
+                from .fill import compute
+
+                plan = compute(d)
+                findings = exported_findings(d, plan.values, plan.fingerprints).findings
         except Exception as exc:
             out.status, out.message = INTERNAL, _internal("校验时出错：", exc)
     if findings is not None:

@@ -27,12 +27,13 @@ class ExportRefused(Exception):
 
 
 def refusal_message(errors: list, limit: int = 5) -> str:
-    lines = [f"未导出：工作簿有 {len(errors)} 个“错误”级问题，按现状公开会把错误发布出去。"]
+    lines = [f"未导出：工作簿（按填充后的数字，即将公开的内容）有 {len(errors)} 个“错误”级问题，按现状公开会把错误发布出去。"]
     for f in errors[:limit]:
         lines.append(f"  {f.rule} {f.message}")
     if len(errors) > limit:
         lines.append(f"  ……另有 {len(errors) - limit} 个，运行 bdt validate 查看全部。")
-    lines.append("请修正后再导出；如确需按现状导出，请加 --force（Python 中 force=True）。")
+    lines.append("请修正后再导出；经审核可以接受的问题用 --waive 规则编号 豁免；如确需按现状导出草稿，请加 --force"
+                 "（Python 中 force=True；文件每页标注“草稿·未通过校验”）。")
     return "\n".join(lines)
 
 
@@ -77,34 +78,51 @@ def default_out_dir(path) -> Path:
     return p.with_name(safe_name(p.stem) + "-公开")
 
 
-def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None, values: dict | None = None) -> dict:
-    """Export a workbook (path or read `Disclosure`) to the given formats; returns {format: path}.
+class ExportResult(dict):
+    """{format: path}, plus `status` (`check.Status`: the findings of what was exported, draft or not)."""
 
-    Raises `ExportRefused` when the workbook has error findings and `force` is false. With no CJK
-    font file installed the PDF uses a standard non-embedded font (`fonts.fallback_warning()`).
+    status = None
+
+    @property
+    def draft(self) -> bool:
+        return bool(self.status is not None and self.status.draft)
+
+
+def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None, values: dict | None = None,
+           waive=None) -> dict:
+    """Export a workbook (path or read `Disclosure`) to the given formats; returns {format: path}
+    (an `ExportResult`, whose `.status` holds the findings of the exported document).
+
+    What is validated is what is exported: the *filled* model (`check.filled_model`), so a figure
+    fill corrects and the clerk's 情况说明 that still states the old one are caught. Raises
+    `ExportRefused` when that has error findings (other than the `waive`d rule codes) and `force`
+    is false; with `force` the document is exported marked 草稿·未通过校验 on every page and in its
+    properties (no switch turns the mark off: correct or waive the errors). With no CJK font file
+    installed the PDF uses a standard non-embedded font (`fonts.fallback_warning()`).
     """
     import toolkit
 
     from ..fill import compute
     from ..model import Disclosure
+    from .check import exported_findings
     from .document import build_document
 
     fmts = parse_formats(formats)
     d = src if isinstance(src, Disclosure) else toolkit.load(src, schema=schema)
-    if not force:
-        from ..findings import ERROR
-        from ..rules import validate
-
-        errors = [f for f in validate(d) if f.severity == ERROR]
-        if errors:
-            raise ExportRefused(errors)
+    fingerprints = None
     if values is None:
-        values = compute(d).values
+        plan = compute(d)
+        values, fingerprints = plan.values, plan.fingerprints
+    status = exported_findings(d, values, fingerprints, waive)
+    if status.errors and not force:
+        raise ExportRefused(status.errors)
     doc = build_document(d, values)
+    doc.mark, doc.note = status.mark, status.note
     out = Path(out_dir) if out_dir is not None else default_out_dir(d.path if getattr(d, "path", None) else "export")
     out.mkdir(parents=True, exist_ok=True)
     stem = output_stem(d)
-    result: dict = {}
+    result = ExportResult()
+    result.status = status
     for f in fmts:
         if f == "data":
             from .data import render_data
@@ -120,4 +138,4 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
     return result
 
 
-__all__ = ["export", "ExportRefused", "FORMATS", "parse_formats", "safe_name", "output_stem", "refusal_message"]
+__all__ = ["export", "ExportResult", "ExportRefused", "FORMATS", "parse_formats", "safe_name", "output_stem", "refusal_message"]

@@ -32,12 +32,6 @@ def _m(v: Decimal) -> str:
     return format(Decimal(v).quantize(CENT, ROUND_HALF_UP), "f")
 
 
-def _pct(part: Decimal, whole: Decimal) -> str:
-    if not whole:
-        return "0.00%"
-    return format((Decimal(100) * part / whole).quantize(CENT, ROUND_HALF_UP), "f") + "%"
-
-
 def _fit(text: str, size: float, width: float) -> str:
     if stringWidth(text, PDF_FONT, size) <= width:
         return text
@@ -72,7 +66,7 @@ def _pie(chart) -> Drawing:
             d.add(Wedge(cx, cy, r, start, end, fillColor=col, strokeColor=colors.white, strokeWidth=1))
         if ang >= 25:
             mid = math.radians(90 - acc - ang / 2)
-            d.add(_s(cx + 0.62 * r * math.cos(mid), cy + 0.62 * r * math.sin(mid) - 3.5, _pct(v, total), 9,
+            d.add(_s(cx + 0.62 * r * math.cos(mid), cy + 0.62 * r * math.sin(mid) - 3.5, chart.share(v), 9,
                      "middle", colors.white))
         acc += ang
     # legend: swatch, name, amount, share
@@ -82,7 +76,7 @@ def _pie(chart) -> Drawing:
         d.add(Rect(x0, y - 1, 10, 10, fillColor=colors.HexColor(PALETTE[i % len(PALETTE)]), strokeColor=None))
         d.add(_s(x0 + 16, y, _fit(lab, 9.5, 132), 9.5))
         d.add(_s(x0 + 206, y, f"{_m(v)}{chart.unit}", 9.5, "end"))
-        d.add(_s(WIDTH - 4, y, _pct(v, total), 9.5, "end"))
+        d.add(_s(WIDTH - 4, y, chart.share(v), 9.5, "end"))
     return d
 
 
@@ -183,11 +177,10 @@ def chart_table(chart):
     from .document import Cell, Row, Table
 
     values = [Decimal(v or 0) for v in chart.values]
-    total = sum((v for v in values if v > 0), Decimal(0))
     head = Row([Cell("项目", "center", header=True), Cell(f"金额（{chart.unit}）", "center", header=True),
                 Cell("占比", "center", header=True)])
     body = [Row([Cell(str(lab)), Cell(_m(v), "right", value=v, type="amount"),
-                 Cell(_pct(v, total) if v > 0 else "", "right")]) for lab, v in zip(chart.labels, values)]
+                 Cell(chart.share(v) if v > 0 else "", "right")]) for lab, v in zip(chart.labels, values)]
     return Table(key=f"chart-{chart.key}", kind="table", title=chart.title, widths=[3, 1.5, 1],
                  header=[head], body=body, col_keys=["label", "amount", "share"],
                  col_titles=["项目", f"金额（{chart.unit}）", "占比"], col_types=["label", "amount", "text"],

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from . import FORMAT_NAMES, FORMATS, ExportRefused, default_out_dir, export, parse_formats, refusal_message
+from . import FORMAT_NAMES, FORMATS, ExportRefused, default_out_dir, export, parse_formats
 
 EXIT_OK, EXIT_REFUSED, EXIT_FAILED = 0, 1, 2
 
@@ -15,15 +15,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--to", default=",".join(FORMATS), metavar="FORMATS",
                         help=f"导出格式，逗号分隔（默认全部：{','.join(FORMATS)}）")
     parser.add_argument("--out", metavar="DIR", help="输出文件夹（默认：与工作簿同目录的「工作簿名-公开」）")
-    parser.add_argument("--force", action="store_true", help="即使有“错误”级校验问题也导出（问题会照样出现在公开文件中）")
+    parser.add_argument("--force", action="store_true",
+                        help="即使有“错误”级校验问题也导出：每页和文档属性都标注“草稿·未通过校验”，不能作为正式公开文件")
+    parser.add_argument("--waive", metavar="CODES",
+                        help="豁免的规则编号，逗号分隔（如 N504,P601）：经审核确认可以接受的“错误”，记录在文档属性中")
 
 
 def run(args) -> int:
     import toolkit
 
-    from ..findings import ERROR
     from ..io.reader import WorkbookError
-    from ..rules import validate
     from .fonts import fallback_warning
 
     try:
@@ -44,21 +45,21 @@ def run(args) -> int:
     except OSError as exc:
         print(f"错误：无法读取文件「{args.path}」：{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
-    errors = [f for f in validate(d) if f.severity == ERROR]
-    if errors and not args.force:
-        print(refusal_message(errors), file=sys.stderr)
-        return EXIT_REFUSED
     out = args.out or default_out_dir(args.path)
     try:
-        result = export(d, fmts, out, force=True)
-    except ExportRefused as exc:  # pragma: no cover - force=True above
+        result = export(d, fmts, out, force=args.force, waive=getattr(args, "waive", None))
+    except ExportRefused as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_REFUSED
     for f, path in result.items():
         print(f"已导出 {FORMAT_NAMES[f]}：{path}")
     if {"pdf", "docx"} & set(result) and fallback_warning():
         print(fallback_warning(), file=sys.stderr)
-    if errors:
-        print(f"注意：工作簿有 {len(errors)} 个“错误”级问题，已按 --force 照现状导出（运行 bdt validate 查看）。",
+    status = result.status
+    if status.waived:
+        print(f"已豁免 {len(status.waived)} 个“错误”级问题（{','.join(sorted(status.waivers))}），记录在文档属性中。",
               file=sys.stderr)
+    if status.errors:
+        print(f"注意：导出的文件（填充后）有 {len(status.errors)} 个“错误”级问题，已按 --force 导出并在每页标注"
+              "“草稿·未通过校验”（运行 bdt validate 查看，改正或 --waive 后重新导出）。", file=sys.stderr)
     return EXIT_OK

@@ -125,13 +125,14 @@ def render_data(doc: Document, d, out_dir) -> dict:
     descriptor = {
         "profile": "tabular-data-package",
         "name": f"budget-{dept_code or 'dept'}-{year or 'year'}".lower(),
-        "title": doc.title,
-        "description": (
+        "title": f"【{doc.mark}】{doc.title}" if doc.mark else doc.title,
+        "description": ((doc.note or "") + (
+
             "部门预算公开的 13 张表，每表一个 CSV（UTF-8 带 BOM，逗号分隔）。第一列 row 为行标识（固定行的键，"
             "或明细行 items#序号），其余各列为表中各列，列名为机器可读的键，中文列名、单位和分类见 schema.fields。"
             f"金额单位为{unit}，为不带千分位的十进制数；科目编码为文本；空白表示表中该格为空。"
             "以 = + - @ 开头的文字前加了单引号，以免被电子表格当作公式。数字取自填好的工作簿（派生数由程序按输入重新计算）。"
-        ),
+        )),
         "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "keywords": ["部门预算", "预算公开", "部门预算公开", d.dept_name or "", str(year or "")],
         "countryCode": "CN",
@@ -144,7 +145,8 @@ def render_data(doc: Document, d, out_dir) -> dict:
         "sources": [{"title": Path(str(d.path)).name if getattr(d, "path", None) else "workbook"}],
         "contributors": [{"title": d.dept_name, "role": "publisher"}],
         "bdt": {"version": __version__, "schema_version": d.schema.schema_version,
-                "template_version": d.schema.template_version, "schema": d.schema.name},
+                "template_version": d.schema.template_version, "schema": d.schema.name,
+                "status": "draft" if doc.mark else "validated", "status_note": doc.note},
         "resources": resources,
     }
     descriptor = {k: v for k, v in descriptor.items() if v is not None}

@@ -99,6 +99,15 @@ class Chart:
     values: list  # Decimal
     unit: str = "万元"
     key: str = ""
+    base: object = None  # the table total the shares are of (the narrative's denominator); None: the sum
+
+    def share(self, v) -> str:
+        """A slice's share as the text states it: the same rounded figures, the same rounding."""
+        from ..narrative import pct
+
+        values = [Decimal(x) for x in self.values if x and Decimal(x) > 0]
+        whole = self.base if isinstance(self.base, Decimal) and self.base > 0 else sum(values, Decimal(0))
+        return pct(Decimal(v), whole) + "%"
 
 
 @dataclass
@@ -123,6 +132,8 @@ class Document:
     dept: str
     year: int | None
     blocks: list
+    mark: str | None = None  # "草稿·未通过校验" on every page of a forced export (check.Status.mark)
+    note: str | None = None  # the validation status sentence for the document properties
 
     @property
     def tables(self) -> list[Table]:

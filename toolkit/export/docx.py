@@ -98,16 +98,24 @@ def _setup(doc) -> None:
            line=1.2)
     for name in ("BDT 小标题", "BDT 表名", "BDT 图题"):
         doc.styles[name].paragraph_format.keep_with_next = True
-    # ask Word to refresh the TOC field's page numbers when the document is opened
+    # East Asian text is Chinese (zh-CN) throughout: document defaults and the theme font language
+    styles = doc.styles.element
+    rpr_default = styles.find(qn("w:docDefaults") + "/" + qn("w:rPrDefault") + "/" + qn("w:rPr"))
+    if rpr_default is not None:
+        lang = rpr_default.find(qn("w:lang"))
+        if lang is None:
+            lang = OxmlElement("w:lang")
+            rpr_default.append(lang)
+        lang.set(qn("w:val"), "zh-CN")
+        lang.set(qn("w:eastAsia"), "zh-CN")
+        lang.set(qn("w:bidi"), "ar-SA")
     settings = doc.settings.element
-    upd = OxmlElement("w:updateFields")
-    upd.set(qn("w:val"), "true")
-    settings.insert_element_before(upd, "w:hdrShapeDefaults", "w:footnotePr", "w:endnotePr", "w:compat",
-                                   "w:docVars", "w:rsids", "m:mathPr", "w:attachedSchema", "w:themeFontLang",
-                                   "w:clrSchemeMapping", "w:doNotIncludeSubdocsInStats",
-                                   "w:doNotAutoCompressPictures", "w:forceUpgrade", "w:captions",
-                                   "w:readModeInkLockDown", "w:smartTagType", "sl:schemaLibrary",
-                                   "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator")
+    tfl = settings.find(qn("w:themeFontLang"))
+    if tfl is None:
+        tfl = OxmlElement("w:themeFontLang")
+        settings.append(tfl)
+    tfl.set(qn("w:val"), "zh-CN")
+    tfl.set(qn("w:eastAsia"), "zh-CN")
 
 
 def _field(paragraph, instr: str, placeholder: str = "") -> None:
@@ -115,8 +123,6 @@ def _field(paragraph, instr: str, placeholder: str = "") -> None:
     def fld(kind):
         el = OxmlElement("w:fldChar")
         el.set(qn("w:fldCharType"), kind)
-        if kind == "begin":
-            el.set(qn("w:dirty"), "true")
         r = OxmlElement("w:r")
         r.append(el)
         return r
@@ -140,19 +146,27 @@ def _fld_run(kind: str):
     r = OxmlElement("w:r")
     el = OxmlElement("w:fldChar")
     el.set(qn("w:fldCharType"), kind)
-    if kind == "begin":
-        el.set(qn("w:dirty"), "true")
     r.append(el)
     return r
 
 
-def _toc_field(entries, para) -> None:
-    """A TOC field whose current result already lists the entries (Word adds page numbers on update)."""
+def _toc_field(entries, pages: dict, para) -> None:
+    """The 目录 as a TOC field with its result stored: each line is the heading's text, a dot
+    leader and a PAGEREF field to the heading's bookmark whose stored result is the page number
+    (from the document's known pagination), so Word, WPS and LibreOffice show the numbers as they
+    are; Word's 更新域 recomputes them from the bookmarks."""
     paras = []
-    for _, level, text in entries or [(0, 1, "（目录在 Word 中更新域后生成）")]:
-        p = para(text, "BDT 目录")
+    for n, (_, level, text) in enumerate(entries):
+        p = para("", "BDT 目录")
         p.paragraph_format.left_indent = Pt(12 * (level - 1))
+        p.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), alignment=2, leader=1)  # right, dots
+        r = p.add_run(text)
+        p.add_run("\t")
+        _field(p, f"PAGEREF {_bookmark(n)} \\h", str(pages.get(n, "")))
         paras.append(p)
+        del r
+    if not paras:
+        return
     first, last = paras[0]._p, paras[-1]._p
     r = OxmlElement("w:r")
     t = OxmlElement("w:instrText")
@@ -160,13 +174,34 @@ def _toc_field(entries, para) -> None:
     t.text = ' TOC \\o "1-3" \\h \\z \\u '
     r.append(t)
     ppr = first.find(qn("w:pPr"))
-    anchor = ppr if ppr is not None else None
     for el in (_fld_run("separate"), r, _fld_run("begin")):
-        if anchor is not None:
-            anchor.addnext(el)
+        if ppr is not None:
+            ppr.addnext(el)
         else:
             first.insert(0, el)
     last.append(_fld_run("end"))
+
+
+def _bookmark(n: int) -> str:
+    return f"_Toc_bdt{n:03d}"
+
+
+_BM_ID = [1000]
+
+
+def _bookmark_paragraph(p, name: str) -> None:
+    _BM_ID[0] += 1
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(_BM_ID[0]))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(_BM_ID[0]))
+    ppr = p._p.find(qn("w:pPr"))
+    if ppr is not None:
+        ppr.addnext(start)
+    else:
+        p._p.insert(0, start)
+    p._p.append(end)
 
 
 def _text_xml(text: str, bold: bool) -> str:
@@ -244,7 +279,69 @@ def _table_xml(t: Table, style_id: str) -> str:
     return "".join(out)
 
 
-def render_docx(doc: Document, path) -> dict:
+def _running_header(sec, title: str | None, mark: str | None) -> None:
+    """The page header: the draft mark (red) on the left, the document title on the right, a rule."""
+    sec.header.is_linked_to_previous = False
+    hp = sec.header.paragraphs[0]
+    for run in list(hp.runs):
+        run._r.getparent().remove(run._r)
+    if not (title or mark):
+        return
+    hp.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), alignment=2)
+    if mark:
+        r = hp.add_run(f"【{mark}】")
+        r.font.size = Pt(10)
+        r.font.color.rgb = RGBColor(0xC6, 0x28, 0x28)
+        r.font.bold = True
+    if title:
+        r = hp.add_run("\t" + title)
+        r.font.size = Pt(8)
+        r.font.color.rgb = RGBColor(0x66, 0x66, 0x66)
+        ppr = hp._p.get_or_add_pPr()
+        ppr.append(parse_xml(f'<w:pBdr {nsdecls("w")}><w:bottom w:val="single" w:sz="4" w:space="1" '
+                             'w:color="999999"/></w:pBdr>'))
+
+
+def _app_properties(d, pages: int | None) -> None:
+    """docProps/app.xml written by the toolkit (python-docx's template names "Microsoft Macintosh
+    Word"), and the template's thumbnail dropped."""
+    from .. import __version__
+
+    pkg = d.part.package
+    for rid, rel in list(pkg.rels.items()):
+        if rel.reltype.endswith("/thumbnail"):
+            del pkg.rels[rid]
+    for part in pkg.iter_parts():
+        if str(part.partname) == "/docProps/app.xml":
+            part._blob = (
+                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+                'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+                f"<Template>Normal.dotm</Template><Application>bdt {__version__}</Application>"
+                + (f"<Pages>{pages}</Pages>" if pages else "") +
+                "<DocSecurity>0</DocSecurity><ScaleCrop>false</ScaleCrop><Company></Company>"
+                "<LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
+                "<HyperlinksChanged>false</HyperlinksChanged><AppVersion>16.0000</AppVersion></Properties>"
+            ).encode("utf-8")
+
+
+def toc_pages(doc: Document) -> tuple[dict, int]:
+    """{目录 entry index: page number} and the page count, from the PDF's pagination (the same
+    page size, margins, breaks and fonts sizes): laid out once into memory."""
+    import io as _io
+
+    from .pdf import render_pdf
+
+    info = render_pdf(doc, _io.BytesIO())
+    return {n: page for n, (_, page) in enumerate(info["toc"]) if page is not None}, info["pages"]
+
+
+def render_docx(doc: Document, path, pages: dict | None = None) -> dict:
+    n_pages = None
+    if pages is None and doc.toc_entries():
+        pages, n_pages = toc_pages(doc)
+    pages = pages or {}
+    toc_of = {bi: n for n, (bi, _, _) in enumerate(doc.toc_entries())}
     d = new_docx()
     _setup(d)
     body = d.element.body
@@ -274,7 +371,8 @@ def render_docx(doc: Document, path) -> dict:
             pending_break = False
         return p
 
-    for b in doc.blocks:
+    _running_header(d.sections[0], None, doc.mark)
+    for i, b in enumerate(doc.blocks):
         if isinstance(b, Cover):
             for _ in range(7):
                 para("")
@@ -286,13 +384,14 @@ def render_docx(doc: Document, path) -> dict:
             p = para(b.title, "BDT 表名")
             for run in p.runs:
                 run.font.size = Pt(18)
-            _toc_field(doc.toc_entries(), para)
+            _toc_field(doc.toc_entries(), pages, para)
             after_toc = True
         elif isinstance(b, PageBreak):
             if after_toc:
                 sec = d.add_section(WD_SECTION.NEW_PAGE)
                 sec.footer.is_linked_to_previous = False
                 page_numbers(sec)
+                _running_header(sec, doc.title, doc.mark)
                 numbered = True
                 pg = OxmlElement("w:pgNumType")
                 pg.set(qn("w:start"), "1")
@@ -304,7 +403,9 @@ def render_docx(doc: Document, path) -> dict:
                 pending_break = True
         elif isinstance(b, Heading):
             if b.toc or b.level < 3:
-                para(b.text, f"Heading {min(b.level, 3)}")
+                p = para(b.text, f"Heading {min(b.level, 3)}")
+                if i in toc_of:
+                    _bookmark_paragraph(p, _bookmark(toc_of[i]))
             else:
                 para(b.text, "BDT 小标题")
         elif isinstance(b, Paragraph):
@@ -315,6 +416,8 @@ def render_docx(doc: Document, path) -> dict:
                     para(b.label, "BDT 小字").paragraph_format.keep_with_next = True
                 p = para(b.title, "Heading 2" if b.toc else "BDT 表名", WD_ALIGN_PARAGRAPH.CENTER)
                 p.paragraph_format.keep_with_next = True
+                if i in toc_of:
+                    _bookmark_paragraph(p, _bookmark(toc_of[i]))
                 p = para(f"{b.dept or ''}\t{b.unit or ''}", "BDT 小字")
                 p.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), alignment=2)  # right tab
                 p.paragraph_format.keep_with_next = True
@@ -338,9 +441,20 @@ def render_docx(doc: Document, path) -> dict:
                 body.sectPr.addprevious(parse_xml(_table_xml(charts.chart_table(b), table_style)))
     if not numbered:  # no 目录: number every page
         page_numbers(d.sections[0])
+    from datetime import datetime, timezone
+
     props = d.core_properties
-    props.title, props.author, props.subject = doc.title, doc.dept, "部门预算公开"
-    props.comments = "由 bdt（部门预算公开工具）从填好的工作簿生成。"
+    props.title = f"【{doc.mark}】{doc.title}" if doc.mark else doc.title
+    props.author = props.last_modified_by = doc.dept
+    props.subject = "部门预算公开"
+    props.keywords = "，".join(k for k in ("部门预算公开", doc.dept, str(doc.year or ""), doc.mark) if k)
+    props.category = doc.mark or "部门预算公开"
+    props.content_status = doc.mark or "正式"
+    props.comments = "由 bdt（部门预算公开工具）从填好的工作簿生成。" + (doc.note or "")
+    props.created = props.modified = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+    props.revision = 1
+    props.language = "zh-CN"
+    _app_properties(d, n_pages)
     d.save(str(path))
     return {"tables": n_tables}
 

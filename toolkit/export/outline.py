@@ -168,8 +168,9 @@ def _chart(V: Values, item: dict) -> Chart:
             v = V.get(table, key, col)
             labels.append(label)
             values.append(v if isinstance(v, Decimal) else Decimal(0))
+    base = V.get(table, "total", col) if item.get("classes") else None  # as the 情况说明 computes shares
     return Chart(kind=item.get("chart", "pie"), title=V.label(item.get("title", "")), labels=labels, values=values,
-                 unit=d.schema.unit, key=item.get("key", table))
+                 unit=d.schema.unit, key=item.get("key", table), base=base if isinstance(base, Decimal) else None)
 
 
 def _glossary(V: Values) -> list:

@@ -392,9 +392,31 @@ def story(doc: Document, st: dict) -> tuple[list, list]:
     return flow, [(n, lvl, text, f"bdt-h{bi}") for n, (bi, lvl, text) in enumerate(entries)]
 
 
-def _footer(reg: _Registry, title: str):
+DRAFT_RED = colors.HexColor("#C62828")
+
+
+def _draft(canv: Canvas, mark: str) -> None:
+    """The draft mark of a forced export: a large diagonal watermark and a red line at the top."""
+    canv.saveState()
+    canv.setFillColor(DRAFT_RED)
+    canv.setFillAlpha(0.2)
+    canv.setFont(PDF_FONT, 54)
+    canv.translate(PAGE_W / 2, PAGE_H / 2)
+    canv.rotate(52)
+    canv.drawCentredString(0, -18, mark)
+    canv.restoreState()
+    canv.saveState()
+    canv.setFillColor(DRAFT_RED)
+    canv.setFont(PDF_FONT, 10)
+    canv.drawString(MARGIN_X, PAGE_H - 13 * mm, f"【{mark}】")
+    canv.restoreState()
+
+
+def _footer(reg: _Registry, title: str, mark: str | None = None):
     def draw(canv: Canvas, doc) -> None:
         page = canv.getPageNumber()
+        if mark:
+            _draft(canv, mark)
         if reg.body_start is None or page < reg.body_start:
             return
         canv.saveState()
@@ -422,12 +444,16 @@ def render_pdf(doc: Document, path) -> dict:
         reg.body_start = 1  # no 目录: number every page
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, FRAME_W, PAGE_H - MARGIN_TOP - MARGIN_BOTTOM, id="body",
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+    title = f"【{doc.mark}】{doc.title}" if doc.mark else doc.title
+    keywords = ["部门预算公开", doc.dept, str(doc.year or "")] + ([doc.mark] if doc.mark else [])
     tpl = BaseDocTemplate(
         str(path), pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
-        bottomMargin=MARGIN_BOTTOM, title=doc.title, author=doc.dept, subject="部门预算公开",
+        bottomMargin=MARGIN_BOTTOM, title=title, author=doc.dept,
+        subject="部门预算公开" + (f"。{doc.note}" if doc.note else ""), keywords=[k for k in keywords if k],
         creator="bdt（部门预算公开工具）", pageCompression=1, initialFontName=PDF_FONT, initialFontSize=10,
+        lang="zh-CN", displayDocTitle=1,
     )
-    tpl.addPageTemplates([PageTemplate(id="page", frames=[frame], onPageEnd=_footer(reg, doc.title))])
+    tpl.addPageTemplates([PageTemplate(id="page", frames=[frame], onPageEnd=_footer(reg, doc.title, doc.mark))])
     from reportlab import rl_config
 
     a85, rl_config.useA85 = rl_config.useA85, 0  # binary streams: smaller, and no pure-Python ASCII85 pass

@@ -81,7 +81,7 @@ def _put(ws, r: int, c: int, cell, body_font, bold_font):
     return x
 
 
-def _write(ws, t: Table) -> None:
+def _write(ws, t: Table, mark: str | None = None) -> None:
     n = t.ncols
     body_font, bold_font = Font(name=FONT, size=10), Font(name=FONT, size=10, bold=True)
     last = get_column_letter(n)
@@ -145,6 +145,10 @@ def _write(ws, t: Table) -> None:
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.6
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    if mark:  # a forced export: the draft mark on every printed page
+        ws.oddHeader.left.text = f"【{mark}】"
+        ws.oddHeader.left.color = "C62828"
+        ws.oddHeader.left.size = 11
     ws.sheet_view.showGridLines = False
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # readers may widen a column to read a long name
@@ -158,11 +162,17 @@ def render_xlsx(doc: Document, path) -> dict:
     n = 0
     for t in doc.tables:
         ws = wb.create_sheet(_sheet_title(t.sheet or t.title, used))
-        _write(ws, t)
+        _write(ws, t, doc.mark)
         n += 1
     wb.security = WorkbookProtection(lockStructure=True)
-    wb.properties.title = doc.title
-    wb.properties.creator = "bdt"
+    wb.properties.title = f"【{doc.mark}】{doc.title}" if doc.mark else doc.title
+    wb.properties.creator = doc.dept or "bdt"
+    wb.properties.subject = "部门预算公开"
+    wb.properties.keywords = "，".join(k for k in ("部门预算公开", doc.dept, str(doc.year or ""), doc.mark) if k)
+    wb.properties.category = doc.mark or "部门预算公开"
+    wb.properties.contentStatus = doc.mark or "正式"
+    wb.properties.description = doc.note
+    wb.properties.language = "zh-CN"
     wb.save(str(path))
     return {"sheets": n}
 
