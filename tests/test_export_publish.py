@@ -297,3 +297,13 @@ def test_docx_toc_numbers_are_stored_and_right_in_libreoffice(draft, tmp_path):
     for title, number in entries:
         at = [i for i in range(toc_page + 1, n + 1) if re.search(rf"^\s*-\s*{number}\s*-\s*$", pages[i], re.M)]
         assert at and squash(title) in squash(pages[at[0]]), (title, number)
+
+
+def test_docx_pagination_pass_writes_nothing_but_the_docx(tmp_path, monkeypatch, seed):
+    """The 目录 page numbers come from laying the PDF out in memory: no stray file in the folder."""
+    from toolkit.export.document import build_document
+    from toolkit.export.docx import render_docx
+
+    monkeypatch.chdir(tmp_path)
+    render_docx(build_document(seed, compute(seed).values), tmp_path / "a.docx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.docx"]

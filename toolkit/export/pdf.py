@@ -447,7 +447,7 @@ def render_pdf(doc: Document, path) -> dict:
     title = f"【{doc.mark}】{doc.title}" if doc.mark else doc.title
     keywords = ["部门预算公开", doc.dept, str(doc.year or "")] + ([doc.mark] if doc.mark else [])
     tpl = BaseDocTemplate(
-        str(path), pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
+        path if hasattr(path, "write") else str(path), pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
         bottomMargin=MARGIN_BOTTOM, title=title, author=doc.dept,
         subject="部门预算公开" + (f"。{doc.note}" if doc.note else ""), keywords=[k for k in keywords if k],
         creator="bdt（部门预算公开工具）", pageCompression=1, initialFontName=PDF_FONT, initialFontSize=10,
