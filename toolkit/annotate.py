@@ -22,7 +22,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from .findings import ERROR, INFO, SEVERITY_ZH, WARNING, summary
-from .io.writer import cell_style, read_part, restyle_sheet_xml, sheet_parts, write_parts
+from .io.writer import cell_styles, read_part, restyle_sheet_xml, sheet_parts, write_parts
 from .layout import layout
 from .template import cell_fill
 
@@ -291,7 +291,8 @@ def annotate(src, out, findings=None, schema=None, stamp: str | None = None) -> 
             if part is None or sheet == FINDINGS_SHEET:
                 continue
             xml = read_part(zf, part).decode("utf-8")
-            new = {ref: styles.with_fill(cell_style(xml, ref), rgb) for ref, rgb in cells.items()}
+            old = cell_styles(xml, cells)
+            new = {ref: styles.with_fill(old[ref], rgb) for ref, rgb in cells.items()}
             parts[part] = restyle_sheet_xml(xml, new).encode("utf-8")
         part = sheets.get(FINDINGS_SHEET) or _add_sheet(zf, parts)
         parts[part] = findings_sheet_xml(findings, summary_line(findings, stamp), styles.bold()).encode("utf-8")

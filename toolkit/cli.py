@@ -118,6 +118,15 @@ def cmd_template(args) -> int:
 
     out = Path(args.out)
     schema = _schema(args)
+    if args.capacity:
+        from .schema import SchemaError
+
+        try:
+            schema = schema.with_capacities(args.capacity)
+        except SchemaError as exc:
+            print(f"错误：{exc}", file=sys.stderr)
+            return EXIT_UNREADABLE
+        print("行数：" + "，".join(f"{k} {v} 行" for k, v in sorted(schema.capacities.items())))
     if out.suffix.lower() == ".xlsm":
         from .vba import build_xlsm
 
@@ -315,6 +324,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     tb.add_argument("--out", default="workbook_template.xlsx",
                     help="输出文件；.xlsx 时同时生成同名 .xlsm（带校验/填充/导出按钮）")
     tb.add_argument("--no-xlsm", action="store_true", help="只生成 .xlsx")
+    tb.add_argument("--capacity", metavar="表=行数",
+                    help="扩充明细行数，逗号分隔，如 t3=2000,t5=2000,t12=300（行数多的部门；记录在工作簿中）")
     tb.set_defaults(func=cmd_template)
 
     s = sub.add_parser("show", help="在终端显示工作簿中的表")

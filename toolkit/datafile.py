@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from .layout import layout
-from .schema import LABEL, FormSpec, Schema, TableSpec, load_schema
+from .schema import LABEL, MAX_CAPACITY, FormSpec, Schema, TableSpec, load_schema
 from .template import build_workbook, save_deterministic
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -110,14 +110,32 @@ def _write_sheet(ws, schema: Schema, spec, data: dict, context: dict, where: str
             ws.cell(row=p.row, column=p.col).value = v
 
 
+def sized_for(data: dict, schema: Schema) -> Schema:
+    """The schema with every table block large enough for the rows of `data` (a quarter spare,
+    in steps of 50, so the clerk can still add rows); the standard capacities where they suffice."""
+    caps = {}
+    for spec in schema.tables:
+        sheet = data.get(spec.key)
+        if not isinstance(sheet, dict):
+            continue
+        for b in spec.blocks:
+            rows = sheet.get(b.key)
+            if isinstance(rows, list) and len(rows) > b.capacity:
+                caps[f"{spec.key}.{b.key}"] = min(MAX_CAPACITY, -(-(len(rows) * 5 // 4) // 50) * 50)
+    return schema.with_capacities(caps) if caps else schema
+
+
 def write_data(data: dict, out, schema: Schema | None = None) -> Path:
-    """Build a workbook of the template holding `data` (values as given, derived ones included)."""
+    """Build a workbook of the template holding `data` (values as given, derived ones included).
+    A table with more rows than the template holds gets a larger block (`sized_for`), recorded
+    in the workbook's _meta so that every reader lays it out the same way."""
     schema = schema or load_schema()
     info = data.get("info") or {}
     context = {"year": info.get("year"), "dept_name": info.get("dept_name"), "dept_code": info.get("dept_code")}
     unknown = set(data) - schema.keys()
     if unknown:
         raise DataFileError(f"数据文件中有模板没有的表：{', '.join(sorted(unknown))}")
+    schema = sized_for(data, schema)
     projects = 1
     for spec in schema.forms:
         if spec.repeat:

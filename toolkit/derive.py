@@ -86,23 +86,20 @@ class Evaluator:
         return self._eval(tree, scope)
 
     def children_rows(self, sheet: str, block: str, row_key: str, code_col: str = "code") -> list:
-        """Direct children of a block row: the nearest descendants by code prefix."""
-        rows = self.d.rows(sheet, block)
-        me = next((r for r in rows if r.key == row_key), None)
-        if me is None or not me.get(code_col):
+        """Direct children of a block row: the rows whose nearest ancestor by code prefix it is."""
+        me = self.d.row_index(sheet, block).get(row_key) if row_key else None
+        code = me.get(code_col) if me is not None else None
+        if not code:
             return []
-        code = me.get(code_col)
-        desc = [r for r in rows if (c := r.get(code_col)) and c != code and c.startswith(code)]
-        codes = [r.get(code_col) for r in desc]
-        return [r for r in desc if not any(o != r.get(code_col) and r.get(code_col).startswith(o) for o in codes)]
+        return self.d.code_tree(sheet, block, code_col)[1].get(code, [])
 
     def top_rows(self, sheet: str, block: str, code_col: str | None) -> list:
         """Rows of a block that no other row contains (类 rows; every row of a free block)."""
         rows = self.d.rows(sheet, block)
         if not code_col:
             return rows
-        codes = [r.get(code_col) for r in rows]
-        return [r for r in rows if (c := r.get(code_col)) and not any(o and o != c and c.startswith(o) for o in codes)]
+        parent = self.d.code_tree(sheet, block, code_col)[0]
+        return [r for r in rows if r.key in parent and parent[r.key] is None]
 
     # ------------------------------------------------------------------ internals
     def _value(self, sheet: str, row: str, col: str) -> Result:
@@ -314,8 +311,7 @@ def derived_cells(d):
             if not expr:
                 continue
             if e.block is not None:
-                block_rows = {r.key for r in d.rows(inst, e.block)}
-                if row not in block_rows:
+                if row not in d.row_index(inst, e.block):
                     continue  # unused block row: nothing to derive
                 scope = Scope(inst, row)
             elif row in fixed:

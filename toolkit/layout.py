@@ -15,6 +15,7 @@ from .schema import DERIVED, LABEL, CellSpec, FixedRow, FormBlock, FormSpec, Sch
 TABLE_FIRST_HEADER_ROW = 4
 META_SHEET = "_meta"  # hidden sheet: versions, fill fingerprints
 CODES_SHEET = "_codes"  # hidden sheet: the code lists behind the drop-downs
+CAPACITY_PREFIX = "capacity:"  # _meta rows of a workbook whose blocks hold other row counts than the schema's
 
 
 @lru_cache(maxsize=None)

@@ -140,12 +140,27 @@ class Disclosure:
                 out.append(row)
         if isinstance(block, Block):
             for code_col in block.code_columns:
-                codes = [r.get(code_col) for r in out]
-                for r, c in zip(out, codes):
-                    r.parent[code_col] = bool(c) and any(
-                        o and o != c and o.startswith(c) for o in codes
-                    )
+                kids = code_tree(out, code_col)[1]
+                for r in out:
+                    c = r.get(code_col)
+                    r.parent[code_col] = bool(c) and c in kids
         return out
+
+    def row_index(self, sheet: str, block: str = "items") -> dict:
+        """{row key: BlockRow} of a block's used rows (cached with the rows)."""
+        key = (sheet, block, "index")
+        if key not in self._rows_cache:
+            self._rows_cache[key] = {r.key: r for r in self.rows(sheet, block)}
+        return self._rows_cache[key]
+
+    def code_tree(self, sheet: str, block: str, code_col: str) -> tuple[dict, dict]:
+        """(parent, children) of a block's rows by code prefix, computed once per block and column:
+        parent[row key] = the longest code in the block that is a proper prefix of the row's code
+        (None for a 类 row or an orphan); children[code] = the rows whose parent code it is."""
+        key = (sheet, block, "tree", code_col)
+        if key not in self._rows_cache:
+            self._rows_cache[key] = code_tree(self.rows(sheet, block), code_col)
+        return self._rows_cache[key]
 
     def cells(self, role: str | None = None):
         """Every value cell, as (instance key, row, col, Entry), optionally only one role."""
@@ -189,6 +204,23 @@ class Disclosure:
                             if block.code_column_for(col) == code_col and col in row.entries:
                                 row.entries[col].role = DERIVED
                                 row.entries[col].rollup = f"children({block.key}, {col})"
+
+
+def code_tree(rows: list, code_col: str) -> tuple[dict, dict]:
+    """Linear-time prefix hierarchy of rows (see `Disclosure.code_tree`): each code looks up its
+    own prefixes (at most 6) in a set instead of being compared with every other row."""
+    codes = {c for r in rows if isinstance(c := r.get(code_col), str) and c}
+    parent: dict = {}
+    children: dict = {}
+    for r in rows:
+        c = r.get(code_col)
+        if not (isinstance(c, str) and c):
+            continue
+        up = next((c[:n] for n in range(len(c) - 1, 0, -1) if c[:n] in codes), None)
+        parent[r.key] = up
+        if up is not None:
+            children.setdefault(up, []).append(r)
+    return parent, children
 
 
 def empty_entries_for(spec, sheet_name: str) -> dict:

@@ -21,7 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from .io.atomic import atomic_output  # noqa: F401  (re-exported)
-from .layout import CODES_SHEET, META_SHEET, SheetLayout, a1, layout  # noqa: F401  (the sheet names are re-exported)
+from .layout import CAPACITY_PREFIX, CODES_SHEET, META_SHEET, SheetLayout, a1, layout  # noqa: F401  (the sheet names are re-exported)
 from .reference import load_reference
 from .schema import DERIVED, INPUT, LABEL, FormSpec, Schema, TableSpec, load_schema
 FIXED_TIME = _dt.datetime(2023, 1, 1, 0, 0, 0)
@@ -225,7 +225,7 @@ def meta_rows(schema: Schema) -> list[tuple[str, str]]:
         ("schema_version", schema.schema_version),
         ("schema_name", schema.name),
         ("generator", "bdt (budget disclosure toolkit)"),
-    ]
+    ] + [(f"{CAPACITY_PREFIX}{k}", str(v)) for k, v in sorted(schema.capacities.items())]
 
 
 def build_workbook(schema: Schema | None = None, projects: int = 1) -> Workbook:

@@ -12,9 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..findings import Finding
-from ..layout import META_SHEET, layout
+from ..layout import CAPACITY_PREFIX, META_SHEET, layout
 from ..model import Disclosure, Entry
-from ..schema import FormSpec, Schema, TableSpec, load_schema
+from ..schema import FormSpec, Schema, SchemaError, TableSpec, load_schema
 from .normalize import normalize_number, normalize_text
 from .safety import UnsafeFile, check_file, formula_findings
 
@@ -160,6 +160,17 @@ def _to_places(value, t):
     return value.quantize(q) if value == value.quantize(q) else value
 
 
+def _sized(schema: Schema, meta: dict, path: Path) -> Schema:
+    """The schema with the block capacities this workbook was built with (recorded in _meta)."""
+    caps = {k[len(CAPACITY_PREFIX):]: v for k, v in meta.items() if k.startswith(CAPACITY_PREFIX)}
+    if not caps:
+        return schema
+    try:
+        return schema.with_capacities(caps)
+    except SchemaError as exc:
+        raise WorkbookError(f"「{path.name}」隐藏工作表「{META_SHEET}」中的行数记录无效：{exc}", path) from None
+
+
 def read_workbook(path, schema: Schema | None = None) -> Disclosure:
     """Read `path` (xlsx/xlsm) into a Disclosure, or raise WorkbookError with a clear message."""
     path = Path(path)
@@ -189,6 +200,7 @@ def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
     schema = schema or load_schema()
     path = Path(path) if path is not None else Path("workbook.xlsx")
     meta = _check_meta(book, schema, path)
+    schema = _sized(schema, meta, path)
     plan = _sheet_plan(book, schema, path)
     grids = {}
     for inst, name in plan.items():

@@ -42,89 +42,197 @@ def _read(zf: zipfile.ZipFile, name: str) -> bytes:
     return zf.read(name)
 
 
-def _cell_xml(ref: str, style: str | None, value) -> str:
+def _cell_xml(ref: str, style: str | None, value, p: str = "") -> str:
+    """A `<c>` element for `value` (`p`: the namespace prefix the sheet uses, e.g. "x:")."""
     s = f' s="{style}"' if style is not None else ""
     if value is None or value == "":
-        return f'<c r="{ref}"{s}/>'
+        return f'<{p}c r="{ref}"{s}/>'
     if isinstance(value, bool):
-        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+        return f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(value)}</{p}v></{p}c>'
     if isinstance(value, (int, Decimal)):
-        return f'<c r="{ref}"{s}><v>{format(value, "f") if isinstance(value, Decimal) else value}</v></c>'
+        v = format(value, "f") if isinstance(value, Decimal) else value
+        return f'<{p}c r="{ref}"{s}><{p}v>{v}</{p}v></{p}c>'
     if isinstance(value, float):
-        return f'<c r="{ref}"{s}><v>{repr(value)}</v></c>'
+        return f'<{p}c r="{ref}"{s}><{p}v>{repr(value)}</{p}v></{p}c>'
     text = escape(str(value))
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    return f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t{space}>{text}</{p}t></{p}is></{p}c>'
 
 
-_CELL_TMPL = r'<c r="{ref}"(?=[\s/>])[^>]*?(?:/>|>.*?</c>)'
+# One pass over <sheetData>: rows, and inside a row that has edits, its cells. Elements may carry a
+# namespace prefix (<x:row>, <x:c>: valid OOXML some producers write); `r` attributes are optional
+# (a row or cell without one follows its predecessor).
+_NAME = r"(?P<p>(?:[A-Za-z_][\w.-]*:)?)"
+_SHEETDATA = re.compile(r"<" + _NAME + r"sheetData(?=[\s/>])[^>]*?(?P<empty>/)?>")
+_ROW = re.compile(r"<(?P<p>(?:[A-Za-z_][\w.-]*:)?)row(?=[\s/>])(?P<attrs>[^>]*?)(?:/>|>(?P<body>.*?)</(?P=p)row>)",
+                  re.S)
+_CELL = re.compile(r"<(?P<p>(?:[A-Za-z_][\w.-]*:)?)c(?=[\s/>])(?P<attrs>[^>]*?)(?:/>|>.*?</(?P=p)c>)", re.S)
+_R_ROW = re.compile(r'\sr="(\d+)"')
+_R_CELL = re.compile(r'\sr="([A-Z]{1,3})(\d+)"')
 _STYLE = re.compile(r'\ss="(\d+)"')
-_ROW_TMPL = r'<row r="{row}"(?=[\s>/])[^>]*?(?:/>|>.*?</row>)'
-_ROW_START = re.compile(r'<row r="(\d+)"')
+
+
+def _col_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _style_of(cell_xml: str | None) -> str | None:
+    if not cell_xml:
+        return None
+    sm = _STYLE.search(cell_xml[: cell_xml.index(">") + 1])
+    return sm.group(1) if sm else None
+
+
+def _scan(xml: str):
+    """(sheetData match, prefix, body start, body end) of a worksheet XML string."""
+    sd = _SHEETDATA.search(xml)
+    if sd is None:
+        raise WriteError("工作表的 XML 中没有 sheetData 元素")
+    if sd.group("empty"):
+        return sd, sd.group("p"), sd.end(), sd.end()
+    close = xml.find(f"</{sd.group('p')}sheetData>", sd.end())
+    if close < 0:
+        raise WriteError("工作表的 XML 中 sheetData 元素没有结束")
+    return sd, sd.group("p"), sd.end(), close
+
+
+def _rows(xml: str, start: int, end: int):
+    """(row number, match) of every row in sheetData, in document order."""
+    prev = 0
+    for m in _ROW.finditer(xml, start, end):
+        rm = _R_ROW.search(m.group("attrs") or "")
+        prev = int(rm.group(1)) if rm else prev + 1
+        yield prev, m
+
+
+def _cells(body: str, row: int):
+    """(column number, match) of every cell of a row's body."""
+    prev = 0
+    for m in _CELL.finditer(body):
+        cm = _R_CELL.search(m.group("attrs") or "")
+        prev = _col_number(cm.group(1)) if cm and int(cm.group(2)) == row else prev + 1
+        yield prev, m
+
+
+def _edit_row(m, p: str, row: int, edits: dict) -> str:
+    """A row element with its cells {column: fn(old cell xml or None, prefix) -> new xml} edited."""
+    body = m.group("body")
+    head = f"<{m.group('p')}row{m.group('attrs')}>"
+    if body is None:
+        body = ""
+    pending = sorted(edits)
+    out, pos, i = [], 0, 0
+    for col, cm in _cells(body, row):
+        while i < len(pending) and pending[i] < col:
+            out.append(body[pos:cm.start()])
+            pos = cm.start()
+            out.append(edits[pending[i]](None, p))
+            i += 1
+        if i < len(pending) and pending[i] == col:
+            out.append(body[pos:cm.start()])
+            out.append(edits[col](cm.group(0), p))
+            pos = cm.end()
+            i += 1
+    out.append(body[pos:])
+    out.extend(edits[c](None, p) for c in pending[i:])
+    return head + "".join(out) + f"</{m.group('p')}row>"
+
+
+def edit_cells(xml: str, edits: dict) -> str:
+    """Apply {A1: fn(old cell xml or None, prefix) -> new cell xml} to a worksheet XML string in one
+    pass (linear in the size of the sheet plus the edits, whatever their number); missing rows and
+    cells are inserted in order."""
+    by_row: dict = {}
+    for ref, fn in edits.items():
+        row, col = cell_order(ref)
+        if not row or not col:
+            raise WriteError(f"不是单元格地址：{ref}")
+        by_row.setdefault(row, {})[col] = fn
+    sd, p, start, end = _scan(xml)
+    pending = sorted(by_row)
+    out = [xml[:sd.start()], f"<{p}sheetData>" if sd.group("empty") else xml[sd.start():start]]
+    pos, i = start, 0
+    for row, m in _rows(xml, start, end):
+        while i < len(pending) and pending[i] < row:
+            out.append(xml[pos:m.start()])
+            pos = m.start()
+            out.append(_new_row(p, pending[i], by_row[pending[i]]))
+            i += 1
+        if i < len(pending) and pending[i] == row:
+            out.append(xml[pos:m.start()])
+            out.append(_edit_row(m, p, row, by_row[row]))
+            pos = m.end()
+            i += 1
+    out.append(xml[pos:end])
+    out.extend(_new_row(p, r, by_row[r]) for r in pending[i:])
+    out.append(f"</{p}sheetData>" + xml[end:] if sd.group("empty") else xml[end:])
+    return "".join(out)
+
+
+def _new_row(p: str, row: int, edits: dict) -> str:
+    return f'<{p}row r="{row}">' + "".join(edits[c](None, p) for c in sorted(edits)) + f"</{p}row>"
 
 
 def patch_sheet_xml(xml: str, changes: dict) -> str:
-    """Replace (or insert) the given cells {A1: value} in a worksheet XML string."""
-    for ref, value in sorted(changes.items(), key=lambda kv: cell_order(kv[0])):
-        m = re.search(_CELL_TMPL.format(ref=ref), xml, flags=re.S)
-        if m:
-            head = xml[m.start(): xml.index(">", m.start()) + 1]
-            sm = _STYLE.search(head)
-            xml = xml[: m.start()] + _cell_xml(ref, sm.group(1) if sm else None, value) + xml[m.end():]
-            continue
-        xml = _insert_cell(xml, ref, _cell_xml(ref, None, value))
-    return xml
+    """Replace (or insert) the given cells {A1: value} in a worksheet XML string (style kept)."""
+    def put(ref, value):
+        return lambda old, p: _cell_xml(ref, _style_of(old), value, p)
+
+    return edit_cells(xml, {ref: put(ref, v) for ref, v in changes.items()})
 
 
-def _insert_cell(xml: str, ref: str, cell: str) -> str:
-    row, col = cell_order(ref)
-    rm = re.search(_ROW_TMPL.format(row=row), xml, flags=re.S)
-    if rm:
-        row_xml = rm.group(0)
-        if row_xml.endswith("/>"):
-            new_row = row_xml[:-2] + ">" + cell + "</row>"
-        else:
-            pos = len(row_xml) - len("</row>")
-            for cm in re.finditer(r'<c r="([A-Z]+\d+)"', row_xml):
-                if cell_order(cm.group(1))[1] > col:
-                    pos = cm.start()
-                    break
-            new_row = row_xml[:pos] + cell + row_xml[pos:]
-        return xml[: rm.start()] + new_row + xml[rm.end():]
-    new_row = f'<row r="{row}">{cell}</row>'
-    for m in _ROW_START.finditer(xml):
-        if int(m.group(1)) > row:
-            return xml[: m.start()] + new_row + xml[m.start():]
-    if "<sheetData/>" in xml:
-        return xml.replace("<sheetData/>", f"<sheetData>{new_row}</sheetData>", 1)
-    end = xml.index("</sheetData>")
-    return xml[:end] + new_row + xml[end:]
+def cell_styles(xml: str, refs) -> dict:
+    """{A1: style index or None} of the given cells, in one pass over the sheet."""
+    want: dict = {}
+    for ref in refs:
+        want.setdefault(cell_order(ref)[0], {})[cell_order(ref)[1]] = ref
+    out = {ref: None for ref in refs}
+    if not want:
+        return out
+    _, _, start, end = _scan(xml)
+    for row, m in _rows(xml, start, end):
+        cols = want.get(row)
+        if cols and m.group("body"):
+            for col, cm in _cells(m.group("body"), row):
+                if col in cols:
+                    out[cols[col]] = _style_of(cm.group(0))
+    return out
 
 
 def cell_style(xml: str, ref: str) -> str | None:
     """The style index (`s`) of cell `ref` in a worksheet XML string, or None (no cell or no style)."""
-    m = re.search(_CELL_TMPL.format(ref=ref), xml, flags=re.S)
-    if not m:
-        return None
-    sm = _STYLE.search(xml[m.start(): xml.index(">", m.start()) + 1])
-    return sm.group(1) if sm else None
+    return cell_styles(xml, [ref])[ref]
+
+
+def _restyled(ref: str, style: str, old: str | None, p: str) -> str:
+    if not old:
+        return f'<{p}c r="{ref}" s="{style}"/>'
+    end = old.index(">")
+    head = old[: end + 1]
+    if _STYLE.search(head):
+        head = _STYLE.sub(f' s="{style}"', head, count=1)
+    else:
+        head = re.sub(r"^<([\w.:-]*?c)(?=[\s/>])", lambda m: f'<{m.group(1)} s="{style}"', head, count=1)
+    if not _R_CELL.search(head):  # a cell without r gets its address (it may now precede inserted cells)
+        head = re.sub(r"^<([\w.:-]*?c)(?=[\s/>])", lambda m: f'<{m.group(1)} r="{ref}"', head, count=1)
+    return head + old[end + 1:]
 
 
 def restyle_sheet_xml(xml: str, styles: dict) -> str:
     """Give the cells {A1: style index} that style, keeping their value (a missing cell is added empty)."""
-    for ref, style in sorted(styles.items(), key=lambda kv: cell_order(kv[0])):
-        m = re.search(_CELL_TMPL.format(ref=ref), xml, flags=re.S)
-        if not m:
-            xml = _insert_cell(xml, ref, f'<c r="{ref}" s="{style}"/>')
-            continue
-        end = xml.index(">", m.start())
-        head = xml[m.start(): end + 1]
-        if _STYLE.search(head):
-            head = _STYLE.sub(f' s="{style}"', head, count=1)
-        else:
-            head = head.replace(f'<c r="{ref}"', f'<c r="{ref}" s="{style}"', 1)
-        xml = xml[: m.start()] + head + xml[end + 1:]
-    return xml
+    return edit_cells(xml, {ref: (lambda old, p, ref=ref, st=st: _restyled(ref, st, old, p))
+                            for ref, st in styles.items()})
 
 
 def write_parts(zf: zipfile.ZipFile, dst: Path, parts: dict, backup: bool = False) -> Path:

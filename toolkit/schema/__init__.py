@@ -203,6 +203,7 @@ class Schema:
     types: dict  # name -> TypeSpec
     sheets: list  # TableSpec | FormSpec
     source: Path | None = None
+    capacities: dict = field(default_factory=dict)  # block capacities changed for one workbook {"t3.items": 2000}
 
     def sheet(self, key: str):
         for s in self.sheets:
@@ -223,6 +224,76 @@ class Schema:
 
     def keys(self) -> set[str]:
         return {s.key for s in self.sheets}
+
+    def block_capacities(self) -> dict[str, int]:
+        """{"t3.items": 60, …}: the rows each open block of a table holds."""
+        return {f"{t.key}.{b.key}": b.capacity for t in self.tables for b in t.blocks}
+
+    def with_capacities(self, caps: dict) -> "Schema":
+        """This schema with some table blocks holding more (or fewer) rows: a department with
+        2,000 项 rows or 300 projects gets a workbook of its own size, while the standard template
+        stays small. Keys are "t3.items" or just "t3" (every block of 表3); values are row counts
+        (1 … MAX_CAPACITY). The result records the changes in `capacities` (the template writes
+        them to _meta, the reader applies them), and is cached, so layouts are computed once."""
+        wanted = parse_capacities(caps, self)
+        key = (id(self), tuple(sorted(wanted.items())))
+        hit = _WITH_CAPACITIES.get(key)
+        if hit is not None and hit[0] is self:
+            return hit[1]
+        if not wanted:
+            return self
+        sheets = []
+        for spec in self.sheets:
+            if isinstance(spec, TableSpec) and any(k.split(".")[0] == spec.key for k in wanted):
+                rows = tuple(_replace(r, capacity=wanted[f"{spec.key}.{r.key}"])
+                             if isinstance(r, Block) and f"{spec.key}.{r.key}" in wanted else r for r in spec.rows)
+                spec = _replace(spec, rows=rows)
+            sheets.append(spec)
+        out = _replace(self, sheets=sheets, capacities={**self.capacities, **wanted})
+        _WITH_CAPACITIES[key] = (self, out)
+        return out
+
+
+MAX_CAPACITY = 20000  # rows of one block: far above any department, far below what a sheet holds
+_WITH_CAPACITIES: dict = {}
+
+
+def _replace(obj, **changes):
+    import dataclasses
+
+    return dataclasses.replace(obj, **changes)
+
+
+def parse_capacities(caps, schema: "Schema") -> dict[str, int]:
+    """ "t3=2000,t12=300" / {"t3": 2000, "t5.items": "2000"} → {"t3.items": 2000, …} (checked)."""
+    if isinstance(caps, str):
+        items = []
+        for part in filter(None, (x.strip() for x in caps.replace("，", ",").split(","))):
+            if "=" not in part:
+                raise SchemaError(f"容量应写成 表=行数（如 t3=2000），而不是「{part}」")
+            k, v = part.split("=", 1)
+            items.append((k.strip(), v.strip()))
+    else:
+        items = list((caps or {}).items())
+    known = schema.block_capacities()
+    out: dict[str, int] = {}
+    for k, v in items:
+        k = str(k)
+        keys = [k] if k in known else [b for b in known if b.split(".")[0] == k]
+        if not keys:
+            raise SchemaError(f"没有可扩充行数的表或区块「{k}」（可用：{'、'.join(sorted(known))}）")
+        try:
+            n = float(str(v).strip())
+            if n != int(n):
+                raise ValueError
+            n = int(n)
+        except (ValueError, OverflowError):
+            raise SchemaError(f"「{k}」的容量「{v}」不是整数") from None
+        if not 1 <= n <= MAX_CAPACITY:
+            raise SchemaError(f"「{k}」的容量 {n} 超出范围（1～{MAX_CAPACITY} 行）")
+        for b in keys:
+            out[b] = n
+    return out
 
 
 # ---------------------------------------------------------------------------- parsing
