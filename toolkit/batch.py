@@ -166,14 +166,17 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
         out.department = _text(d.dept_name)
         out.dept_code = _text(d.dept_code)
         try:
-            findings = validate(d)
             if options.fill or options.export:
-                # what is published is the filled workbook: report its findings, not the submitted one's
+                # one read, one derivation: what is published is the filled workbook, so its
+                # findings are reported (not the submitted one's), and fill and export reuse them
                 from .export.check import exported_findings
                 from .fill import compute
 
                 plan = compute(d)
-                findings = exported_findings(d, plan.values, plan.fingerprints).findings
+                status = exported_findings(d, plan.values, plan.fingerprints)
+                findings = status.findings
+            else:
+                findings = validate(d)
         except Exception as exc:
             out.status, out.message = INTERNAL, _internal("校验时出错：", exc)
     if findings is not None:
@@ -197,7 +200,7 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
         try:
             from .fill import fill
 
-            source, _plan = fill(path, out=target, schema=schema)
+            source, _plan = fill(path, out=target, schema=schema, disclosure=d, plan=plan)
         except Exception as exc:
             out.status = INTERNAL
             notes.append(_internal("填充时出错：", exc))
@@ -211,8 +214,7 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
 
                 folder = staging / EXPORT_FOLDER
                 folder.mkdir(exist_ok=True)
-                extra = {"schema": schema} if options.schema and _accepts(export, "schema") else {}
-                export(source, list(options.export), folder, True, **extra)
+                export(d, list(options.export), folder, True, values=plan.values, status=status)
                 from .export.fonts import fallback_warning
 
                 if {"pdf", "docx"} & set(options.export) and fallback_warning():
@@ -224,15 +226,6 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
         out.message = "；".join([m for m in [out.message] if m] + notes)
     (staging / STARTED).unlink(missing_ok=True)
     out.outputs = sorted(p.name for p in staging.iterdir() if not p.name.startswith("."))
-
-
-def _accepts(fn, name: str) -> bool:
-    import inspect
-
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _text(v) -> str | None:

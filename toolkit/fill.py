@@ -129,11 +129,15 @@ def _present(e, res, lookup, is_form: bool):
     return v
 
 
-def fill(path, out=None, in_place: bool = False, schema=None) -> tuple[Path, Plan]:
-    """Fill derived cells of `path`; write to `out` (default: NAME.filled.xlsx) or in place with a backup."""
+def fill(path, out=None, in_place: bool = False, schema=None, disclosure=None, plan: Plan | None = None
+         ) -> tuple[Path, Plan]:
+    """Fill derived cells of `path`; write to `out` (default: NAME.filled.xlsx) or in place with a backup.
+
+    `disclosure` / `plan`: the workbook already read from `path` and its `compute` result (the
+    batch reads and derives each workbook once for validate, fill and export)."""
     path = Path(path)
-    d = read_workbook(path, schema=schema)
-    plan = compute(d)
+    d = disclosure if disclosure is not None else read_workbook(path, schema=schema)
+    plan = plan if plan is not None else compute(d)
     target = path if in_place else Path(out or path.with_name(path.stem + ".filled" + path.suffix))
     by_sheet: dict = {}
     for (inst, row, col), value in plan.changes.items():

@@ -89,7 +89,7 @@ class ExportResult(dict):
 
 
 def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None, values: dict | None = None,
-           waive=None) -> dict:
+           waive=None, status=None) -> dict:
     """Export a workbook (path or read `Disclosure`) to the given formats; returns {format: path}
     (an `ExportResult`, whose `.status` holds the findings of the exported document).
 
@@ -113,7 +113,8 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
     if values is None:
         plan = compute(d)
         values, fingerprints = plan.values, plan.fingerprints
-    status = exported_findings(d, values, fingerprints, waive)
+    if status is None:  # else: `check.exported_findings` of exactly these values (the batch's, computed once)
+        status = exported_findings(d, values, fingerprints, waive)
     if status.errors and not force:
         raise ExportRefused(status.errors)
     doc = build_document(d, values)
@@ -123,6 +124,9 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
     stem = output_stem(d)
     result = ExportResult()
     result.status = status
+    if "pdf" in fmts and "docx" in fmts:  # the DOCX's 目录 takes its page numbers from the PDF's layout
+        fmts = ["pdf"] + [f for f in fmts if f != "pdf"]
+    info: dict = {}
     for f in fmts:
         if f == "data":
             from .data import render_data
@@ -133,7 +137,8 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
             import importlib
 
             target = out / f"{stem}.{f}"
-            getattr(importlib.import_module(f".{f}", __name__), f"render_{f}")(doc, target)
+            extra = {"pdf_info": info["pdf"]} if f == "docx" and "pdf" in info else {}
+            info[f] = getattr(importlib.import_module(f".{f}", __name__), f"render_{f}")(doc, target, **extra)
         result[f] = target
     return result
 

@@ -325,21 +325,25 @@ def _app_properties(d, pages: int | None) -> None:
             ).encode("utf-8")
 
 
-def toc_pages(doc: Document) -> tuple[dict, int]:
+def toc_pages(doc: Document, info: dict | None = None) -> tuple[dict, int]:
     """{目录 entry index: page number} and the page count, from the PDF's pagination (the same
-    page size, margins, breaks and fonts sizes): laid out once into memory."""
-    import io as _io
+    page size, margins, breaks and fonts sizes): `info` of a `render_pdf` of this document, or
+    laid out once into memory."""
+    if info is None:
+        import io as _io
 
-    from .pdf import render_pdf
+        from .pdf import render_pdf
 
-    info = render_pdf(doc, _io.BytesIO())
+        info = render_pdf(doc, _io.BytesIO())
     return {n: page for n, (_, page) in enumerate(info["toc"]) if page is not None}, info["pages"]
 
 
-def render_docx(doc: Document, path, pages: dict | None = None) -> dict:
+def render_docx(doc: Document, path, pages: dict | None = None, pdf_info: dict | None = None) -> dict:
+    """Write the DOCX; `pdf_info`: what `render_pdf` returned for this document (export passes it
+    when it made the PDF too, so the pagination is not laid out a second time)."""
     n_pages = None
     if pages is None and doc.toc_entries():
-        pages, n_pages = toc_pages(doc)
+        pages, n_pages = toc_pages(doc, pdf_info)
     pages = pages or {}
     toc_of = {bi: n for n, (bi, _, _) in enumerate(doc.toc_entries())}
     d = new_docx()
