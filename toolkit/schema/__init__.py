@@ -468,52 +468,16 @@ def yaml_load(text_or_file):
     return yaml.load(text_or_file, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
-def cache_dir() -> Path | None:
-    """Where compiled schemas are kept (per user); None when caching is switched off (BDT_NO_CACHE=1)."""
-    if os.environ.get("BDT_NO_CACHE"):
-        return None
-    if os.environ.get("BDT_CACHE_DIR"):
-        return Path(os.environ["BDT_CACHE_DIR"])
-    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "bdt" / "cache"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "bdt"
-
-
-def _compiled_key(raw: bytes, path: str) -> str:
-    import hashlib
-    import sys
-
-    h = hashlib.sha256(raw)
-    h.update(Path(__file__).read_bytes())  # the parser itself: a changed Schema class never loads a stale pickle
-    h.update(f"{sys.version}|{path}".encode())
-    return h.hexdigest()[:32]
-
-
 def _load_compiled(raw: bytes, path: str):
     """The schema parsed and checked once, kept as a pickle keyed by the file's hash (start-up of
-    every command and every Excel click: ≈4 ms instead of ≈70 ms). Any problem: parse anew."""
-    import pickle
+    every command and every Excel click: ≈4 ms instead of ≈70 ms)."""
+    import sys
 
-    folder = cache_dir()
-    target = folder / f"schema-{_compiled_key(raw, path)}.pickle" if folder else None
-    if target is not None and target.is_file():
-        try:
-            schema = pickle.loads(target.read_bytes())
-            if isinstance(schema, Schema):
-                return schema
-        except Exception:  # a truncated or foreign file: rebuild it below
-            pass
-    schema = parse_schema(yaml_load(raw.decode("utf-8")), Path(path))
-    if target is not None:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(pickle.dumps(schema, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(tmp, target)
-        except Exception:  # read-only home, full disk: caching is only an optimisation
-            pass
-    return schema
+    from ..cache import cached, key
+
+    digest = key(raw, Path(__file__).read_bytes(), sys.version, path)  # the parser's own source too
+    return cached("schema", digest, lambda: parse_schema(yaml_load(raw.decode("utf-8")), Path(path)),
+                  lambda obj: isinstance(obj, Schema))
 
 
 @lru_cache(maxsize=8)
