@@ -50,5 +50,5 @@ example: install
 
 bench: install
 	$(PYTHON) benchmarks/run.py
-	$(PYTHON) benchmarks/export.py
+	$(PYTHON) benchmarks/scale.py --rows 60,500,2000,5000 --exports data,html
 	$(PYTHON) benchmarks/batch.py

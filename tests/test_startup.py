@@ -58,3 +58,11 @@ def test_import_time_is_within_budget_of_a_bare_interpreter():
         ratios.append(extra / max(sum(bare.values()), 1))
     # today ≈ 2–3× the interpreter's own start-up imports (site etc.); with openpyxl+numpy it was ≈ 7×
     assert min(ratios) <= 4.0, ratios
+
+
+def test_an_excel_click_imports_only_what_xlwings_itself_brings():
+    """The entry points behind the buttons (toolkit.excel, annotate) need neither openpyxl nor
+    ReportLab: a click pays the interpreter, xlwings (which imports pandas) and our own modules."""
+    mods = importtime("import toolkit.excel, toolkit.annotate")
+    heavy = sorted({m.split(".")[0] for m in mods} & {"openpyxl", "reportlab", "docx", "PIL", "lxml"})
+    assert not heavy, heavy

@@ -3,7 +3,7 @@
     annotate("单位.xlsx", "单位.标注.xlsx")      # bdt validate 单位.xlsx --annotate 单位.标注.xlsx
 
 Each cell with a finding gets the colour of its worst finding (red error, yellow warning, blue
-info); the cells a previous run had marked get their template colour back (template.cell_fill);
+info); the cells a previous run had marked get their template colour back (colors.cell_rgb);
 a 校验结果 sheet lists every finding with a link to its cell. Written by the lossless patch
 writer: only the `s` (style) attribute of the marked cells changes, styles.xml gains the new
 fills and cell formats, the findings sheet is added (or rewritten); every value, every other
@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape, quoteattr
 from .findings import ERROR, INFO, SEVERITY_ZH, WARNING, summary
 from .io.writer import cell_styles, read_part, restyle_sheet_xml, sheet_parts, write_parts
 from .layout import layout
-from .template import cell_fill
+from .colors import cell_rgb
 
 FINDINGS_SHEET = "校验结果"
 MARK = {ERROR: "FF9999", WARNING: "FFD966", INFO: "BDD7EE"}  # RGB, as the button paints
@@ -82,8 +82,7 @@ def template_colors(d) -> dict:
     out = {}
     for inst, name in d.sheet_names.items():
         for p in layout(d.spec(inst)).cells:
-            fill = cell_fill(p.spec)
-            out[(name, p.address)] = None if fill is None else fill.fgColor.rgb[-6:]
+            out[(name, p.address)] = cell_rgb(p.spec)
     return out
 
 

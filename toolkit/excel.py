@@ -16,18 +16,15 @@ from decimal import Decimal
 from .findings import ERROR, INFO, SEVERITY_ZH, WARNING, summary
 from .layout import layout
 from .schema import DERIVED, INPUT, load_schema
-from .template import FILL_DERIVED, FILL_EDITABLE, FILL_INPUT, META_SHEET, cell_fill
+from .colors import DERIVED_RGB, EDITABLE_RGB, INPUT_RGB, cell_rgb
+from .layout import META_SHEET
 
 FINDINGS_SHEET = "校验结果"
 MARK = {ERROR: "#FF9999", WARNING: "#FFD966", INFO: "#BDD7EE"}
 HEADER = ["级别", "规则", "工作表", "单元格", "说明", "应为", "实际"]
 
 
-def _hex(fill) -> str:
-    return "#" + fill.fgColor.rgb[-6:]
-
-
-ROLE_COLOR = {INPUT: _hex(FILL_INPUT), DERIVED: _hex(FILL_DERIVED), "editable": _hex(FILL_EDITABLE)}
+ROLE_COLOR = {INPUT: "#" + INPUT_RGB, DERIVED: "#" + DERIVED_RGB, "editable": "#" + EDITABLE_RGB}
 
 
 # ---------------------------------------------------------------------------- reading
@@ -102,8 +99,8 @@ def _cell_colors(d) -> dict:
     for inst, name in d.sheet_names.items():
         spec = d.spec(inst)
         for p in layout(spec).cells:
-            fill = cell_fill(p.spec)
-            out[(name, p.address)] = None if fill is None else _hex(fill)
+            rgb = cell_rgb(p.spec)
+            out[(name, p.address)] = None if rgb is None else "#" + rgb
     return out
 
 

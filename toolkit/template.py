@@ -21,15 +21,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from .io.atomic import atomic_output  # noqa: F401  (re-exported)
+from .colors import DERIVED_RGB, EDITABLE_RGB, HEADER_RGB, INPUT_RGB, cell_rgb
 from .layout import CAPACITY_PREFIX, CODES_SHEET, META_SHEET, SheetLayout, a1, layout  # noqa: F401  (the sheet names are re-exported)
 from .reference import load_reference
 from .schema import DERIVED, INPUT, LABEL, FormSpec, Schema, TableSpec, load_schema
 FIXED_TIME = _dt.datetime(2023, 1, 1, 0, 0, 0)
 
-FILL_INPUT = PatternFill("solid", fgColor="FFF2CC")  # light yellow: type here
-FILL_DERIVED = PatternFill("solid", fgColor="E7E6E6")  # grey: the program writes this
-FILL_EDITABLE = PatternFill("solid", fgColor="E2EFDA")  # green: generated, may be rewritten
-FILL_HEADER = PatternFill("solid", fgColor="DDEBF7")
+FILL_INPUT = PatternFill("solid", fgColor=INPUT_RGB)  # light yellow: type here
+FILL_DERIVED = PatternFill("solid", fgColor=DERIVED_RGB)  # grey: the program writes this
+FILL_EDITABLE = PatternFill("solid", fgColor=EDITABLE_RGB)  # green: generated, may be rewritten
+FILL_HEADER = PatternFill("solid", fgColor=HEADER_RGB)
+_FILLS = {INPUT_RGB: FILL_INPUT, DERIVED_RGB: FILL_DERIVED, EDITABLE_RGB: FILL_EDITABLE, HEADER_RGB: FILL_HEADER}
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 FONT = "宋体"
@@ -45,16 +47,10 @@ def number_format(schema: Schema, type_name: str, unit: str | None = None) -> st
 
 
 def cell_fill(spec) -> PatternFill | None:
-    """The template's fill for a cell: what the clerk sees, and what clearing a validation mark restores."""
-    if spec.role == INPUT:
-        return FILL_INPUT
-    if spec.role == DERIVED and spec.editable:
-        return FILL_EDITABLE
-    if spec.role == DERIVED and spec.style not in ("title", "small", "note", "center", "header"):
-        return FILL_DERIVED
-    if spec.style == "header":
-        return FILL_HEADER
-    return None
+    """The template's fill for a cell (`colors.cell_rgb`): what the clerk sees, and what clearing a
+    validation mark restores."""
+    rgb = cell_rgb(spec)
+    return None if rgb is None else _FILLS[rgb]
 
 
 def _style_cell(cell, schema: Schema, spec, in_table: bool, wrap_text: bool) -> None:
