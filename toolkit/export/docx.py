@@ -99,23 +99,25 @@ def _setup(doc) -> None:
     for name in ("BDT 小标题", "BDT 表名", "BDT 图题"):
         doc.styles[name].paragraph_format.keep_with_next = True
     # East Asian text is Chinese (zh-CN) throughout: document defaults and the theme font language
-    styles = doc.styles.element
-    rpr_default = styles.find(qn("w:docDefaults") + "/" + qn("w:rPrDefault") + "/" + qn("w:rPr"))
+    rpr_default = doc.styles.element.find(qn("w:docDefaults") + "/" + qn("w:rPrDefault") + "/" + qn("w:rPr"))
     if rpr_default is not None:
-        lang = rpr_default.find(qn("w:lang"))
-        if lang is None:
-            lang = OxmlElement("w:lang")
-            rpr_default.append(lang)
-        lang.set(qn("w:val"), "zh-CN")
-        lang.set(qn("w:eastAsia"), "zh-CN")
-        lang.set(qn("w:bidi"), "ar-SA")
-    settings = doc.settings.element
-    tfl = settings.find(qn("w:themeFontLang"))
-    if tfl is None:
-        tfl = OxmlElement("w:themeFontLang")
-        settings.append(tfl)
-    tfl.set(qn("w:val"), "zh-CN")
-    tfl.set(qn("w:eastAsia"), "zh-CN")
+        _zh_cn(_child(rpr_default, "w:lang")).set(qn("w:bidi"), "ar-SA")
+    _zh_cn(_child(doc.settings.element, "w:themeFontLang"))
+
+
+def _child(parent, tag: str):
+    """`parent`'s child element `tag`, appended when missing."""
+    el = parent.find(qn(tag))
+    if el is None:
+        el = OxmlElement(tag)
+        parent.append(el)
+    return el
+
+
+def _zh_cn(el):
+    el.set(qn("w:val"), "zh-CN")
+    el.set(qn("w:eastAsia"), "zh-CN")
+    return el
 
 
 def _field(paragraph, instr: str, placeholder: str = "") -> None:
