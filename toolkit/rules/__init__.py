@@ -80,9 +80,12 @@ class Context:
 
     @property
     def reference(self):
-        from ..reference import load_reference
+        """The classification lists as valid in the workbook's 预算年度 (all codes when it is unknown)."""
+        if "ref" not in self._cache:
+            from ..reference import load_reference
 
-        return load_reference()
+            self._cache["ref"] = load_reference(year=self.d.year)
+        return self._cache["ref"]
 
     def finding(self, code: str, where, message: str, expected=None, actual=None, severity: str | None = None) -> Finding:
         """`where` is an Entry, or (sheet name, cell), or a sheet name."""

@@ -19,6 +19,13 @@ register("C203", ERROR, "科目名称与编码不符", """
 register("C204", WARNING, "编码不在参考科目表中", """
     编码格式正确，但不在本工具携带的参考科目表中。参考表并不完整：请核对编码，
     或由财政局用本地科目表替换参考数据（BDT_REFERENCE_DIR）。""")
+register("C210", ERROR, "编码在本预算年度不适用", """
+    编码在参考数据中有年度限制（code_changes.csv，附财政部增补、调整科目的文件），工作簿的预算年度
+    不在其有效年度内：例如 2023 年预算使用了 2024 年才增设的科目，或使用了已停用的科目。
+    科目每年随《政府收支分类科目》调整，应按预算年度的科目表编制。""")
+register("C211", WARNING, "参考科目表年度与预算年度不一致", """
+    财政局提供的本地科目表（BDT_REFERENCE_DIR 下的 reference.yaml 写明 year）是另一年度的，
+    用它核对本工作簿的编码可能把本年度新增或停用的科目判断错。请换用本年度的科目表。""")
 register("C205", ERROR, "经济分类科目编码格式错误", """
     部门预算支出经济分类科目编码应为 3 开头的 3 位（类）或 5 位（款）数字。""")
 register("C206", ERROR, "重复的科目", """
@@ -47,7 +54,18 @@ def _blocks(d, kind: str):
                 yield spec, block
 
 
-@checker("C201", "C202", "C203", "C204", "C205", "C206", "C207", "C208")
+@checker("C211")
+def check_reference_year(ctx):
+    """A bureau's code list declared for another year than the workbook's 预算年度."""
+    ref, year = ctx.reference, ctx.d.year
+    if ref.declared_year and year and ref.declared_year != year:
+        yield ctx.finding("C211", ctx.d.entry("info", "year") or ctx.d.sheet_names.get("info", "基本信息"),
+                          f"本地参考科目表（{ref.source}）为 {ref.declared_year} 年度，工作簿预算年度为 {year} 年，"
+                          f"编码核对可能不准，请换用 {year} 年度的科目表。",
+                          expected=year, actual=ref.declared_year)
+
+
+@checker("C201", "C202", "C203", "C204", "C205", "C206", "C207", "C208", "C210")
 def check_codes(ctx):
     """Codes well formed, complete hierarchy, names agree with the reference, no duplicates."""
     d = ctx.d
@@ -88,7 +106,11 @@ def check_codes(ctx):
                         yield ctx.finding("C207", ce, f"科目 {code} 没有下级科目，应细化到{level}。", actual=code)
                     ref_name = names.get(code)
                     name = r.get(name_col) if name_col else None
-                    if ref_name is None:
+                    if ref_name is None and code in ref.elsewhere:
+                        other, _, _ = ref.elsewhere[code]
+                        yield ctx.finding("C210", ce, f"{what}科目 {code}「{other}」{ref.validity_text(code)}，"
+                                          f"不适用于 {ref.year} 年度预算，请按本年度科目表改用有效科目。", actual=code)
+                    elif ref_name is None:
                         yield ctx.finding("C204", ce, f"{what}科目 {code}{('「' + name + '」') if name else ''} 不在参考科目表中，请核对。", actual=code)
                     elif name and _norm(name) != _norm(ref_name):
                         sev = WARNING if code in ref.weak else None
