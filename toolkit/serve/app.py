@@ -35,6 +35,11 @@ ENV.filters["localtime"] = lambda t: time.strftime("%Y-%m-%d %H:%M", time.localt
 ENV.globals.update(STATUS_ZH=STATUS_ZH, SEV_ZH=SEV_ZH, PENDING=PENDING, quote=quote)
 
 
+def _same(a, b) -> bool:
+    """Constant-time comparison of two texts (any characters: a typed password may be Chinese)."""
+    return hmac.compare_digest(str(a).encode("utf-8"), str(b).encode("utf-8"))
+
+
 def page(request, name: str, status: int = 200, **ctx) -> HTMLResponse:
     ctx.update(request=request, csrf=request.state.csrf, bureau=_is_bureau(request))
     return HTMLResponse(ENV.get_template(name).render(**ctx), status_code=status)
@@ -42,12 +47,12 @@ def page(request, name: str, status: int = 200, **ctx) -> HTMLResponse:
 
 def _is_bureau(request) -> bool:
     s = request.app.state.settings
-    return hmac.compare_digest(request.cookies.get("bdt_bureau", ""), digest(s.secret, "bureau", s.bureau_password))
+    return _same(request.cookies.get("bdt_bureau", ""), digest(s.secret, "bureau", s.bureau_password))
 
 
 async def _form(request, **limits):
     form = await request.form(**limits)
-    if not hmac.compare_digest(str(form.get("csrf", "")), request.state.csrf):
+    if not _same(str(form.get("csrf", "")), request.state.csrf):
         raise HTTPException(403, "页面已过期或请求不是从本站页面发出的（CSRF 校验失败）。请刷新页面后重试。")
     return form
 
@@ -55,7 +60,7 @@ async def _form(request, **limits):
 def _own(request, sid: str):
     """The submission, if this browser made it (or the bureau asks); otherwise 404, as for an unknown id."""
     row = request.app.state.store.get(sid)
-    if row is None or not (hmac.compare_digest(row["owner"], request.state.owner) or _is_bureau(request)):
+    if row is None or not (_same(row["owner"], request.state.owner) or _is_bureau(request)):
         raise HTTPException(404, "没有这条记录（链接有误，或这不是您上传的文件）。")
     return row
 
@@ -202,7 +207,7 @@ async def bureau(request):
 async def bureau_login(request):
     form = await _form(request)
     s = request.app.state.settings
-    if not hmac.compare_digest(str(form.get("password", "")), s.bureau_password):
+    if not _same(str(form.get("password", "")), s.bureau_password):
         return page(request, "bureau_login.html", status=403, failed=True)
     resp = RedirectResponse("/bureau", status_code=303)
     resp.set_cookie("bdt_bureau", digest(s.secret, "bureau", s.bureau_password), httponly=True, samesite="strict")
@@ -239,7 +244,7 @@ async def login(request):
     s = request.app.state.settings
     if request.method == "POST":
         form = await _form(request)
-        if hmac.compare_digest(str(form.get("token", "")), s.token or ""):
+        if _same(str(form.get("token", "")), s.token or ""):
             resp = RedirectResponse("/", status_code=303)
             resp.set_cookie("bdt_auth", digest(s.secret, "auth", s.token), httponly=True, samesite="lax")
             return resp

@@ -96,7 +96,7 @@ class Guard:
         path = scope.get("path", "")
         if self.s.token and not (path == "/login" or path.startswith("/static/")):
             auth = cookies["bdt_auth"].value if "bdt_auth" in cookies else ""
-            if not hmac.compare_digest(auth, digest(self.s.secret, "auth", self.s.token)):
+            if not hmac.compare_digest(auth.encode("utf-8"), digest(self.s.secret, "auth", self.s.token).encode()):
                 return await self._respond(send_with_headers, 303, b"", [(b"location", b"/login")])
 
         length = headers.get(b"content-length")

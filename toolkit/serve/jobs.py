@@ -68,9 +68,17 @@ def check(src, out, name: str) -> dict:
     from ..report import FileResult, _rules, to_html, to_json
     from ..rules import validate
 
-    src, out = Path(src), Path(out)
+    from ..export import safe_name
+
+    stored, out = Path(src), Path(out)
     tmp = out.with_name(f"{out.name}.tmp{secrets.token_hex(4)}")
-    tmp.mkdir(parents=True)
+    (tmp / "in").mkdir(parents=True)
+    src = tmp / "in" / safe_name(name, 120)  # the library's messages name the file as the clerk knows it
+    try:
+        os.link(stored, src)
+    except OSError:
+        shutil.copyfile(stored, src)
+    suffix = stored.suffix
     outcome = FileOutcome(path=name)
     findings = None
     try:
@@ -84,8 +92,8 @@ def check(src, out, name: str) -> dict:
         outcome.dept_code = _text(d.dept_code)
         try:
             findings = validate(d)
-            annotate(src, tmp / f"{ANNOTATED}{src.suffix}", findings=findings)
-            fill(src, out=tmp / f"{FILLED}{src.suffix}", disclosure=d)
+            annotate(src, tmp / f"{ANNOTATED}{suffix}", findings=findings)
+            fill(src, out=tmp / f"{FILLED}{suffix}", disclosure=d)
         except Exception as exc:  # noqa: BLE001 - reported on the page, never a blank 500
             outcome.status, outcome.message = INTERNAL, _internal("", exc)
         year = d.year
@@ -109,6 +117,7 @@ def check(src, out, name: str) -> dict:
             "counts": outcome.counts, "rules": outcome.rules, "severities": outcome.severities,
             "findings": [_finding(f, titles) for f in findings or []]}
     atomic_write(tmp / "result.json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    shutil.rmtree(tmp / "in")
     if out.exists():
         shutil.rmtree(out)
     os.replace(tmp, out)
