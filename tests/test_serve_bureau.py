@@ -9,6 +9,15 @@ from conftest import EXAMPLE, edit_workbook
 from test_serve import BUREAU, Client, Server, _wait_css
 
 
+def navigate(drv, element):
+    """Click a link or button and wait until the next page has replaced this one."""
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    element.click()
+    WebDriverWait(drv, 30, poll_frequency=0.1).until(ec.staleness_of(element))
+
+
 @pytest.fixture()
 def books(tmp_path):
     a = edit_workbook(EXAMPLE, {("基本信息", "B2"): "测试甲单位", ("基本信息", "B3"): "901"}, tmp_path / "甲.xlsx")
@@ -30,10 +39,10 @@ def test_bureau_sees_every_submission_the_latest_per_department_and_a_summary(tm
             drv.get(s.url + "/bureau")
             assert "财政局口令" in drv.find_element("tag name", "main").text  # not without the password
             drv.find_element("name", "password").send_keys("wrong")
-            drv.find_element("css selector", "main button").click()
+            navigate(drv, drv.find_element("css selector", "main button"))
             assert "口令不正确" in drv.find_element("tag name", "main").text
             drv.find_element("name", "password").send_keys(BUREAU)
-            drv.find_element("css selector", "main button").click()
+            navigate(drv, drv.find_element("css selector", "main button"))
             _wait_css(drv, "#latest")
             every = drv.find_elements("css selector", "#all tbody tr")
             assert [r.find_elements("tag name", "td")[3].text for r in every] == ["乙.xlsx", "甲-修改稿.xlsx", "甲-初稿.xlsx"]
@@ -42,11 +51,10 @@ def test_bureau_sees_every_submission_the_latest_per_department_and_a_summary(tm
                           for r in latest) == [("测试乙单位", "乙.xlsx"), ("测试甲单位", "甲-修改稿.xlsx")]
             assert all(r.find_elements("tag name", "td")[2].text == "2023" for r in latest)
             # the bureau may open any department's result
-            latest[0].find_element("tag name", "a").click()
+            navigate(drv, latest[0].find_element("tag name", "a"))
             _wait_css(drv, "#counts")
-            drv.back()
-            _wait_css(drv, "#make-summary").click()  # the latest per department are ticked
-            _wait_css(drv, "h1")
+            drv.get(s.url + "/bureau")
+            navigate(drv, _wait_css(drv, "#make-summary"))  # the latest per department are ticked
             assert drv.find_element("tag name", "h1").text == "部门预算公开批量校验汇总"
             text = drv.find_element("tag name", "body").text
             assert "共 2 个工作簿" in text and "测试甲单位" in text and "测试乙单位" in text

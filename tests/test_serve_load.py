@@ -114,3 +114,20 @@ def test_a_server_killed_mid_work_restarts_with_consistent_records(tmp_path, wor
         assert not list((data / "tmp").iterdir())
         assert sorted(p.name for p in (data / "files").iterdir()) == sorted(ids)
         assert not [p for p in (data / "files").rglob("*") if ".tmp" in p.name]
+
+
+def test_a_clean_stop_leaves_unfinished_work_queued_for_the_next_start(tmp_path, workbooks):
+    data = tmp_path / "data"
+    server = Server(data, "--jobs", "1").start()
+    try:
+        c = Client(server.url)
+        ids = c.upload([(p.name, p.read_bytes()) for p in workbooks * 3])
+    finally:
+        server.stop(signal.SIGTERM)
+    db = sqlite3.connect(data / "bdt.sqlite3")
+    statuses = [r[0] for r in db.execute("SELECT status FROM submissions")]
+    db.close()
+    assert "internal error" not in statuses and len(statuses) == 9
+    with Server(data, "--jobs", "1") as restarted:
+        c.url = restarted.url
+        assert [i["status"] for i in c.wait(ids, timeout=60)] == ["errors"] * 9

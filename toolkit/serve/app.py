@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import secrets
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -225,7 +226,7 @@ async def bureau_summary(request):
     from ..batch import write_summary_csv, write_summary_html
 
     outcomes = [jobs.outcome(r, store.result(r["id"])) for r in rows]
-    target = store.tmp / f"summary-{jobs.secrets.token_hex(8)}"
+    target = store.tmp / f"summary-{secrets.token_hex(8)}"
     if form.get("format") == "csv":
         path = await asyncio.to_thread(write_summary_csv, outcomes, target.with_suffix(".csv"))
         body = path.read_bytes()

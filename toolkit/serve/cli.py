@@ -63,6 +63,27 @@ def run(args) -> int:
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"bdt serve 已启动：http://{shown}:{args.port}/  （数据文件夹：{data.resolve()}；按 Ctrl+C 停止）", flush=True)
     print(f"财政局页面：http://{shown}:{args.port}/bureau  口令：{settings.bureau_password}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=5,
-                timeout_graceful_shutdown=5, limit_concurrency=200, server_header=False)
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=5,
+                            timeout_graceful_shutdown=5, limit_concurrency=200, server_header=False)
+    server = _Server(config)
+    server.starlette = app.app
+    server.run()
     return EXIT_OK
+
+
+def _server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame):
+            # first of all: unfinished work stays pending (its workers may get the same signal)
+            runner = getattr(self.starlette.state, "runner", None)
+            if runner is not None:
+                runner.closing = True
+            super().handle_exit(sig, frame)
+
+    return Server
+
+
+def _Server(config):
+    return _server_class()(config)

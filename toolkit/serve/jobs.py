@@ -211,6 +211,12 @@ def sheet_window(src, sheet: str, cell: str | None, rows: int = 8, cols: int = 8
 # ---------------------------------------------------------------- the pool
 
 def _warm() -> None:
+    import signal
+
+    # Ctrl+C (or a stop signal to the whole process group) is the server's to handle: it records
+    # what is unfinished as pending, then stops the workers itself
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     from ..batch import warm
 
     warm()
@@ -231,7 +237,9 @@ class Runner:
         self._ctx = multiprocessing.get_context("spawn")
         self.pool = self._pool()
         self.started: dict = {}  # (kind, id) -> (future, start time)
-        self._again: set = set()  # jobs cut short by a pool replaced for another job's timeout
+        self._again: set = set()
+        self.closing = False
+        self._retried: set = set()  # jobs cut short by a pool replaced for another job's timeout
 
     def _pool(self):
         return ProcessPoolExecutor(self.jobs, mp_context=self._ctx, initializer=_warm)
@@ -244,6 +252,8 @@ class Runner:
         fut.add_done_callback(lambda f: self._checked(sid, f))
 
     def _checked(self, sid: str, fut) -> None:
+        if self._stopped(fut):
+            return  # the server is stopping: the record stays pending and runs again at the next start
         if ("check", sid) in self._again:
             self._again.discard(("check", sid))
             return self.check(sid)
@@ -262,6 +272,8 @@ class Runner:
         fut.add_done_callback(lambda f: self._exported(sid, f))
 
     def _exported(self, sid: str, fut) -> None:
+        if self._stopped(fut):
+            return  # the server is stopping: the record stays pending and runs again at the next start
         if ("export", sid) in self._again:
             self._again.discard(("export", sid))
             return self.export(sid)
@@ -276,10 +288,12 @@ class Runner:
 
     def _submit(self, fn, *args):
         try:
-            return self.pool.submit(fn, *args)
+            fut = self.pool.submit(fn, *args)
         except Exception:  # a broken pool (a worker was killed): start a fresh one
             self.pool = self._pool()
-            return self.pool.submit(fn, *args)
+            fut = self.pool.submit(fn, *args)
+        fut._bdt_pool = self.pool
+        return fut
 
     def overdue(self) -> list:
         """Jobs over the time limit: recorded as failed; the pool is replaced so they stop."""
@@ -299,7 +313,24 @@ class Runner:
         _stop(old)
         return late
 
+    def _stopped(self, fut) -> bool:
+        """The server is stopping (the record stays pending and runs again at the next start), or
+        the pool broke under a job (a worker killed): run it once more on a fresh pool."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if self.closing and (fut.cancelled() or fut.exception() is not None):
+            return True
+        if not fut.cancelled() and isinstance(fut.exception(), BrokenProcessPool):
+            key = next((k for k, v in self.started.items() if v[0] is fut), None)
+            if key is not None and key not in self._retried:
+                self._retried.add(key)
+                self.pool = self._pool() if self.pool is getattr(fut, "_bdt_pool", None) else self.pool
+                (self.check if key[0] == "check" else self.export)(key[1])
+                return True
+        return False
+
     def close(self) -> None:
+        self.closing = True
         _stop(self.pool, wait=True)
 
 
@@ -310,7 +341,7 @@ def _stop(pool, wait: bool = False) -> None:
         if wait:
             p.join(timeout=2)
         if p.is_alive():
-            p.terminate()
+            p.kill()  # workers ignore SIGTERM (see _warm)
 
 
 __all__ = ["check", "export_zip", "sheet_window", "downloads", "outcome", "Runner", "QUEUED"]
