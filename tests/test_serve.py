@@ -301,3 +301,22 @@ def test_rule_page_and_unknown_things_are_chinese_404s(server):
     assert status == 404 and "规则目录中没有规则 Z999" in body.decode("utf-8")
     status, _, body = c.get("/s/AAAAAAAAAAAAAAAAAAAAAA")
     assert status == 404 and "没有这条记录" in body.decode("utf-8")
+
+
+def test_drag_and_drop_uploads_the_dropped_workbook(server):
+    import base64
+
+    with chromium(width=800, height=700) as drv:
+        drv.get(server.url + "/")
+        # what a drop from the file manager delivers: a drop event whose DataTransfer holds the file
+        drv.execute_script("""
+            var bytes = atob(arguments[0]), buf = new Uint8Array(bytes.length);
+            for (var i = 0; i < bytes.length; i++) { buf[i] = bytes.charCodeAt(i); }
+            var dt = new DataTransfer();
+            dt.items.add(new File([buf], '拖入的工作簿.xlsx'));
+            var zone = document.getElementById('drop');
+            zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+            zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+        """, base64.b64encode(EXAMPLE.read_bytes()).decode())
+        _wait_css(drv, "#counts")
+        assert "拖入的工作簿.xlsx" in drv.find_element("css selector", ".meta").text
