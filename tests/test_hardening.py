@@ -441,3 +441,35 @@ def test_fill_on_namespace_prefixed_sheets(cases, tmp_path):
     assert plan.changes
     again = toolkit.load(out)
     assert [f for f in validate(again) if f.rule.startswith("A3")] == []
+
+
+def test_a_crash_has_its_own_exit_status_and_every_file_is_reported(cases, monkeypatch, capsys):
+    from toolkit import cli
+    from toolkit.io import reader
+
+    real = reader.read_book
+
+    def crash_on(book, schema=None, path=None):
+        if path is not None and "boom" in str(path):
+            raise RuntimeError("boom")
+        return real(book, schema, path)
+
+    monkeypatch.setattr(reader, "read_book", crash_on)
+    boom = Path(shutil.copy(SEED, Path(cases["empty"]).parent / "boom.xlsx"))
+    rc = cli.main(["validate", str(SEED), str(boom), str(cases["bad_shared_string"]), "--format", "json"])
+    out = capsys.readouterr().out
+    assert rc == cli.EXIT_INTERNAL == 3
+    assert out.count('"file"') == 3 and "程序内部错误" in out and "已损坏" in out
+    assert cli.main(["validate", str(cases["bad_shared_string"])]) == 2
+
+
+def test_fill_in_place_twice_keeps_the_original_in_bak(tmp_path):
+    from toolkit.fill import fill
+
+    src = tmp_path / "a.xlsx"
+    shutil.copy(SEED, src)
+    original = src.read_bytes()
+    fill(src, in_place=True)
+    fill(src, in_place=True)
+    assert (tmp_path / "a.xlsx.bak").read_bytes() == original
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

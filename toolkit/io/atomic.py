@@ -8,6 +8,29 @@ import tempfile
 from pathlib import Path
 
 
+def _keep_original(path: Path) -> Path:
+    """PATH.bak holds the original: made once (atomically, by a hard link or a copy renamed into
+    place) and never overwritten by a later in-place write, so a second fill keeps the first original."""
+    bak = path.with_name(path.name + ".bak")
+    if bak.exists():
+        return bak
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{bak.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copy2(path, tmp)
+        try:
+            os.link(tmp, bak)  # fails if another fill made it meanwhile: theirs is the original too
+        except FileExistsError:
+            pass
+        except OSError:  # no hard links on this file system
+            if not bak.exists():
+                os.replace(tmp, bak)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return bak
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path, backup: bool = False):
     """A binary file object whose content replaces `path` only if the block finishes.
@@ -20,7 +43,7 @@ def atomic_output(path: Path, backup: bool = False):
         with os.fdopen(fd, "wb") as fh:
             yield fh
         if backup and path.exists():
-            shutil.copy2(path, path.with_name(path.name + ".bak"))
+            _keep_original(path)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
