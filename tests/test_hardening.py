@@ -473,3 +473,20 @@ def test_fill_in_place_twice_keeps_the_original_in_bak(tmp_path):
     fill(src, in_place=True)
     assert (tmp_path / "a.xlsx.bak").read_bytes() == original
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_department_names_never_become_options_or_summary_files():
+    from toolkit.batch import safe_folder_name
+
+    assert safe_folder_name("-rf") == "_-rf"
+    assert safe_folder_name("summary.csv") == "_summary.csv" and safe_folder_name("Summary.HTML") == "_Summary.HTML"
+
+
+def test_fill_out_equal_to_the_input_keeps_a_backup(tmp_path):
+    from toolkit.fill import fill
+
+    src = tmp_path / "a.xlsx"
+    shutil.copy(SEED, src)
+    original = src.read_bytes()
+    fill(src, out=src)
+    assert (tmp_path / "a.xlsx.bak").read_bytes() == original

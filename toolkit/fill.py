@@ -141,6 +141,8 @@ def fill(path, out=None, in_place: bool = False, schema=None, disclosure=None, p
     d = disclosure if disclosure is not None else read_workbook(path, schema=schema)
     plan = plan if plan is not None else compute(d)
     target = path if in_place else Path(out or path.with_name(path.stem + ".filled" + path.suffix))
+    if not in_place and target.exists() and target.resolve() == path.resolve():
+        in_place = True  # --out naming the input itself: written in place, the original kept in .bak
     by_sheet: dict = {}
     for (inst, row, col), value in plan.changes.items():
         e = d.entry(inst, row, col)
