@@ -31,6 +31,27 @@ def _keep_original(path: Path) -> Path:
     return bak
 
 
+STALE_SECONDS = 600  # a temporary file this old is a killed writer's leftover, not a writer at work
+
+
+def sweep_stale(path: Path) -> int:
+    """Remove the hidden temporary files a writer of `path` killed with SIGKILL left behind
+    (".NAME.*.tmp" beside it, older than STALE_SECONDS); returns how many."""
+    import time
+
+    n = 0
+    limit = time.time() - STALE_SECONDS
+    for pattern in (f".{path.name}.*.tmp", f".{path.name}.bak.*.tmp"):
+        for p in path.parent.glob(pattern):
+            try:
+                if p.is_file() and not p.is_symlink() and p.stat().st_mtime < limit:
+                    p.unlink()
+                    n += 1
+            except OSError:
+                pass
+    return n
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path, backup: bool = False):
     """A binary file object whose content replaces `path` only if the block finishes.
@@ -38,6 +59,7 @@ def atomic_output(path: Path, backup: bool = False):
     The data go to a temporary file beside `path`, renamed over it at the end; on any failure
     the temporary file is removed and `path` is left as it was. `backup` keeps PATH.bak first.
     """
+    sweep_stale(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
