@@ -612,6 +612,127 @@ def make_uncached_formula(seed: Path, dst: Path) -> tuple[Path, str, str]:
     return dst, e.sheet, e.cell
 
 
+def _edit_sheet(seed: Path, dst: Path, sheet: str, edits: dict) -> Path:
+    """The seed with cells of one sheet replaced by raw XML {A1: "<c …>…</c>"} (anything a producer
+    can write, valid for Excel or not); every other part byte for byte."""
+    from toolkit.io.writer import edit_cells
+
+    part = _sheet_part(seed, sheet)
+    with zipfile.ZipFile(seed) as zf:
+        xml = zf.read(part).decode("utf-8")
+    xml = edit_cells(xml, {ref: (lambda old, p, x=x: x) for ref, x in edits.items()})
+    return _rezip(seed, dst, {part: xml.encode("utf-8")})
+
+
+def input_cells(seed: Path, table: str = "t3", col: str = "basic", n: int = 4) -> list:
+    """(sheet, cell) of the first `n` used input amount cells of a table's block (mutation targets)."""
+    import toolkit
+
+    d = toolkit.load(seed)
+    rows = [r for r in d.rows(table) if r.entries.get(col) is not None and r.entries[col].role == "input"
+            and r.get(col) is not None]
+    return [(r.entries[col].sheet, r.entries[col].cell) for r in rows[:n]]
+
+
+HOSTILE_NUMBERS = ("inf", "NaN", "1E+26", "1e300", "-inf", "-1e16")
+
+
+def make_hostile_numbers(seed: Path, dst: Path) -> tuple[Path, list]:
+    """Amount cells holding numbers a cell can hold but money cannot (inf, NaN, 1E+26, 1e300…),
+    written as <v> the way a producer other than Excel can. Returns (path, [(sheet, cell, text)])."""
+    cells = input_cells(seed, n=len(HOSTILE_NUMBERS))
+    sheet = cells[0][0]
+    edits = {cell: f'<c r="{cell}"><v>{v}</v></c>' for (_, cell), v in zip(cells, HOSTILE_NUMBERS)}
+    return _edit_sheet(seed, dst, sheet, edits), [(sheet, c, v) for (_, c), v in zip(cells, HOSTILE_NUMBERS)]
+
+
+def make_bad_shared_string(seed: Path, dst: Path) -> Path:
+    """A cell pointing at a shared string that does not exist (calamine raises CalamineError)."""
+    (sheet, cell), = input_cells(seed, n=1)
+    return _edit_sheet(seed, dst, sheet, {cell: f'<c r="{cell}" t="s"><v>99999</v></c>'})
+
+
+def make_undefined_entity(seed: Path, dst: Path) -> Path:
+    """An XML entity reference no DTD defines (&nbsp; from an HTML-minded producer) in a sheet."""
+    (sheet, cell), = input_cells(seed, n=1)
+    return _edit_sheet(seed, dst, sheet, {cell: f'<c r="{cell}" t="inlineStr"><is><t>a&nbsp;b</t></is></c>'})
+
+
+def make_far_cell(seed: Path, dst: Path, ref: str = "XFD1048576", sheet: str = "表3 支出总表") -> Path:
+    """One value at a far cell: calamine would allocate the rectangle A1:ref (512 GiB at XFD1048576)."""
+    return _edit_sheet(seed, dst, sheet, {ref: f'<c r="{ref}"><v>1</v></c>'})
+
+
+def make_full_table_inserted_row(seed: Path, dst: Path, table: str = "t3") -> tuple[Path, str, int]:
+    """A table block filled to capacity, then one blank row inserted inside it by the clerk: the
+    last row lands on the note row. Returns (path, sheet, note row)."""
+    import openpyxl
+
+    from toolkit.layout import layout
+    from toolkit.schema import load_schema
+
+    spec = load_schema().sheet(table)
+    lay = layout(spec)
+    block = next(b for b in spec.blocks)
+    first, cap = lay.block_rows[block.key]
+    code_col = spec.col_keys.index("code") + 1
+    basic_col = spec.col_keys.index("basic") + 1 if "basic" in spec.col_keys else code_col + 2
+    wb = openpyxl.load_workbook(seed)
+    ws = wb[spec.sheet]
+    for i in range(cap):
+        ws.cell(first + i, code_col, f"{2010101 + i}")
+        ws.cell(first + i, basic_col, 1 + i)
+    ws.insert_rows(first + cap // 2, 1)
+    wb.save(dst)
+    return dst, spec.sheet, lay.get("_note").row
+
+
+def make_value_outside(seed: Path, dst: Path, table: str = "t3") -> tuple[Path, str, list]:
+    """Values typed below and to the right of a table (never read). Returns (path, sheet, cells)."""
+    from toolkit.layout import a1, layout
+    from toolkit.schema import load_schema
+
+    spec = load_schema().sheet(table)
+    lay = layout(spec)
+    below = a1(lay.last_row + 2, 3)
+    right = a1(lay.data_start, lay.ncols + 2)
+    edits = {below: f'<c r="{below}"><v>123.45</v></c>',
+             right: f'<c r="{right}" t="inlineStr"><is><t>备注：另有 50 万元</t></is></c>'}
+    return _edit_sheet(seed, dst, spec.sheet, edits), spec.sheet, [below, right]
+
+
+_PREFIX_NS = b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def make_prefixed_sheets(seed: Path, dst: Path) -> Path:
+    """Every worksheet written with a namespace prefix (<x:worksheet>, <x:row>, <x:c>): valid OOXML
+    some producers write."""
+    import re
+
+    out = {}
+    with zipfile.ZipFile(seed) as zf:
+        for name in zf.namelist():
+            if not (name.startswith("xl/worksheets/sheet") and name.endswith(".xml")):
+                continue
+            xml = zf.read(name)
+            xml = xml.replace(b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"', _PREFIX_NS, 1)
+            xml = re.sub(rb"<(/?)(?![?!])([A-Za-z]+)(?=[\s/>])", lambda m: b"<" + m.group(1) + b"x:" + m.group(2), xml)
+            out[name] = xml
+    return _rezip(seed, dst, out)
+
+
+def make_copied_form(seed: Path, dst: Path) -> tuple[Path, str]:
+    """A project form copied by Excel's “移动或复制” (its name gets “ (2)”)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(seed)
+    src = next(n for n in wb.sheetnames if n.startswith("项目绩效"))
+    copy = wb.copy_worksheet(wb[src])
+    copy.title = f"{src} (2)"
+    wb.save(dst)
+    return dst, copy.title
+
+
 def make_corrupt_cases(seed: Path, folder: Path, libreoffice: bool = True, bomb: bool = True) -> dict:
     """Write the broken files a bureau meets into `folder`; returns {case: path}.
 
@@ -657,6 +778,15 @@ def make_corrupt_cases(seed: Path, folder: Path, libreoffice: bool = True, bomb:
     cases["inserted_rows"] = folder / "插入了行.xlsx"
     cases["formula_no_cache"] = make_uncached_formula(seed, folder / "公式没有缓存值.xlsx")[0]
     cases["entity_bomb"] = make_entity_bomb(seed, folder / "实体炸弹.xlsx")
+    cases["hostile_numbers"] = make_hostile_numbers(seed, folder / "极端数字.xlsx")[0]
+    cases["bad_shared_string"] = make_bad_shared_string(seed, folder / "共享字符串索引错误.xlsx")
+    cases["undefined_entity"] = make_undefined_entity(seed, folder / "未定义的实体.xlsx")
+    cases["far_cell"] = make_far_cell(seed, folder / "极远单元格.xlsx")
+    cases["far_cell_az"] = make_far_cell(seed, folder / "极远单元格AZ.xlsx", "AZ1048576")
+    cases["full_table_inserted_row"] = make_full_table_inserted_row(seed, folder / "满表插入空行.xlsx")[0]
+    cases["value_outside"] = make_value_outside(seed, folder / "表外有数据.xlsx")[0]
+    cases["prefixed_sheets"] = make_prefixed_sheets(seed, folder / "带前缀的XML.xlsx")
+    cases["copied_form"] = make_copied_form(seed, folder / "复制的绩效表.xlsx")[0]
     if bomb:
         cases["zip_bomb"] = make_zip_bomb(seed, folder / "压缩炸弹.xlsx")
     if libreoffice and soffice():

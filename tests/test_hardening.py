@@ -304,3 +304,189 @@ def test_a_sound_workbook_written_by_openpyxl_still_reads(tmp_path):
     d = toolkit.load(p)
     assert d.dept_name == toolkit.load(SEED).dept_name
     assert not [f for f in d.findings if f.rule == safety.FORMULA_RULE]
+
+
+# ---------------------------------------------------------------- issue 17: rows, numbers, parts
+
+def findings_of(path, rule):
+    return [f for f in validate(toolkit.load(path)) if f.rule == rule]
+
+
+def test_full_table_with_an_inserted_row_is_refused_naming_the_pushed_cells(cases):
+    """60 rows of 表3 filled, one blank row inserted: the last row lands on the note row. Reading
+    on would drop its amount (and fill would blank it): the workbook is refused, cells named."""
+    msg = refused(cases["full_table_inserted_row"], named=False)
+    assert "「表3 支出总表」第 67 行是表注行" in msg and "D67「60」" in msg and "A67「2010160」" in msg
+    assert "--capacity" in msg
+
+
+def test_values_outside_a_table_are_findings_at_their_cells(tmp_path):
+    path, sheet, cells = generate_module().make_value_outside(SEED, tmp_path / "outside.xlsx")
+    hits = findings_of(path, "F116")
+    assert sorted((f.sheet, f.cell, f.severity) for f in hits) == sorted((sheet, c, "error") for c in cells)
+    assert any("123.45" in f.message for f in hits) and all("不会被读取" in f.message for f in hits)
+
+
+def test_fill_keeps_a_note_it_did_not_write(tmp_path):
+    """The note row is derived (“注：本表无数据” or blank); a clerk's own text there is kept."""
+    from toolkit.fill import fill
+    from toolkit.layout import layout
+
+    d = toolkit.load(SEED)
+    note = layout(d.schema.sheet("t3")).get("_note").address
+    src = generate_module()._edit_sheet(SEED, tmp_path / "note.xlsx", "表3 支出总表",
+                                        {note: f'<c r="{note}" t="inlineStr"><is><t>注：单位自填的说明</t></is></c>'})
+    out, plan = fill(src, out=tmp_path / "filled.xlsx")
+    assert toolkit.load(out).get("t3", "_note") == "注：单位自填的说明"
+    assert ("t3", "_note", "") not in plan.changes
+
+
+def test_fill_refuses_a_file_changed_after_it_was_read(tmp_path):
+    import os
+
+    from toolkit.fill import fill
+
+    src = tmp_path / "a.xlsx"
+    shutil.copy(SEED, src)
+    d = toolkit.load(src)
+    st = src.stat()
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    with pytest.raises(WorkbookError, match="读取之后被改动"):
+        fill(src, out=tmp_path / "b.xlsx", disclosure=d)
+    assert not (tmp_path / "b.xlsx").exists()
+
+
+def test_numbers_money_cannot_hold_are_findings_and_read_as_blank(tmp_path):
+    path, cells = generate_module().make_hostile_numbers(SEED, tmp_path / "numbers.xlsx")
+    d = toolkit.load(path)
+    findings = validate(d)  # no InvalidOperation anywhere in the rules
+    hits = {(f.sheet, f.cell): f for f in findings if f.rule == "F115"}
+    assert set(hits) == {(s, c) for s, c, _ in cells}
+    by_cell = {e.cell: e for _, _, _, e in d.cells() if e.sheet == cells[0][0]}
+    for s, c, text in cells:
+        assert by_cell[c].value is None and by_cell[c].raw is not None  # not a number downstream, raw kept
+    assert "1E+26" in hits[(cells[2][0], cells[2][1])].message and "1 万亿" in hits[(cells[2][0], cells[2][1])].message
+    assert "无穷大" in hits[(cells[0][0], cells[0][1])].message
+    from toolkit.fill import fill
+
+    out, _ = fill(path, out=tmp_path / "filled.xlsx")  # fill works, leaves the clerk's cells alone
+    assert {(f.sheet, f.cell) for f in toolkit.load(out).findings if f.rule == "F115"} == set(hits)
+
+
+def test_limits_are_schema_data():
+    from decimal import Decimal
+
+    from toolkit.io.normalize import guard_number
+    from toolkit.schema import load_schema
+
+    types = load_schema().types
+    assert Decimal(types["amount"].max) == Decimal("1e12") and types["text"].max_length == 32767
+    ok, f1 = guard_number(Decimal("999999999999.99"), types["amount"], "s", "A1")
+    bad, f2 = guard_number(Decimal("1000000000000.01"), types["amount"], "s", "A1")
+    assert ok is not None and not f1 and bad is None and f2[0].rule == "F115"
+    yuan, f3 = guard_number(Decimal("1e14"), types["yuan"], "s", "A1")
+    assert yuan is not None and not f3
+
+
+def test_control_characters_and_overlong_codes_are_findings(tmp_path):
+    d = toolkit.load(SEED)
+    name = d.entry("info", "dept_name")
+    code = d.entry("info", "dept_code")
+    path = generate_module()._edit_sheet(SEED, tmp_path / "ctl.xlsx", name.sheet, {
+        name.cell: f'<c r="{name.cell}" t="inlineStr"><is><t>某某局\x07\x1b办公室</t></is></c>',
+        code.cell: f'<c r="{code.cell}" t="inlineStr"><is><t>{"1" * 41}</t></is></c>'})
+    fs = validate(toolkit.load(path))
+    assert [(f.cell, f.severity) for f in fs if f.rule == "F117"] == [(name.cell, "warning")]
+    assert "U+0007" in next(f.message for f in fs if f.rule == "F117")
+    assert [(f.cell, f.severity) for f in fs if f.rule == "F118"] == [(code.cell, "error")]
+
+
+def test_copied_project_form_is_reported(tmp_path):
+    path, copy = generate_module().make_copied_form(SEED, tmp_path / "copy.xlsx")
+    hits = findings_of(path, "F119")
+    assert [(f.sheet, f.severity) for f in hits] == [(copy, "error")]
+    assert "副本" in hits[0].message and "项目绩效2" in hits[0].message
+
+
+@pytest.mark.parametrize("case, words", [
+    ("bad_shared_string", "已损坏，无法读取"),
+    ("undefined_entity", "已损坏，无法读取"),
+    ("far_cell", "XFD1048576"),
+    ("far_cell_az", "AZ1048576"),
+])
+def test_malformed_parts_and_far_cells_are_the_files_fault(cases, case, words):
+    """CalamineError on a sheet is an unreadable file with a Chinese message; a far cell is refused
+    from the XML before calamine allocates its rectangle (512 GiB at XFD1048576)."""
+    tracemalloc.start()
+    msg = refused(cases[case])
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert words in msg and peak < 50 * 1024 * 1024
+
+
+def test_styled_empty_far_cells_do_not_count():
+    xml = (b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row>'
+           b'<row r="1048576"><c r="XFD1048576" s="3"/><c r="XFC1048576"><v></v></c></row></sheetData></worksheet>')
+    assert safety.sheet_extent(xml) == (1, 1)
+    safety._check_extent(xml, "x.xlsx", "s")
+    with pytest.raises(safety.UnsafeFile, match="B3000000"):
+        safety._check_extent(b'<x:c r="B3000000"><x:v>1</x:v></x:c>', "x.xlsx", "s")
+
+
+def test_fill_on_namespace_prefixed_sheets(cases, tmp_path):
+    from toolkit.fill import fill
+
+    src = cases["prefixed_sheets"]
+    out, plan = fill(src, out=tmp_path / "filled.xlsx")
+    assert plan.changes
+    again = toolkit.load(out)
+    assert [f for f in validate(again) if f.rule.startswith("A3")] == []
+
+
+def test_a_crash_has_its_own_exit_status_and_every_file_is_reported(cases, monkeypatch, capsys):
+    from toolkit import cli
+    from toolkit.io import reader
+
+    real = reader.read_book
+
+    def crash_on(book, schema=None, path=None):
+        if path is not None and "boom" in str(path):
+            raise RuntimeError("boom")
+        return real(book, schema, path)
+
+    monkeypatch.setattr(reader, "read_book", crash_on)
+    boom = Path(shutil.copy(SEED, Path(cases["empty"]).parent / "boom.xlsx"))
+    rc = cli.main(["validate", str(SEED), str(boom), str(cases["bad_shared_string"]), "--format", "json"])
+    out = capsys.readouterr().out
+    assert rc == cli.EXIT_INTERNAL == 3
+    assert out.count('"file"') == 3 and "程序内部错误" in out and "已损坏" in out
+    assert cli.main(["validate", str(cases["bad_shared_string"])]) == 2
+
+
+def test_fill_in_place_twice_keeps_the_original_in_bak(tmp_path):
+    from toolkit.fill import fill
+
+    src = tmp_path / "a.xlsx"
+    shutil.copy(SEED, src)
+    original = src.read_bytes()
+    fill(src, in_place=True)
+    fill(src, in_place=True)
+    assert (tmp_path / "a.xlsx.bak").read_bytes() == original
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_department_names_never_become_options_or_summary_files():
+    from toolkit.batch import safe_folder_name
+
+    assert safe_folder_name("-rf") == "_-rf"
+    assert safe_folder_name("summary.csv") == "_summary.csv" and safe_folder_name("Summary.HTML") == "_Summary.HTML"
+
+
+def test_fill_out_equal_to_the_input_keeps_a_backup(tmp_path):
+    from toolkit.fill import fill
+
+    src = tmp_path / "a.xlsx"
+    shutil.copy(SEED, src)
+    original = src.read_bytes()
+    fill(src, out=src)
+    assert (tmp_path / "a.xlsx.bak").read_bytes() == original

@@ -264,6 +264,7 @@ def warm(options: Options | None = None) -> None:
 _UNSAFE = set('/\\:*?"<>|')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
              *(f"COM{i}" for i in "0123456789¹²³"), *(f"LPT{i}" for i in "0123456789¹²³")}
+_SUMMARY_NAMES = {"summary.csv", "summary.html"}  # the batch's own files in --out
 MAX_NAME_CHARS = 60
 MAX_NAME_BYTES = 180  # of UTF-8; file systems allow 255 per component, leave room for suffixes
 
@@ -291,6 +292,10 @@ def safe_folder_name(name, fallback: str = "未命名单位") -> str:
     text = re.sub(r"\.{2,}", "", text)  # "..", "...": gone (a name is never a path step)
     text = text.strip(". ")
     if text.split(".")[0].strip().upper() in _RESERVED:
+        text = "_" + text
+    if text.startswith(("-", "~")):  # "-rf": never read as an option by a shell command; "~" as home
+        text = "_" + text
+    if text.casefold() in _SUMMARY_NAMES:  # a department named "summary.csv" never blocks the summary
         text = "_" + text
     text = text[:MAX_NAME_CHARS]
     while len(text.encode("utf-8")) > MAX_NAME_BYTES:

@@ -13,7 +13,8 @@ from . import __version__
 from .io.reader import WorkbookError
 from .schema import FormSpec, TableSpec, load_schema
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
+INTERNAL_PREFIX = "程序内部错误（不是文件本身的问题）"
 
 
 def _width(s: str) -> int:
@@ -181,14 +182,27 @@ def validate_files(paths, schema=None) -> list:
         except OSError as exc:
             results.append(FileResult(str(p), None, f"无法读取文件「{Path(p).name}」：{exc.strerror or exc}。"))
             continue
-        results.append(FileResult(str(p), validate(d), None))
+        except Exception as exc:  # noqa: BLE001 - one file's crash never hides the other files' reports
+            results.append(FileResult(str(p), None, _internal_message(exc)))
+            continue
+        try:
+            results.append(FileResult(str(p), validate(d), None))
+        except Exception as exc:  # noqa: BLE001
+            results.append(FileResult(str(p), None, _internal_message(exc)))
     return results
 
 
+def _internal_message(exc: BaseException) -> str:
+    return f"{INTERNAL_PREFIX}：{type(exc).__name__}: {exc}。请把该文件和此信息转给技术支持。"
+
+
 def validate_status(results) -> int:
-    """2 when any file could not be read, else 1 when any error-severity finding, else 0."""
+    """3 when the program failed on any file, else 2 when any file could not be read, else 1 when
+    any error-severity finding, else 0."""
     from .findings import ERROR
 
+    if any(r.error is not None and r.error.startswith(INTERNAL_PREFIX) for r in results):
+        return EXIT_INTERNAL
     if any(r.error is not None for r in results):
         return EXIT_UNREADABLE
     if any(f.severity == ERROR for r in results for f in r.findings or []):
@@ -368,7 +382,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     dmp.set_defaults(func=cmd_dump)
 
     v = sub.add_parser("validate", help="校验工作簿，输出问题清单（文本、JSON 或 HTML 报告）",
-                       description="校验一个或多个工作簿。退出状态：0 无错误；1 发现“错误”级问题；2 有文件无法读取。")
+                       description="校验一个或多个工作簿。退出状态：0 无错误；1 发现“错误”级问题；2 有文件无法读取；3 程序内部错误。")
     v.add_argument("paths", nargs="+", metavar="PATH", help="要校验的工作簿（.xlsx），可以多个")
     v.add_argument("--format", choices=["text", "json", "html"], default="text", help="输出格式，默认 text")
     v.add_argument("--output", "-o", metavar="FILE", help="把报告写入文件（默认输出到屏幕）")
@@ -396,6 +410,11 @@ def main(argv=None) -> int:
     except (ValueError, OSError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_UNREADABLE
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a crash has its own status, distinct from 1 and 2
+        print(f"错误：{_internal_message(exc)}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from .derive import ZERO, Evaluator, derived_cells
+from .derive import EMPTY_NOTE, ZERO, Evaluator, derived_cells
 from .io.reader import read_workbook
 from .io.writer import write_cells
 from .layout import META_SHEET
@@ -102,6 +102,8 @@ def compute(d) -> Plan:
                 prints[para] = fingerprint(new)
         if e.spec.type == "label" and expr.startswith(("function_name(", "economic_name(")) and new is None:
             continue  # code unknown to the reference: keep the clerk's name
+        if expr == "empty_note()" and e.value not in (None, EMPTY_NOTE):
+            continue  # a note row holding something fill did not write (the clerk's own note): never blanked
         values[key] = new
         if not _same(new, e.value):
             changes[key] = new
@@ -139,6 +141,8 @@ def fill(path, out=None, in_place: bool = False, schema=None, disclosure=None, p
     d = disclosure if disclosure is not None else read_workbook(path, schema=schema)
     plan = plan if plan is not None else compute(d)
     target = path if in_place else Path(out or path.with_name(path.stem + ".filled" + path.suffix))
+    if not in_place and target.exists() and target.resolve() == path.resolve():
+        in_place = True  # --out naming the input itself: written in place, the original kept in .bak
     by_sheet: dict = {}
     for (inst, row, col), value in plan.changes.items():
         e = d.entry(inst, row, col)
@@ -146,8 +150,26 @@ def fill(path, out=None, in_place: bool = False, schema=None, disclosure=None, p
     meta = meta_changes(d, plan.fingerprints)
     if meta:
         by_sheet[META_SHEET] = meta
+    _unchanged_since_read(path, d)
     write_cells(path, by_sheet, target, backup=in_place)
     return target, plan
+
+
+def _unchanged_since_read(path: Path, d) -> None:
+    """Fill writes only over content it read: a file changed since (another fill, the clerk saving
+    in Excel) is not written from the stale reading."""
+    from .io.reader import WorkbookError
+
+    seen = getattr(d, "source_stat", None)
+    if seen is None:
+        return
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise WorkbookError(f"无法读取文件「{path.name}」：{exc.strerror or exc}。", path) from None
+    if (st.st_size, st.st_mtime_ns) != seen:
+        raise WorkbookError(f"「{path.name}」在读取之后被改动（可能另一个程序或另一次填充正在写它），"
+                            "为免覆盖未读到的内容，未写入。请稍后重新运行填充。", path)
 
 
 def meta_changes(d, prints: dict) -> dict:

@@ -8,6 +8,50 @@ import tempfile
 from pathlib import Path
 
 
+def _keep_original(path: Path) -> Path:
+    """PATH.bak holds the original: made once (atomically, by a hard link or a copy renamed into
+    place) and never overwritten by a later in-place write, so a second fill keeps the first original."""
+    bak = path.with_name(path.name + ".bak")
+    if bak.exists():
+        return bak
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{bak.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copy2(path, tmp)
+        try:
+            os.link(tmp, bak)  # fails if another fill made it meanwhile: theirs is the original too
+        except FileExistsError:
+            pass
+        except OSError:  # no hard links on this file system
+            if not bak.exists():
+                os.replace(tmp, bak)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return bak
+
+
+STALE_SECONDS = 600  # a temporary file this old is a killed writer's leftover, not a writer at work
+
+
+def sweep_stale(path: Path) -> int:
+    """Remove the hidden temporary files a writer of `path` killed with SIGKILL left behind
+    (".NAME.*.tmp" beside it, older than STALE_SECONDS); returns how many."""
+    import time
+
+    n = 0
+    limit = time.time() - STALE_SECONDS
+    for pattern in (f".{path.name}.*.tmp", f".{path.name}.bak.*.tmp"):
+        for p in path.parent.glob(pattern):
+            try:
+                if p.is_file() and not p.is_symlink() and p.stat().st_mtime < limit:
+                    p.unlink()
+                    n += 1
+            except OSError:
+                pass
+    return n
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path, backup: bool = False):
     """A binary file object whose content replaces `path` only if the block finishes.
@@ -15,12 +59,13 @@ def atomic_output(path: Path, backup: bool = False):
     The data go to a temporary file beside `path`, renamed over it at the end; on any failure
     the temporary file is removed and `path` is left as it was. `backup` keeps PATH.bak first.
     """
+    sweep_stale(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
         if backup and path.exists():
-            shutil.copy2(path, path.with_name(path.name + ".bak"))
+            _keep_original(path)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -73,6 +73,84 @@ def normalize_number(raw, sheet: str, cell: str, percent: bool = False):
     return value, findings
 
 
+RANGE_RULE = "F115"  # a number a cell can hold but money cannot (documented in rules/entry.py)
+CONTROL_RULE = "F117"  # control characters in text
+LENGTH_RULE = "F118"  # text longer than its type allows
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def _limit(t):
+    if t is None or getattr(t, "max", None) in (None, ""):
+        return None
+    try:
+        return abs(Decimal(str(t.max)))
+    except InvalidOperation:  # pragma: no cover - the schema test reads every limit
+        return None
+
+
+def guard_number(value, t, sheet: str, cell: str):
+    """(value or None, [finding]): a number that is not finite or larger than its type's `max`
+    (schema `types`) is reported as F115 and read as no number, so no rule, sum or quantize ever
+    sees it (Decimal's 28 digits would overflow on 1E+26 rounded to cents)."""
+    if value is None:
+        return None, []
+    if not value.is_finite():
+        shown = "非数字（NaN）" if value.is_nan() else ("无穷大" if value > 0 else "负无穷大")
+        return None, [_finding(RANGE_RULE, ERROR, sheet, cell,
+                               f"「{sheet}」{cell} 的数字是{shown}，不是可公开的数，未读取。请填写实际数字。", "有限的数", str(value))]
+    limit = _limit(t)
+    if limit is not None and abs(value) > limit:
+        unit = getattr(t, "unit", None) or ""
+        return None, [_finding(RANGE_RULE, ERROR, sheet, cell,
+                               f"「{sheet}」{cell} 的数字 {_short(value)} 超出本栏允许的范围（绝对值不超过 {zh_magnitude(limit)}{' ' + unit if unit else ''}），"
+                               "可能多输了位数或单位填错（本表以万元为单位），未读取。请改正后再处理。",
+                               f"≤{_short(limit)}", _short(value))]
+    return value, []
+
+
+def zh_magnitude(v: Decimal) -> str:
+    """10^12 → "1 万亿", 10^9 → "10 亿", 9999 → "9999" (a limit in the words a clerk reads)."""
+    v = abs(v)
+    if v == v.to_integral_value() and v >= 10_000:
+        digits = str(int(v))
+        e = len(digits) - 1
+        if digits == "1" + "0" * e:
+            for u, name in ((12, "万亿"), (8, "亿"), (4, "万")):
+                if e >= u:
+                    return f"{10 ** (e - u)} {name}"
+    return _short(v)
+
+
+def _short(v: Decimal) -> str:
+    """A huge or tiny number in a readable form (1E+26, not 26 zeros)."""
+    try:
+        if v != 0 and (abs(v) >= Decimal("1e15") or abs(v) < Decimal("1e-6")):
+            return f"{v.normalize():E}"
+        return format(v.normalize() if v == v.to_integral_value() else v, "f")
+    except (InvalidOperation, ValueError):  # pragma: no cover
+        return str(v)
+
+
+def guard_text(text, t, sheet: str, cell: str):
+    """[findings] for text with control characters (F117) or longer than its type's max_length (F118).
+    The text itself is kept as typed: exporters remove or show the control characters."""
+    if not isinstance(text, str):
+        return []
+    out = []
+    bad = _CONTROL.findall(text)
+    if bad:
+        shown = "、".join(sorted({f"U+{ord(ch):04X}" for ch in bad})[:5])
+        out.append(_finding(CONTROL_RULE, WARNING, sheet, cell,
+                            f"「{sheet}」{cell} 的文字含 {len(bad)} 个不可见的控制字符（{shown}），常见于从其他系统复制粘贴；"
+                            "导出时将去除。请删除这些字符。", None, shown))
+    most = getattr(t, "max_length", None)
+    if most and len(text) > most:
+        out.append(_finding(LENGTH_RULE, ERROR, sheet, cell,
+                            f"「{sheet}」{cell} 的文字有 {len(text)} 个字符，超过本栏允许的 {most} 个。请精简内容。",
+                            f"≤{most}", len(text)))
+    return out
+
+
 def normalize_text(raw, sheet: str, cell: str, code: bool = False):
     """Return (str | None, [findings]) for a text or code cell."""
     if raw is None or raw == "":

@@ -7,15 +7,16 @@ is refused with a `WorkbookError` whose message names the sheet and cell.
 """
 from __future__ import annotations
 
+import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
 
 from ..findings import Finding
-from ..layout import CAPACITY_PREFIX, META_SHEET, layout
+from ..layout import CAPACITY_PREFIX, META_SHEET, a1, layout
 from ..model import Disclosure, Entry
 from ..schema import FormSpec, Schema, SchemaError, TableSpec, load_schema
-from .normalize import normalize_number, normalize_text
+from .normalize import guard_number, guard_text, normalize_number, normalize_text
 from .safety import UnsafeFile, check_file, formula_findings
 
 
@@ -86,7 +87,7 @@ def _check_meta(book, schema: Schema, path: Path) -> dict:
             "请用 bdt template build 生成的模板填写，或从模板复制数据。",
             path,
         )
-    rows = book.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False)
+    rows = _sheet_rows(book, META_SHEET, path)
     meta = {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and r[0] not in ("", None)}
     meta["_rows"] = {str(r[0]).strip(): i for i, r in enumerate(rows, start=1) if r and r[0] not in ("", None)}
     tv, sv = meta.get("template_version"), meta.get("schema_version")
@@ -129,6 +130,36 @@ def _sheet_plan(book, schema: Schema, path: Path) -> dict:
     return plan
 
 
+SHEET_RULE = "F119"  # a sheet the template does not have (documented in rules/entry.py)
+_COPY = re.compile(r"^(?P<base>.+?)\s*[(（]\s*\d+\s*[)）]$")
+
+
+def sheet_findings(book, schema: Schema, plan: dict) -> list:
+    """Sheets the reader does not read, reported: a copy of a template sheet (Excel names a copied
+    「项目绩效1」「项目绩效1 (2)」) is an error, as its content is not read; any other sheet of the
+    clerk's own (not hidden helper sheets starting with "_") is noted."""
+    read = set(plan.values())
+    known = {spec.sheet for spec in schema.sheets if not (isinstance(spec, FormSpec) and spec.repeat)}
+    repeat = [spec for spec in schema.sheets if isinstance(spec, FormSpec) and spec.repeat]
+    out = []
+    for name in book.sheet_names:
+        if name in read or name.startswith("_"):
+            continue
+        m = _COPY.match(name)
+        base = m.group("base").strip() if m else None
+        if base and (base in known or base in read or any(spec.sheet_pattern.match(base) for spec in repeat)):
+            hint = ""
+            if any(spec.sheet_pattern.match(base) for spec in repeat):
+                hint = "新增项目请把工作表改名为下一个序号（如「项目绩效2」），"
+            out.append(Finding(SHEET_RULE, "error", name, None,
+                               f"工作表「{name}」像是「{base}」的副本，不是模板中的工作表，其中内容不会被读取、校验或公开。"
+                               f"{hint}或删除该副本。", None, name))
+        else:
+            out.append(Finding(SHEET_RULE, "info", name, None,
+                               f"工作表「{name}」不是模板中的工作表，其中内容不会被读取或公开。", None, name))
+    return out
+
+
 def _check_structure(spec, sheet: str, value, path: Path) -> None:
     lay = layout(spec)
     wrong = []
@@ -148,6 +179,72 @@ def _check_structure(spec, sheet: str, value, path: Path) -> None:
             "可能插入或删除了行、列，或改动了表头。请在模板原有的行内填写。",
             path,
         )
+
+
+OUTSIDE_RULE = "F116"  # data outside a table's or form's area (documented in rules/entry.py)
+MAX_OUTSIDE_FINDINGS = 20  # per sheet; the last one says how many more
+
+
+def _anchors(lay) -> frozenset:
+    hit = getattr(lay, "_anchors", None)
+    if hit is None:
+        hit = lay._anchors = frozenset((p.row, p.col) for p in lay.cells)
+    return hit
+
+
+def _clip(v, n: int = 40) -> str:
+    text = str(int(v)) if isinstance(v, float) and v.is_integer() and abs(v) < 1e15 else str(v)
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _blank(v) -> bool:
+    return v is None or v == "" or (isinstance(v, str) and not v.strip())
+
+
+def check_area(spec, sheet: str, rows: list, path: Path) -> list:
+    """Data where the template has no cell: refused when it means rows were shifted, else reported.
+
+    A table's last row is its note (one cell merged across the table). Anything in the other
+    columns of that row means block rows were pushed down onto it (a row inserted into a block
+    that was full): reading on would lose the pushed row and fill would blank it, so the
+    workbook is refused, naming the cells. Any other value outside the cells the template
+    defines (below or right of the area, in a cell the template leaves empty) is never read, so
+    it is reported (F116, error) naming each cell."""
+    lay = layout(spec)
+    anchors = _anchors(lay)
+    if isinstance(spec, TableSpec):
+        note = lay.get("_note")
+        row = rows[note.row - 1] if note.row - 1 < len(rows) else []
+        pushed = [f"{a1(note.row, c)}「{_clip(v)}」" for c, v in enumerate(row, start=1) if c > 1 and not _blank(v)]
+        if pushed and row and not _blank(row[0]):
+            pushed.insert(0, f"{a1(note.row, 1)}「{_clip(row[0])}」")
+        below = [r for r in range(note.row + 1, len(rows) + 1) if any(not _blank(v) for v in rows[r - 1])]
+        if pushed:
+            more = f"，其下还有 {len(below)} 行有数据" if below else ""
+            raise WorkbookError(
+                f"工作表「{sheet}」第 {note.row} 行是表注行，但 {'、'.join(pushed[:6])} 有数据{more}："
+                "明细行可能被插入的空行挤出了表格（表格已填满时插入行，最后一行会落到表注行）。"
+                "为避免漏读数据，未处理该工作簿。请删除插入的空行；行数不够时用 bdt template build --capacity 生成更大的模板。",
+                path,
+            )
+    out = []
+    count = 0
+    for r, row in enumerate(rows, start=1):
+        for c, v in enumerate(row, start=1):
+            if _blank(v) or (r, c) in anchors:
+                continue
+            count += 1
+            if count <= MAX_OUTSIDE_FINDINGS:
+                where = "表格区域之外" if r > lay.last_row or c > lay.ncols else "模板未设填写格的位置"
+                shown = _clip(v)
+                out.append(Finding(OUTSIDE_RULE, "error", sheet, a1(r, c),
+                                   f"「{sheet}」{a1(r, c)} 在{where}，填有「{shown}」，该内容不会被读取、校验或公开。"
+                                   "请移到表内对应的格中，或删除。", None, shown))
+    if count > MAX_OUTSIDE_FINDINGS:
+        out[-1] = Finding(OUTSIDE_RULE, "error", out[-1].sheet, out[-1].cell,
+                          out[-1].message + f"（本表共 {count} 个这样的格，只列出前 {MAX_OUTSIDE_FINDINGS} 个）",
+                          None, out[-1].actual)
+    return out
 
 
 def _places(fmt: str) -> int:
@@ -185,10 +282,29 @@ def read_workbook(path, schema: Schema | None = None) -> Disclosure:
         raise WorkbookError(f"「{path.name}」是旧版 .xls 格式，请在 Excel 中另存为 .xlsx 后再处理。", path)
     if not zipfile.is_zipfile(path):
         raise WorkbookError(f"「{path.name}」不是有效的 .xlsx 文件（可能已损坏、被加密或不是 Excel 文件）。", path)
+    stat = path.stat()
     book = _open(path)
     d = read_book(book, schema, path)
+    d.source_stat = (stat.st_size, stat.st_mtime_ns)  # fill refuses to write over a file changed since
     d.findings.extend(formula_findings(d, package))  # formulas saved without a result read as blank
     return d
+
+
+def _sheet_rows(book, name: str, path: Path) -> list:
+    """A sheet's cells as rows; a part calamine rejects is the file's fault (WorkbookError)."""
+    try:
+        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except WorkbookError:
+        raise
+    except Exception as exc:  # CalamineError: a bad shared-string index, a malformed cell…
+        raise WorkbookError(
+            f"「{path.name}」的工作表「{name}」已损坏，无法读取（{_reason(exc)}）。"
+            "请在 Excel 中打开该文件，另存为新的 .xlsx 后再提交。", path) from None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
 
 
 def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
@@ -203,12 +319,14 @@ def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
     schema = _sized(schema, meta, path)
     plan = _sheet_plan(book, schema, path)
     grids = {}
+    findings: list[Finding] = sheet_findings(book, schema, plan)
     for inst, name in plan.items():
         spec = schema.sheet(inst.split("#")[0])
-        grids[inst] = _grid(book.get_sheet_by_name(name).to_python(skip_empty_area=False))
+        rows = _sheet_rows(book, name, path)
+        grids[inst] = _grid(rows)
         _check_structure(spec, name, grids[inst], path)
+        findings.extend(check_area(spec, name, rows, path))
 
-    findings: list[Finding] = []
     entries = {}
     for inst, name in plan.items():
         spec = schema.sheet(inst.split("#")[0])
@@ -222,10 +340,13 @@ def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
                 fs = []  # derived labels (titles) are rewritten by fill; whitespace there is not the clerk's
             elif t is not None and t.numeric:
                 val, fs = normalize_number(raw, name, p.address, percent=p.spec.type == "percent")
+                val, bad = guard_number(val, t, name, p.address)
+                fs = fs + bad
                 if val is not None:
                     val = _to_places(val, t)
             else:
                 val, fs = normalize_text(raw, name, p.address, code=p.spec.type == "code")
+                fs = fs + guard_text(val, t, name, p.address)
             findings.extend(fs)
             data[p.key] = Entry(val, None if raw == "" else raw, name, p.address, p.spec, p.spec.role, p.block, p.index)
         entries[inst] = data

@@ -36,6 +36,11 @@ MAX_TOTAL_BYTES = 250 * MiB  # all parts together, inflated
 MAX_RATIO = 100  # inflated / compressed, checked on parts larger than RATIO_FLOOR
 RATIO_FLOOR = 5 * MiB
 MAX_MEMBERS = 10_000
+# python-calamine allocates a sheet's whole rectangle from A1 to its last used cell (≈40 bytes a
+# cell) before handing anything back: one value at XFD1048576 asks for 512 GiB and aborts the
+# process, one at AZ1048576 costs 2.2 GB. Sheets whose used rectangle exceeds this many cells are
+# refused from their XML first (a 13-table template at 5,000 rows a block has ≈100,000).
+MAX_SHEET_CELLS = 2_000_000
 CHUNK = 1 << 16
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # (followed by A1 B1 1A E1): encrypted OOXML and .xls alike
@@ -57,6 +62,8 @@ _CELL = re.compile(rb"<(?:\w+:)?c(?=[\s/>])([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", 
 _ATTR_R = re.compile(rb"\br=\"([A-Z]{1,3}[0-9]{1,7})\"")
 _ATTR_T = re.compile(rb"\bt=\"(\w+)\"")
 _FORMULA = re.compile(rb"<(?:\w+:)?f(?:\s[^>]*)?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+_REF = re.compile(rb"\br=\"([A-Z]{1,3})([0-9]{1,8})\"")
+_HAS_VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?>[^<]|<(?:\w+:)?is[\s>]")
 _VALUE = re.compile(rb"<(?:\w+:)?v(?:\s[^>]*)?(?:/>|>(.*?)</(?:\w+:)?v>)", re.S)
 
 
@@ -206,6 +213,7 @@ def _check_zip(zf: zipfile.ZipFile, name: str, max_member: int, max_total: int) 
             _parse_safe(data, name, i.filename)
         sheet = by_part.get(i.filename)
         if sheet is not None:
+            _check_extent(data, name, sheet)
             problems = cell_problems(data)
             if problems:
                 info.problems[sheet] = problems
@@ -281,6 +289,58 @@ def sheet_targets(wb, rels) -> dict:
         part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
         out[s.get("name")] = part
     return out
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _col_letters(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def sheet_extent(xml: bytes) -> tuple[int, int]:
+    """(last row, last column) of the cells of a worksheet part that hold a value (what calamine
+    sizes its rectangle by: styled empty cells, row elements and <dimension> do not count)."""
+    rows = cols = 0
+    for m in _CELL.finditer(xml):
+        body = m.group(2)
+        if not body or not _HAS_VALUE.search(body):
+            continue
+        r = _REF.search(m.group(1))
+        if r is None:
+            continue
+        row = int(r.group(2))
+        if row > rows:
+            rows = row
+        col = _col_number(r.group(1))
+        if col > cols:
+            cols = col
+    return rows, cols
+
+
+_FAR_ROW = re.compile(rb'r="[A-Z]{0,3}[0-9]{5}')  # a reference at row 10,000 or below
+_WIDE_COL = re.compile(rb'r="[A-Z]{2,3}[0-9]')  # a reference at column AA or right of it
+
+
+def _check_extent(data: bytes, name: str, sheet: str, limit: int | None = None) -> None:
+    limit = limit or MAX_SHEET_CELLS
+    if limit >= 26 * 9999 and not _FAR_ROW.search(data) and not _WIDE_COL.search(data):
+        return  # every reference within Z9999: decided by two substring searches (~0.1 ms a sheet)
+    rows, cols = sheet_extent(data)
+    if rows * max(cols, 1) > limit:
+        far = f"{_col_letters(max(cols, 1))}{rows}"
+        raise UnsafeFile(
+            f"「{name}」的工作表「{sheet}」用到了很远的单元格（最远到第 {rows} 行、第 {cols} 列，即 {far} 附近），"
+            f"读取需要 {rows * max(cols, 1):,} 个单元格的空间，远超正常工作簿，已拒绝处理。"
+            "请在 Excel 中删除表格下方和右侧多余的行列（选中后“删除”，不是“清除内容”），保存后再提交。")
 
 
 # ---------------------------------------------------------------- cells calamine reads as blank

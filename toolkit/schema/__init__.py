@@ -31,6 +31,8 @@ class TypeSpec:
     whole: bool = False
     unit: str | None = None
     wrap: bool = False
+    max: object = None  # largest magnitude a cell of this type may hold (numbers); see default.yaml
+    max_length: int | None = None  # longest text a cell of this type may hold (characters)
 
 
 @dataclass(frozen=True)
