@@ -132,6 +132,8 @@ def _sheet_plan(book, schema: Schema, path: Path) -> dict:
 
 SHEET_RULE = "F119"  # a sheet the template does not have (documented in rules/entry.py)
 _COPY = re.compile(r"^(?P<base>.+?)\s*[(（]\s*\d+\s*[)）]$")
+# sheets the toolkit itself adds (annotate.FINDINGS_SHEET, the 校验 button's list): not the clerk's
+TOOLKIT_SHEETS = frozenset({"校验结果"})
 
 
 def sheet_findings(book, schema: Schema, plan: dict) -> list:
@@ -143,7 +145,7 @@ def sheet_findings(book, schema: Schema, plan: dict) -> list:
     repeat = [spec for spec in schema.sheets if isinstance(spec, FormSpec) and spec.repeat]
     out = []
     for name in book.sheet_names:
-        if name in read or name.startswith("_"):
+        if name in read or name.startswith("_") or name in TOOLKIT_SHEETS:
             continue
         m = _COPY.match(name)
         base = m.group("base").strip() if m else None
