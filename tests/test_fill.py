@@ -251,3 +251,49 @@ def test_fill_then_validate_leaves_only_what_the_inputs_force(tmp_path):
     out, _ = fill(EXAMPLE, tmp_path / "f.xlsx")
     ax = [f for f in validate(toolkit.load(out)) if f.rule[0] in "AX" and f.severity == "error"]
     assert [(f.rule, f.sheet, f.cell) for f in ax] == [("X407", "表6 基本支出经济科目表", "D6")]
+
+
+# ---------------------------------------------------------------- issue 12: fill and import
+
+def _seed_data():
+    import yaml
+
+    from conftest import EXAMPLE_DATA
+    return yaml.safe_load(EXAMPLE_DATA.read_text(encoding="utf-8"))
+
+
+def _import(data, path):
+    from toolkit.datafile import write_data
+    write_data(data, path)
+    return path
+
+
+def _drop_codes(data, codes, tables=("t2", "t3", "t5")):
+    for t in tables:
+        data[t]["items"] = [r for r in data[t]["items"] if r["code"] not in codes]
+    return data
+
+
+@pytest.mark.parametrize("absent", [("20103",), ("20805",), ("201", "20103")])
+def test_orphan_rows_are_counted_once(tmp_path, absent):
+    """A 项 whose 款 row (or 类 and 款) is left out counts once into its 类 and into 表1/表4's 类 rows
+    (the figures of 201 are 57.41 + 150.00 = 207.41 whichever rows above the 项 are present)."""
+    src = _import(_drop_codes(_seed_data(), absent), tmp_path / "orphan.xlsx")
+    out, plan = fill(src, tmp_path / "filled.xlsx")
+    f = toolkit.load(out)
+    by_code = {r.get("code"): r for r in f.rows("t3")}
+    if "201" in by_code:
+        assert by_code["201"].get("total") == Decimal("207.41")
+        assert by_code["201"].get("basic") == Decimal("57.41")
+    if "208" in by_code:
+        assert by_code["208"].get("total") == Decimal("7.64")
+    assert f.get("t3", "total", "total") == Decimal("224.32")  # 207.41 + 7.64 + 3.34 + 5.93
+    for t, col in (("t1", "ex_total"), ("t4", "ex_sub")):
+        assert f.get(t, "c201", col) == Decimal("207.41"), (t, f.get(t, "c201", col))
+        assert f.get(t, "c208", col) == Decimal("7.64")
+    assert f.get("t1", "subtotal", "ex_total") == Decimal("224.32")
+    # the missing rows stay findings (C202), the totals are not: no A/X error on the filled file
+    fs = validate(f)
+    assert {x.rule for x in fs if x.rule == "C202"} == {"C202"}
+    assert not [x for x in fs if x.rule[0] in "AX" and x.severity == "error" and x.rule != "X407"], \
+        [(x.rule, x.sheet, x.cell, x.message) for x in fs if x.rule[0] in "AX"]
