@@ -297,3 +297,28 @@ def test_orphan_rows_are_counted_once(tmp_path, absent):
     assert {x.rule for x in fs if x.rule == "C202"} == {"C202"}
     assert not [x for x in fs if x.rule[0] in "AX" and x.severity == "error" and x.rule != "X407"], \
         [(x.rule, x.sheet, x.cell, x.message) for x in fs if x.rule[0] in "AX"]
+
+
+def test_fill_keeps_a_typed_name_that_disagrees_with_its_code(tmp_path):
+    """The clerk typed 2101101 (行政单位医疗) for the row named 事业单位医疗: fill keeps the name,
+    the mismatch stays a C203 finding on the filled file (the wrong code does not vanish)."""
+    data = _seed_data()
+    for t in ("t2", "t3", "t5"):
+        for r in data[t]["items"]:
+            if r["code"] == "2101102":
+                r["code"] = "2101101"
+    src = _import(data, tmp_path / "wrong-code.xlsx")
+    out, plan = fill(src, tmp_path / "filled.xlsx")
+    f = toolkit.load(out)
+    row = next(r for r in f.rows("t3") if r.get("code") == "2101101")
+    assert row.get("name") == "事业单位医疗"
+    assert ("t3", row.key, "name") in plan.names_kept
+    assert not [k for k in plan.changes if k[2] == "name"]
+    c203 = [x for x in validate(f) if x.rule == "C203"]
+    assert {x.sheet for x in c203} == {"表2 收入总表", "表3 支出总表", "表5 一般公共预算支出表"}
+    assert all("行政单位医疗" in x.message and "事业单位医疗" in x.message for x in c203)
+    # a blank name is still filled from the code
+    e = f.entry("t3", row.key, "name")
+    writer.write_cells(out, {"表3 支出总表": {e.cell: None}}, tmp_path / "blank-name.xlsx")
+    out2, _ = fill(tmp_path / "blank-name.xlsx", tmp_path / "filled2.xlsx")
+    assert toolkit.load(out2).get("t3", row.key, "name") == "行政单位医疗"

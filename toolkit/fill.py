@@ -9,7 +9,7 @@ that a paragraph the clerk later rewrites is recognised, kept and checked instea
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -44,6 +44,7 @@ class Plan:
     changes: dict  # only those that differ from the file
     kept: list  # narrative paragraphs kept because the clerk edited them
     fingerprints: dict  # paragraph key -> fingerprint of the generated text written
+    names_kept: list = field(default_factory=list)  # 科目名称 the clerk typed that differ from the code's name
 
 
 def _same(a, b) -> bool:
@@ -89,7 +90,7 @@ def compute(d) -> Plan:
 
     ev = Evaluator(d, lookup=lookup)
     recorded = _meta_fingerprints(d)
-    values, changes, kept, prints = {}, {}, [], {}
+    values, changes, kept, prints, names_kept = {}, {}, [], {}, []
     for key, (e, expr, scope) in scopes.items():
         new = lookup(*key)
         if e.spec.editable:
@@ -100,12 +101,18 @@ def compute(d) -> Plan:
                 continue
             if new is not None:
                 prints[para] = fingerprint(new)
-        if e.spec.type == "label" and expr.startswith(("function_name(", "economic_name(")) and new is None:
-            continue  # code unknown to the reference: keep the clerk's name
+        if e.spec.type == "label" and expr.startswith(("function_name(", "economic_name(")):
+            if new is None:
+                continue  # code unknown to the reference: keep the clerk's name
+            if e.value not in (None, "") and e.value != new:
+                # a name the clerk typed is never replaced: a wrong code would vanish without trace;
+                # the disagreement stays a finding (C203) for the clerk to resolve
+                names_kept.append(key)
+                continue
         values[key] = new
         if not _same(new, e.value):
             changes[key] = new
-    return Plan(values, changes, kept, prints)
+    return Plan(values, changes, kept, prints, names_kept)
 
 
 def _present(e, res, lookup, is_form: bool):
