@@ -322,3 +322,26 @@ def test_fill_keeps_a_typed_name_that_disagrees_with_its_code(tmp_path):
     writer.write_cells(out, {"表3 支出总表": {e.cell: None}}, tmp_path / "blank-name.xlsx")
     out2, _ = fill(tmp_path / "blank-name.xlsx", tmp_path / "filled2.xlsx")
     assert toolkit.load(out2).get("t3", row.key, "name") == "行政单位医疗"
+
+
+def test_import_keeps_text_beginning_with_equals_as_text(tmp_path):
+    """`bdt import`: text that begins with “=” is written as text, never as a formula."""
+    data = _seed_data()
+    data["notes"]["other"] = "=无另需说明情况"
+    data["narrative"]["s12_2"] = "=SUM(A1:A9)"
+    data["perf_project"][0]["indicators"][0]["value_period"] = "=100%"
+    data["info"]["dept_name"] = "=忻州市人民政府驻北京联络处"
+    path = _import(data, tmp_path / "eq.xlsx")
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+    d = toolkit.load(path)
+    assert d.get("notes", "other") == "=无另需说明情况"
+    assert d.get("narrative", "s12_2") == "=SUM(A1:A9)"
+    assert d.dept_name == "=忻州市人民政府驻北京联络处"
+    wb = openpyxl.load_workbook(path)
+    cell = wb[d.entry("narrative", "s12_2").sheet][d.entry("narrative", "s12_2").cell]
+    assert cell.value == "=SUM(A1:A9)" and cell.data_type == "s"
+    from toolkit.datafile import dump
+    assert dump(d)["narrative"]["s12_2"] == "=SUM(A1:A9)"
