@@ -345,3 +345,31 @@ def test_import_keeps_text_beginning_with_equals_as_text(tmp_path):
     assert cell.value == "=SUM(A1:A9)" and cell.data_type == "s"
     from toolkit.datafile import dump
     assert dump(d)["narrative"]["s12_2"] == "=SUM(A1:A9)"
+
+
+def _without_projects(data):
+    """The seed as a department without projects: 表12 empty, no 项目绩效 form, no project money."""
+    for t in ("t2", "t3", "t5"):
+        data[t]["items"] = [r for r in data[t]["items"] if r["code"] != "2010399"]
+        for r in data[t]["items"]:
+            r.pop("project", None)
+    data.pop("perf_project")
+    data["t12"] = {"_note": "注：本表无数据"}
+    for k in ("perf_count", "perf_amount"):
+        data["notes"].pop(k)
+    data.pop("narrative")
+    return data
+
+
+def test_department_without_projects_has_no_finding_on_the_blank_project_form(tmp_path):
+    src = _import(_without_projects(_seed_data()), tmp_path / "noproj.xlsx")
+    d = toolkit.load(src)
+    assert d.projects == ["perf_project#1"]  # the template's one blank form
+    out, _ = fill(src, tmp_path / "filled.xlsx")
+    for book in (src, out):
+        found = [(f.rule, f.cell) for f in validate(toolkit.load(book)) if f.sheet == "项目绩效1" and f.severity != "info"]
+        assert found == [], (book.name, found)
+    # a form the clerk began is checked: its empty 项目名称 is an error again
+    e = d.entry("perf_project#1", "implementer")
+    begun = writer.write_cells(src, {e.sheet: {e.cell: "忻州市人民政府驻北京联络处"}}, tmp_path / "begun.xlsx")
+    assert ("F111", "项目绩效1", "B3") in {(f.rule, f.sheet, f.cell) for f in validate(toolkit.load(tmp_path / "begun.xlsx"))}
