@@ -21,6 +21,7 @@ from .narrative import generate
 from .schema import FormSpec
 
 CENT = Decimal("0.01")
+NAME_FUNCTIONS = ("function_name(", "economic_name(")
 
 
 class CycleError(ValueError):
@@ -57,6 +58,7 @@ def compute(d) -> Plan:
     """Evaluate every derived cell from the inputs (not from the published derived figures)."""
     memo: dict = {}
     busy: set = set()
+    names_kept: list = []
     scopes = {}
     for inst, row, col, e, expr, scope in derived_cells(d):
         scopes[(inst, row, col)] = (e, expr, scope)
@@ -77,6 +79,13 @@ def compute(d) -> Plan:
         else:
             res = ev.evaluate(expr, scope)
             value = _present(e, res, lookup, isinstance(d.spec(inst), FormSpec))
+            if e.spec.type == "label" and expr.startswith(NAME_FUNCTIONS) and e.value not in (None, ""):
+                if value is not None and value != e.value:
+                    # a name the clerk typed is never replaced: a wrong code would vanish without
+                    # trace; the disagreement stays a finding (C203) for the clerk to resolve.
+                    # Everything derived from it (the 情况说明) uses the name as it stands.
+                    names_kept.append(key)
+                value = e.value
         busy.discard(key)
         memo[key] = value
         return value
@@ -90,7 +99,7 @@ def compute(d) -> Plan:
 
     ev = Evaluator(d, lookup=lookup)
     recorded = _meta_fingerprints(d)
-    values, changes, kept, prints, names_kept = {}, {}, [], {}, []
+    values, changes, kept, prints = {}, {}, [], {}
     for key, (e, expr, scope) in scopes.items():
         new = lookup(*key)
         if e.spec.editable:
@@ -101,14 +110,8 @@ def compute(d) -> Plan:
                 continue
             if new is not None:
                 prints[para] = fingerprint(new)
-        if e.spec.type == "label" and expr.startswith(("function_name(", "economic_name(")):
-            if new is None:
-                continue  # code unknown to the reference: keep the clerk's name
-            if e.value not in (None, "") and e.value != new:
-                # a name the clerk typed is never replaced: a wrong code would vanish without trace;
-                # the disagreement stays a finding (C203) for the clerk to resolve
-                names_kept.append(key)
-                continue
+        if e.spec.type == "label" and expr.startswith(NAME_FUNCTIONS) and new is None:
+            continue  # code unknown to the reference: keep the clerk's name
         values[key] = new
         if not _same(new, e.value):
             changes[key] = new
