@@ -251,3 +251,125 @@ def test_fill_then_validate_leaves_only_what_the_inputs_force(tmp_path):
     out, _ = fill(EXAMPLE, tmp_path / "f.xlsx")
     ax = [f for f in validate(toolkit.load(out)) if f.rule[0] in "AX" and f.severity == "error"]
     assert [(f.rule, f.sheet, f.cell) for f in ax] == [("X407", "表6 基本支出经济科目表", "D6")]
+
+
+# ---------------------------------------------------------------- issue 12: fill and import
+
+def _seed_data():
+    import yaml
+
+    from conftest import EXAMPLE_DATA
+    return yaml.safe_load(EXAMPLE_DATA.read_text(encoding="utf-8"))
+
+
+def _import(data, path):
+    from toolkit.datafile import write_data
+    write_data(data, path)
+    return path
+
+
+def _drop_codes(data, codes, tables=("t2", "t3", "t5")):
+    for t in tables:
+        data[t]["items"] = [r for r in data[t]["items"] if r["code"] not in codes]
+    return data
+
+
+@pytest.mark.parametrize("absent", [("20103",), ("20805",), ("201", "20103")])
+def test_orphan_rows_are_counted_once(tmp_path, absent):
+    """A 项 whose 款 row (or 类 and 款) is left out counts once into its 类 and into 表1/表4's 类 rows
+    (the figures of 201 are 57.41 + 150.00 = 207.41 whichever rows above the 项 are present)."""
+    src = _import(_drop_codes(_seed_data(), absent), tmp_path / "orphan.xlsx")
+    out, plan = fill(src, tmp_path / "filled.xlsx")
+    f = toolkit.load(out)
+    by_code = {r.get("code"): r for r in f.rows("t3")}
+    if "201" in by_code:
+        assert by_code["201"].get("total") == Decimal("207.41")
+        assert by_code["201"].get("basic") == Decimal("57.41")
+    if "208" in by_code:
+        assert by_code["208"].get("total") == Decimal("7.64")
+    assert f.get("t3", "total", "total") == Decimal("224.32")  # 207.41 + 7.64 + 3.34 + 5.93
+    for t, col in (("t1", "ex_total"), ("t4", "ex_sub")):
+        assert f.get(t, "c201", col) == Decimal("207.41"), (t, f.get(t, "c201", col))
+        assert f.get(t, "c208", col) == Decimal("7.64")
+    assert f.get("t1", "subtotal", "ex_total") == Decimal("224.32")
+    # the missing rows stay findings (C202), the totals are not: no A/X error on the filled file
+    fs = validate(f)
+    assert {x.rule for x in fs if x.rule == "C202"} == {"C202"}
+    assert not [x for x in fs if x.rule[0] in "AX" and x.severity == "error" and x.rule != "X407"], \
+        [(x.rule, x.sheet, x.cell, x.message) for x in fs if x.rule[0] in "AX"]
+
+
+def test_fill_keeps_a_typed_name_that_disagrees_with_its_code(tmp_path):
+    """The clerk typed 2101101 (行政单位医疗) for the row named 事业单位医疗: fill keeps the name,
+    the mismatch stays a C203 finding on the filled file (the wrong code does not vanish)."""
+    data = _seed_data()
+    for t in ("t2", "t3", "t5"):
+        for r in data[t]["items"]:
+            if r["code"] == "2101102":
+                r["code"] = "2101101"
+    src = _import(data, tmp_path / "wrong-code.xlsx")
+    out, plan = fill(src, tmp_path / "filled.xlsx")
+    f = toolkit.load(out)
+    row = next(r for r in f.rows("t3") if r.get("code") == "2101101")
+    assert row.get("name") == "事业单位医疗"
+    assert ("t3", row.key, "name") in plan.names_kept
+    assert not [k for k in plan.changes if k[2] == "name"]
+    c203 = [x for x in validate(f) if x.rule == "C203"]
+    assert {x.sheet for x in c203} == {"表2 收入总表", "表3 支出总表", "表5 一般公共预算支出表"}
+    assert all("行政单位医疗" in x.message and "事业单位医疗" in x.message for x in c203)
+    # a blank name is still filled from the code
+    e = f.entry("t3", row.key, "name")
+    writer.write_cells(out, {"表3 支出总表": {e.cell: None}}, tmp_path / "blank-name.xlsx")
+    out2, _ = fill(tmp_path / "blank-name.xlsx", tmp_path / "filled2.xlsx")
+    assert toolkit.load(out2).get("t3", row.key, "name") == "行政单位医疗"
+
+
+def test_import_keeps_text_beginning_with_equals_as_text(tmp_path):
+    """`bdt import`: text that begins with “=” is written as text, never as a formula."""
+    data = _seed_data()
+    data["notes"]["other"] = "=无另需说明情况"
+    data["narrative"]["s12_2"] = "=SUM(A1:A9)"
+    data["perf_project"][0]["indicators"][0]["value_period"] = "=100%"
+    data["info"]["dept_name"] = "=忻州市人民政府驻北京联络处"
+    path = _import(data, tmp_path / "eq.xlsx")
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert b"<f>" not in z.read(name) and b"<f " not in z.read(name), name
+    d = toolkit.load(path)
+    assert d.get("notes", "other") == "=无另需说明情况"
+    assert d.get("narrative", "s12_2") == "=SUM(A1:A9)"
+    assert d.dept_name == "=忻州市人民政府驻北京联络处"
+    wb = openpyxl.load_workbook(path)
+    cell = wb[d.entry("narrative", "s12_2").sheet][d.entry("narrative", "s12_2").cell]
+    assert cell.value == "=SUM(A1:A9)" and cell.data_type == "s"
+    from toolkit.datafile import dump
+    assert dump(d)["narrative"]["s12_2"] == "=SUM(A1:A9)"
+
+
+def _without_projects(data):
+    """The seed as a department without projects: 表12 empty, no 项目绩效 form, no project money."""
+    for t in ("t2", "t3", "t5"):
+        data[t]["items"] = [r for r in data[t]["items"] if r["code"] != "2010399"]
+        for r in data[t]["items"]:
+            r.pop("project", None)
+    data.pop("perf_project")
+    data["t12"] = {"_note": "注：本表无数据"}
+    for k in ("perf_count", "perf_amount"):
+        data["notes"].pop(k)
+    data.pop("narrative")
+    return data
+
+
+def test_department_without_projects_has_no_finding_on_the_blank_project_form(tmp_path):
+    src = _import(_without_projects(_seed_data()), tmp_path / "noproj.xlsx")
+    d = toolkit.load(src)
+    assert d.projects == ["perf_project#1"]  # the template's one blank form
+    out, _ = fill(src, tmp_path / "filled.xlsx")
+    for book in (src, out):
+        found = [(f.rule, f.cell) for f in validate(toolkit.load(book)) if f.sheet == "项目绩效1" and f.severity != "info"]
+        assert found == [], (book.name, found)
+    # a form the clerk began is checked: its empty 项目名称 is an error again
+    e = d.entry("perf_project#1", "implementer")
+    begun = writer.write_cells(src, {e.sheet: {e.cell: "忻州市人民政府驻北京联络处"}}, tmp_path / "begun.xlsx")
+    assert ("F111", "项目绩效1", "B3") in {(f.rule, f.sheet, f.cell) for f in validate(toolkit.load(tmp_path / "begun.xlsx"))}

@@ -61,6 +61,14 @@ def _cell_value(schema: Schema, type_name: str, value, where: str):
     return str(value)
 
 
+def _put(ws, row: int, col: int, value) -> None:
+    """Write a value; text is text — openpyxl would store a string beginning with “=” as a formula."""
+    cell = ws.cell(row=row, column=col)
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+
+
 def _rows_of(sheet_data, where: str):
     if sheet_data is None:
         return {}
@@ -78,7 +86,7 @@ def _write_sheet(ws, schema: Schema, spec, data: dict, context: dict, where: str
     # derived labels (titles, 部门名称, year headers) are written from the context, as published
     for p in lay.cells:
         if p.spec.role != LABEL and p.spec.type == "label" and p.spec.text:
-            ws.cell(row=p.row, column=p.col).value = fmt_label(p.spec.text, context)
+            _put(ws, p.row, p.col, fmt_label(p.spec.text, context))
     for p in lay.value_cells:
         if p.spec.type == "label" and p.spec.text:
             continue
@@ -107,7 +115,7 @@ def _write_sheet(ws, schema: Schema, spec, data: dict, context: dict, where: str
             value = data.get(p.row_key)
         v = _cell_value(schema, p.spec.type, value, f"{where}.{p.row_key}.{p.col_key}".rstrip("."))
         if v is not None:
-            ws.cell(row=p.row, column=p.col).value = v
+            _put(ws, p.row, p.col, v)
 
 
 def sized_for(data: dict, schema: Schema) -> Schema:

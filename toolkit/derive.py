@@ -211,6 +211,17 @@ class Evaluator:
             for row in self.d.rows(sheet, block.key):
                 if row.get(code_col) == code:
                     return self._value(sheet, row.key, col)
+        # the row of `code` is absent (a 类 left out above its 款/项): its figure is the sum of the
+        # rows it would contain that have no parent row of their own — each orphan counted once
+        for block in spec.blocks:
+            code_col = block.code_column_for(col)
+            if code_col is None or not isinstance(code, str) or not code:
+                continue
+            parent = self.d.code_tree(sheet, block.key, code_col)[0]
+            orphans = [r for r in self.d.rows(sheet, block.key)
+                       if isinstance(c := r.get(code_col), str) and c.startswith(code) and parent.get(r.key) is None]
+            if orphans:
+                return self._sum([self._value(sheet, r.key, col) for r in orphans])
         return Result(ZERO, 0, ())
 
     def _block_arg(self, node, scope: Scope) -> tuple[str, str]:

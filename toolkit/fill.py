@@ -9,7 +9,7 @@ that a paragraph the clerk later rewrites is recognised, kept and checked instea
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from .narrative import generate
 from .schema import FormSpec
 
 CENT = Decimal("0.01")
+NAME_FUNCTIONS = ("function_name(", "economic_name(")
 
 
 class CycleError(ValueError):
@@ -44,6 +45,7 @@ class Plan:
     changes: dict  # only those that differ from the file
     kept: list  # narrative paragraphs kept because the clerk edited them
     fingerprints: dict  # paragraph key -> fingerprint of the generated text written
+    names_kept: list = field(default_factory=list)  # 科目名称 the clerk typed that differ from the code's name
 
 
 def _same(a, b) -> bool:
@@ -56,6 +58,7 @@ def compute(d) -> Plan:
     """Evaluate every derived cell from the inputs (not from the published derived figures)."""
     memo: dict = {}
     busy: set = set()
+    names_kept: list = []
     scopes = {}
     for inst, row, col, e, expr, scope in derived_cells(d):
         scopes[(inst, row, col)] = (e, expr, scope)
@@ -76,6 +79,13 @@ def compute(d) -> Plan:
         else:
             res = ev.evaluate(expr, scope)
             value = _present(e, res, lookup, isinstance(d.spec(inst), FormSpec))
+            if e.spec.type == "label" and expr.startswith(NAME_FUNCTIONS) and e.value not in (None, ""):
+                if value is not None and value != e.value:
+                    # a name the clerk typed is never replaced: a wrong code would vanish without
+                    # trace; the disagreement stays a finding (C203) for the clerk to resolve.
+                    # Everything derived from it (the 情况说明) uses the name as it stands.
+                    names_kept.append(key)
+                value = e.value
         busy.discard(key)
         memo[key] = value
         return value
@@ -100,14 +110,14 @@ def compute(d) -> Plan:
                 continue
             if new is not None:
                 prints[para] = fingerprint(new)
-        if e.spec.type == "label" and expr.startswith(("function_name(", "economic_name(")) and new is None:
+        if e.spec.type == "label" and expr.startswith(NAME_FUNCTIONS) and new is None:
             continue  # code unknown to the reference: keep the clerk's name
         if expr == "empty_note()" and e.value not in (None, EMPTY_NOTE):
             continue  # a note row holding something fill did not write (the clerk's own note): never blanked
         values[key] = new
         if not _same(new, e.value):
             changes[key] = new
-    return Plan(values, changes, kept, prints)
+    return Plan(values, changes, kept, prints, names_kept)
 
 
 def _present(e, res, lookup, is_form: bool):

@@ -64,7 +64,7 @@ def _classes(f: Figures, table: str, col: str, names: dict) -> list[tuple[str, D
         if code and len(code) == 3:
             value = f.a(table, r.key, col)
             if value:
-                out.append((names.get(code) or r.get("name") or code, value))
+                out.append((names.get(code) or f.v(table, r.key, "name") or code, value))
     return out
 
 
@@ -120,11 +120,12 @@ def generate(d, lookup) -> dict[str, str]:
 
     personnel, public = f.a("t6", "total", "personnel"), f.a("t6", "total", "public")
     p["s6_1"] = f"{year}年度一般公共预算基本支出{m(f.a('t5', 'total', 'basic'))}万元，其中："
-    leaves = [r for r in f.rows("t6") if not r.is_parent and r.get("name")]
-    pn = [r.get("name") for r in leaves if f.a("t6", r.key, "personnel")]
-    pu = [r.get("name") for r in leaves if f.a("t6", r.key, "public")]
-    p["s6_2"] = f"人员经费{m(personnel)}万元，主要包括：{'、'.join(pn) or '无'}；"
-    p["s6_3"] = f"公用经费{m(public)}万元，主要包括：{'、'.join(pu) or '无'}等。"
+    # names and amounts as this fill writes them (not as the file had them: derived cells may be blank)
+    leaves = [(r, name) for r in f.rows("t6") if not r.is_parent and (name := f.v("t6", r.key, "name"))]
+    pn = [name for r, name in leaves if f.a("t6", r.key, "personnel")]
+    pu = [name for r, name in leaves if f.a("t6", r.key, "public")]
+    p["s6_2"] = f"人员经费{m(personnel)}万元" + (f"，主要包括：{'、'.join(pn)}；" if pn else "；")
+    p["s6_3"] = f"公用经费{m(public)}万元" + (f"，主要包括：{'、'.join(pu)}等。" if pu else "。")
 
     items = [("因公出国（境）费", "abroad", "prior_abroad"), ("公务接待费", "reception", "prior_reception"),
              ("公务用车运行维护费", "car_run", "prior_car_run"), ("公务用车购置费", "car_buy", "prior_car_buy")]

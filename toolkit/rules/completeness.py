@@ -40,6 +40,16 @@ GRADUAL = {"s10_1": "绩效管理情况", "s10_2": "绩效目标情况", "s11_1"
 EMPTY_MARK = re.compile(r"无数据|空表")
 
 
+def unused_form(d, inst: str) -> bool:
+    """A repeated form (项目绩效N) of which the clerk filled nothing: a department without projects
+    keeps the template's one blank 项目绩效1. Such a form is not part of the disclosure — its
+    required fields are not errors (a project of 表12 without its form is P602's concern)."""
+    spec = d.spec(inst)
+    if not getattr(spec, "repeat", False):
+        return False
+    return all(e.value in (None, "") for e in d.entries.get(inst, {}).values() if e.role == "input")
+
+
 @checker("D701", "D702")
 def check_empty_tables(ctx):
     d = ctx.d
@@ -99,6 +109,8 @@ def check_titles(ctx):
         return
     ev = Evaluator(d)
     for inst, data in d.entries.items():
+        if unused_form(d, inst):
+            continue  # an unused 项目绩效 form is not published: its title is not checked
         for (row, col), e in data.items():
             if e.spec.type != "label" or not (e.spec.derive or "").startswith("fmt("):
                 continue

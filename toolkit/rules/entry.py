@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 from . import ERROR, WARNING, checker, money, register
+from .completeness import unused_form
 
 register("F107", WARNING, "金额小数位超过两位", """
     万元金额应保留两位小数（元金额至多到分）。多余的小数位在表中按格式显示为两位，
@@ -88,6 +89,8 @@ def check_required(ctx):
     d = ctx.d
     for spec in d.schema.forms:
         for inst in d.instances(spec.key):
+            if unused_form(d, inst):
+                continue  # the blank 项目绩效1 of a department without projects
             for field, cs in spec.fields.items():
                 if cs.required and d.get(inst, field) in (None, ""):
                     e = d.entry(inst, field)
