@@ -136,9 +136,13 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
         else:
             import importlib
 
+            from ..io.atomic import atomic_output
+
             target = out / f"{stem}.{f}"
             extra = {"pdf_info": info["pdf"]} if f == "docx" and "pdf" in info else {}
-            info[f] = getattr(importlib.import_module(f".{f}", __name__), f"render_{f}")(doc, target, **extra)
+            render = getattr(importlib.import_module(f".{f}", __name__), f"render_{f}")
+            with atomic_output(target) as fh:  # complete or absent; mode from the umask (or the old file's)
+                info[f] = render(doc, fh, **extra)
         result[f] = target
     return result
 

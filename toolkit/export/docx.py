@@ -461,7 +461,7 @@ def render_docx(doc: Document, path, pages: dict | None = None, pdf_info: dict |
     props.revision = 1
     props.language = "zh-CN"
     _app_properties(d, n_pages)
-    d.save(str(path))
+    d.save(path if hasattr(path, "write") else str(path))
     return {"tables": n_tables}
 
 
