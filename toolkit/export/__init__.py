@@ -58,19 +58,25 @@ def parse_formats(formats) -> list[str]:
     return out
 
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+_UNSAFE = re.compile('[\\\\/:*?"<>|\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]+')
+NAME_BYTES = 150  # of a file system's 255 bytes a name may use: room for the suffix and a temp prefix
 
 
-def safe_name(text: str, limit: int = 80) -> str:
-    """A file name with no path separators or characters Windows forbids."""
-    name = _UNSAFE.sub("_", text or "").strip(" ._")
-    return name[:limit] or "部门预算公开"
+def safe_name(text: str, limit: int = 80, suffix: str = "") -> str:
+    """A file name with no path separators, control characters or characters Windows forbids, at
+    most `limit` characters and NAME_BYTES bytes of UTF-8 (a 32,767-character department name
+    still gives a file name); `suffix` is kept whole after a shortened name."""
+    name = _UNSAFE.sub("_", text or "").strip(" ._")[:limit] or "部门预算公开"
+    room = NAME_BYTES - len(suffix.encode("utf-8"))
+    while len(name.encode("utf-8")) > room:
+        name = name[:-1]
+    return name.rstrip(" ._") + suffix
 
 
 def output_stem(d) -> str:
     dept = d.dept_name or (Path(str(d.path)).stem if getattr(d, "path", None) else "部门")
     year = f"{d.year}年" if d.year else ""
-    return safe_name(f"{dept}-{year}部门预算公开")
+    return safe_name(_UNSAFE.sub("_", str(dept)).strip(" ._")[:40] or "部门", suffix=f"-{year}部门预算公开")
 
 
 def default_out_dir(path) -> Path:

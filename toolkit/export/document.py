@@ -237,8 +237,8 @@ class Values:
         if not text:
             return ""
         d = self.d
-        return (text.replace("{year}", str(d.year or "")).replace("{dept_name}", d.dept_name or "")
-                .replace("{dept_code}", d.dept_code or ""))
+        return clean_text(text.replace("{year}", str(d.year or "")).replace("{dept_name}", d.dept_name or "")
+                          .replace("{dept_code}", d.dept_code or ""))
 
 
 # ------------------------------------------------------------------------------ tables
