@@ -224,9 +224,11 @@ def test_csvs_round_trip_to_the_filled_decimals(out, seed, filled):
 
     dp = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
     assert dp["currency"] == "CNY" and dp["unit"] == "万元" and dp["fiscalYear"] == 2023
-    assert len(dp["resources"]) == 13
+    assert len(dp["resources"]) == 18  # 表1/4/9 as income + expenditure, + 2 performance files
     checked = 0
     for res in dp["resources"]:
+        if "table" not in res["bdt"]:
+            continue
         raw = (data / res["path"]).read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf")  # BOM for Excel
         with open(data / res["path"], encoding="utf-8-sig", newline="") as fh:
@@ -239,7 +241,7 @@ def test_csvs_round_trip_to_the_filled_decimals(out, seed, filled):
         for row in rows[1:]:
             rec = dict(zip(fields, row))
             for col, text in rec.items():
-                if col == "row":
+                if col not in types:
                     continue
                 want = filled.get(key, rec["row"], col)
                 if types[col] == "amount":
@@ -247,9 +249,10 @@ def test_csvs_round_trip_to_the_filled_decimals(out, seed, filled):
                     assert got == want, (key, rec["row"], col, text, want)
                     checked += 1
     assert checked > 300
-    t3 = {r[0]: r for r in csv.reader(open(data / "table03.csv", encoding="utf-8-sig"))}
-    assert t3["total"][3:6] == ["224.32", "74.32", "150.00"]
-    code = next(f for f in dp["resources"][2]["schema"]["fields"] if f["name"] == "code")
+    t3 = {r["row"]: r for r in csv.DictReader(open(data / "table03.csv", encoding="utf-8-sig"))}
+    assert [t3["total"][k] for k in ("total", "basic", "project")] == ["224.32", "74.32", "150.00"]
+    res3 = next(r for r in dp["resources"] if r["name"] == "table03")
+    code = next(f for f in res3["schema"]["fields"] if f["name"] == "code")
     assert code["type"] == "string" and code["columnType"].startswith("functional-classification")
 
 
@@ -344,10 +347,10 @@ def injected(tmp_path_factory):
 
 
 def test_formula_text_is_neutralised_numbers_stay_numbers(injected):
-    rows = {r[0]: r for r in csv.reader(open(injected["data"] / "table12.csv", encoding="utf-8-sig"))}
-    assert rows["items#1"][1] == "'=HYPERLINK(\"http://x\")"
-    assert rows["items#2"][1] == "'@SUM(1+1)"
-    assert Decimal(rows["items#2"][3]) == Decimal(-5)  # a negative amount is data, not a formula
+    rows = {r["row"]: r for r in csv.DictReader(open(injected["data"] / "table12.csv", encoding="utf-8-sig"))}
+    assert rows["items#1"]["name"] == "'=HYPERLINK(\"http://x\")"
+    assert rows["items#2"]["name"] == "'@SUM(1+1)"
+    assert Decimal(rows["items#2"]["gpb"]) == Decimal(-5)  # a negative amount is data, not a formula
     wb = openpyxl.load_workbook(injected["xlsx"])
     ws = wb["表12 项目支出表"]
     cells = [c for r in ws.iter_rows() for c in r if isinstance(c.value, str) and "HYPERLINK" in c.value]
@@ -383,7 +386,7 @@ def test_cli_refuses_then_exports_with_force(tmp_path, capsys):
     assert main(["export", str(EXAMPLE), "--to", "html,data", "--out", str(tmp_path / "b"), "--force"]) == 0
     o = capsys.readouterr()
     assert "已导出 HTML" in o.out and "--force" in o.err
-    assert (tmp_path / "b" / "data" / "table01.csv").exists()
+    assert (tmp_path / "b" / "data" / "table01-income.csv").exists()
     assert list((tmp_path / "b").glob("*.html"))
     assert main(["export", str(EXAMPLE), "--to", "pdf,tiff", "--force", "--out", str(tmp_path / "c")]) == 2
     assert "tiff" in capsys.readouterr().err

@@ -58,19 +58,25 @@ def parse_formats(formats) -> list[str]:
     return out
 
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+_UNSAFE = re.compile('[\\\\/:*?"<>|\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]+')
+NAME_BYTES = 150  # of a file system's 255 bytes a name may use: room for the suffix and a temp prefix
 
 
-def safe_name(text: str, limit: int = 80) -> str:
-    """A file name with no path separators or characters Windows forbids."""
-    name = _UNSAFE.sub("_", text or "").strip(" ._")
-    return name[:limit] or "部门预算公开"
+def safe_name(text: str, limit: int = 80, suffix: str = "") -> str:
+    """A file name with no path separators, control characters or characters Windows forbids, at
+    most `limit` characters and NAME_BYTES bytes of UTF-8 (a 32,767-character department name
+    still gives a file name); `suffix` is kept whole after a shortened name."""
+    name = _UNSAFE.sub("_", text or "").strip(" ._")[:limit] or "部门预算公开"
+    room = NAME_BYTES - len(suffix.encode("utf-8"))
+    while len(name.encode("utf-8")) > room:
+        name = name[:-1]
+    return name.rstrip(" ._") + suffix
 
 
 def output_stem(d) -> str:
     dept = d.dept_name or (Path(str(d.path)).stem if getattr(d, "path", None) else "部门")
     year = f"{d.year}年" if d.year else ""
-    return safe_name(f"{dept}-{year}部门预算公开")
+    return safe_name(_UNSAFE.sub("_", str(dept)).strip(" ._")[:40] or "部门", suffix=f"-{year}部门预算公开")
 
 
 def default_out_dir(path) -> Path:
@@ -136,9 +142,13 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
         else:
             import importlib
 
+            from ..io.atomic import atomic_output
+
             target = out / f"{stem}.{f}"
             extra = {"pdf_info": info["pdf"]} if f == "docx" and "pdf" in info else {}
-            info[f] = getattr(importlib.import_module(f".{f}", __name__), f"render_{f}")(doc, target, **extra)
+            render = getattr(importlib.import_module(f".{f}", __name__), f"render_{f}")
+            with atomic_output(target) as fh:  # complete or absent; mode from the umask (or the old file's)
+                info[f] = render(doc, fh, **extra)
         result[f] = target
     return result
 

@@ -12,6 +12,7 @@ prefixed with ' so that no exported file carries a formula (numbers stay numbers
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -134,6 +135,7 @@ class Document:
     blocks: list
     mark: str | None = None  # "草稿·未通过校验" on every page of a forced export (check.Status.mark)
     note: str | None = None  # the validation status sentence for the document properties
+    values: object = None  # the filled model's values the document was built from (open data reads forms)
 
     @property
     def tables(self) -> list[Table]:
@@ -155,6 +157,20 @@ class Document:
 
 
 # ------------------------------------------------------------------------------ formatting
+
+# C0 controls but tab and line feed, DEL, C1 controls, lone surrogates and the non-characters
+# U+FFFE/U+FFFF: none can be printed, several cannot even be stored (XML 1.0 forbids them in
+# DOCX/xlsx parts), so every exported text has them removed (validation reports the cell).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(text: str) -> str:
+    """`text` without the characters no export can carry; a CR or CR LF becomes a line feed."""
+    if not text:
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
+
 
 
 def neutralise(text: str) -> str:
@@ -185,7 +201,7 @@ def fmt_value(v, typ: str = "text", unit: str | None = None) -> str:
         else:
             s = format(v.normalize() if v == v.to_integral_value() else v, "f")
         return s + (unit or "")
-    return neutralise(str(v))
+    return neutralise(clean_text(str(v)))
 
 
 def cn_number(n: int) -> str:
@@ -209,9 +225,8 @@ class Values:
 
     def get(self, inst: str, row: str, col: str = ""):
         key = (inst, row, col)
-        if key in self.values:
-            return self.values[key]
-        return self.d.get(inst, row, col)
+        v = self.values[key] if key in self.values else self.d.get(inst, row, col)
+        return clean_text(v) if isinstance(v, str) else v
 
     def text(self, inst: str, row: str, col: str = "") -> str:
         v = self.get(inst, row, col)
@@ -222,8 +237,8 @@ class Values:
         if not text:
             return ""
         d = self.d
-        return (text.replace("{year}", str(d.year or "")).replace("{dept_name}", d.dept_name or "")
-                .replace("{dept_code}", d.dept_code or ""))
+        return clean_text(text.replace("{year}", str(d.year or "")).replace("{dept_name}", d.dept_name or "")
+                          .replace("{dept_code}", d.dept_code or ""))
 
 
 # ------------------------------------------------------------------------------ tables
@@ -455,13 +470,13 @@ def build_document(d, values: dict | None = None, outline: list | None = None) -
     from .outline import OUTLINE, expand
 
     V = Values(d, values)
-    dept = d.dept_name or ""
+    dept = clean_text(d.dept_name or "")
     year = d.year
     blocks = expand(outline or OUTLINE, V)
-    return Document(title=f"{dept}{year or ''}年度部门预算公开", dept=dept, year=year, blocks=blocks)
+    return Document(title=f"{dept}{year or ''}年度部门预算公开", dept=dept, year=year, blocks=blocks, values=values)
 
 
 __all__ = [
     "Cell", "Row", "Table", "Heading", "Paragraph", "Chart", "PageBreak", "TOC", "Cover", "Document",
-    "build_document", "build_table", "build_form", "neutralise", "fmt_value", "Values",
+    "build_document", "build_table", "build_form", "neutralise", "clean_text", "fmt_value", "Values",
 ]

@@ -450,10 +450,13 @@ def render_docx(doc: Document, path, pages: dict | None = None, pdf_info: dict |
     from datetime import datetime, timezone
 
     props = d.core_properties
-    props.title = f"【{doc.mark}】{doc.title}" if doc.mark else doc.title
-    props.author = props.last_modified_by = doc.dept
+    def short(text: str) -> str:  # core properties hold at most 255 characters
+        return text if len(text) <= 255 else text[:254] + "…"
+
+    props.title = short(f"【{doc.mark}】{doc.title}" if doc.mark else doc.title)
+    props.author = props.last_modified_by = short(doc.dept)
     props.subject = "部门预算公开"
-    props.keywords = "，".join(k for k in ("部门预算公开", doc.dept, str(doc.year or ""), doc.mark) if k)
+    props.keywords = short("，".join(k for k in ("部门预算公开", doc.dept, str(doc.year or ""), doc.mark) if k))
     props.category = doc.mark or "部门预算公开"
     props.content_status = doc.mark or "正式"
     props.comments = "由 bdt（部门预算公开工具）从填好的工作簿生成。" + (doc.note or "")
@@ -461,7 +464,7 @@ def render_docx(doc: Document, path, pages: dict | None = None, pdf_info: dict |
     props.revision = 1
     props.language = "zh-CN"
     _app_properties(d, n_pages)
-    d.save(str(path))
+    d.save(path if hasattr(path, "write") else str(path))
     return {"tables": n_tables}
 
 

@@ -263,7 +263,9 @@ def render_html(doc: Document, path=None) -> str:
         + banner + "\n".join(parts) +
         f"\n<footer>{_e(doc.title)}</footer></main></body></html>\n"
     )
-    if path is not None:
+    if hasattr(path, "write"):
+        path.write(page.encode("utf-8"))
+    elif path is not None:
         with open(path, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(page)
     return page

@@ -186,7 +186,7 @@ def expand(outline: list, V: Values) -> list:
     blocks: list = []
     for item in outline:
         if "cover" in item:
-            blocks.append(Cover(dept=d.dept_name or "", title=V.label(item.get("title", "{year}年度部门预算公开"))))
+            blocks.append(Cover(dept=V.label("{dept_name}"), title=V.label(item.get("title", "{year}年度部门预算公开"))))
             blocks.append(PageBreak())
         elif "contents" in item:
             blocks.append(TOC(title=item["contents"] or "目 录"))

@@ -67,6 +67,37 @@ def _markup(text: str) -> str:
     return escape(text).replace("\n", "<br/>")
 
 
+LONG_TEXT, CHUNK = 1200, 400
+_SENTENCE_END = "。；！？\n"
+
+
+def chunks(text: str, size: int = CHUNK) -> list:
+    """A very long text cut after a sentence end (or a line feed) every ~`size` characters, so
+    that ReportLab lays it out piece by piece: one paragraph of 30,000 characters is re-measured
+    whole for every page it runs over (minutes), pieces are not. Nothing is dropped."""
+    out, start = [], 0
+    while len(text) - start > size * 1.5:
+        cut = max(text.rfind(c, start + size // 2, start + size) for c in _SENTENCE_END)
+        cut = cut + 1 if cut > start else start + size
+        out.append(text[start:cut])
+        start = cut
+    out.append(text[start:])
+    return [c.strip("\n") or c for c in out]
+
+
+def paragraphs(text: str, style, cls=None) -> list:
+    """One paragraph, or a very long text as consecutive pieces (later pieces without the indent)."""
+    cls = cls or RLParagraph
+    if len(text) <= LONG_TEXT:
+        return [cls(_markup(text), style)]
+    cont = ParagraphStyle(style.name + "_cont", parent=style, firstLineIndent=0, spaceBefore=0)
+    first = ParagraphStyle(style.name + "_first", parent=style, spaceAfter=0)
+    parts = chunks(text)
+    return [cls(_markup(c), first if i == 0 else cont if i < len(parts) - 1 else
+                ParagraphStyle(style.name + "_last", parent=cont, spaceAfter=style.spaceAfter))
+            for i, c in enumerate(parts)]
+
+
 # ------------------------------------------------------------------------------ flowables
 
 
@@ -296,15 +327,38 @@ def _table_flowable(t: Table, st: dict) -> RLTable:
                     cmds.append(("ALIGN", (j, i), (j, i), cell.align.upper()))
             else:
                 cls = _BoldPara if cell.bold else RLParagraph
+                if len(text) > LONG_TEXT:
+                    out.append(paragraphs(text, st["cell_" + cell.align], cls))
+                    continue
                 markup = _balanced(text, avail) if (cell.header or i < len(t.header)) else _markup(text)
                 out.append(cls(markup, st["cell_" + cell.align]))
         data.append(out)
-    tbl = RLTable(data, colWidths=widths, repeatRows=len(t.header), hAlign="CENTER")
+    # a row that could be taller than a page (a long project text) may split across pages
+    # instead of failing ("too large on page") or shrinking the whole form; such a table's cells
+    # are top-aligned (ReportLab cannot split a vertically centred merged cell)
+    split = _tall(t, widths)
+    if split:
+        cmds.append(("VALIGN", (0, 0), (-1, -1), "TOP"))
+    tbl = RLTable(data, colWidths=widths, repeatRows=len(t.header), hAlign="CENTER", splitInRow=int(split))
     tbl.setStyle(TableStyle(cmds))
     return tbl
 
 
 FRAME_H = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM
+
+
+def _tall(t: Table, widths: list) -> bool:
+    """Whether a cell's text may need more than half a page (a generous estimate: every
+    character a full em wide, every line break a line)."""
+    for row in t.header + t.body:
+        for j, cell in enumerate(row.cells):
+            if cell is None or not cell.text or len(cell.text) < 200:
+                continue
+            per_line = max(1, int((sum(widths[j:j + cell.span]) - 2 * CELL_PAD) / CELL_SIZE))
+            lines = sum(len(part) // per_line + 1 for part in cell.text.split("\n"))
+            if lines * CELL_LEADING > FRAME_H / 2:
+                return True
+    return False
 
 
 def _one_page(tbl: RLTable, t: Table):
@@ -320,7 +374,7 @@ def _one_page(tbl: RLTable, t: Table):
 def _dept_line(t: Table, st: dict) -> RLTable:
     left = RLParagraph(_markup(t.dept or ""), st["tlabel"])
     right = RLParagraph(_markup(t.unit or ""), ParagraphStyle("u", parent=st["tlabel"], alignment=TA_RIGHT))
-    line = RLTable([[left, right]], colWidths=[FRAME_W * 0.75, FRAME_W * 0.25])
+    line = RLTable([[left, right]], colWidths=[FRAME_W * 0.75, FRAME_W * 0.25], splitInRow=1)
     line.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), PDF_FONT, 9), ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                               ("BOTTOMPADDING", (0, 0), (-1, -1), 3), ("TOPPADDING", (0, 0), (-1, -1), 0)]))
     line.keepWithNext = True

@@ -173,7 +173,7 @@ def render_xlsx(doc: Document, path) -> dict:
     wb.properties.contentStatus = doc.mark or "正式"
     wb.properties.description = doc.note
     wb.properties.language = "zh-CN"
-    wb.save(str(path))
+    wb.save(path if hasattr(path, "write") else str(path))
     return {"sheets": n}
 
 
