@@ -130,3 +130,14 @@ def test_every_hostile_value_in_an_amount_cell():
     amounts = [t for t in b["inputs"] if t[0].startswith("表3")]
     for v in HOSTILE:
         run_case([rng.choice(amounts)], [v])
+
+
+def test_a_vanishing_prior_year_figure_is_compared_not_rounded(example):
+    """Found by the fuzz run: 1e-300 as a 上年数 made a change rate of ~1e302 %, and rounding it to
+    0.01 raised decimal.InvalidOperation inside the narrative rules."""
+    import toolkit
+    from conftest import edit_workbook
+
+    edit_workbook(example, {("说明数据", "B4"): 1e-300})
+    findings = validate(toolkit.load(example))
+    assert all(f.sheet for f in findings)

@@ -21,16 +21,15 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from .findings import ERROR, INFO, SEVERITY_ZH, WARNING, summary
+from .findings import FINDINGS_HEADER, MARK_RGB, SEVERITY_ZH, cell_marks, summary, summary_line
 from .io.writer import cell_styles, read_part, restyle_sheet_xml, sheet_parts, write_parts
 from .layout import layout
 from .colors import cell_rgb
 
 FINDINGS_SHEET = "校验结果"
-MARK = {ERROR: "FF9999", WARNING: "FFD966", INFO: "BDD7EE"}  # RGB, as the button paints
-HEADER = ["级别", "规则", "工作表", "单元格", "说明", "应为", "实际"]
+MARK = MARK_RGB  # RGB, as the button paints
+HEADER = FINDINGS_HEADER
 WIDTHS = [7, 8, 22, 9, 70, 14, 14]
-_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -48,24 +47,6 @@ class Annotated:
     @property
     def counts(self) -> dict:
         return summary(self.findings)
-
-
-def cell_marks(findings) -> dict:
-    """{(sheet, A1): severity of the worst finding on that cell} — what gets coloured."""
-    worst: dict = {}
-    for f in findings:
-        if not f.cell:
-            continue
-        key = (f.sheet, f.cell)
-        if key not in worst or _ORDER[f.severity] < _ORDER[worst[key]]:
-            worst[key] = f.severity
-    return worst
-
-
-def summary_line(findings, stamp: str) -> str:
-    counts = summary(findings)
-    return (f"校验完成（{stamp}）：错误 {counts[ERROR]} 项，警告 {counts[WARNING]} 项，提示 {counts[INFO]} 项。"
-            + ("红色为错误，黄色为警告，蓝色为提示；点击单元格地址可跳转。" if findings else "未发现问题。"))
 
 
 def findings_rows(findings) -> list[list]:

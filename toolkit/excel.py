@@ -13,15 +13,15 @@ from __future__ import annotations
 import datetime as _dt
 from decimal import Decimal
 
-from .findings import ERROR, INFO, SEVERITY_ZH, WARNING, summary
+from .findings import FINDINGS_HEADER, MARK_RGB, SEVERITY_ZH, cell_marks, summary, summary_line
 from .layout import layout
 from .schema import DERIVED, INPUT, load_schema
 from .colors import DERIVED_RGB, EDITABLE_RGB, INPUT_RGB, cell_rgb
 from .layout import META_SHEET
 
 FINDINGS_SHEET = "校验结果"
-MARK = {ERROR: "#FF9999", WARNING: "#FFD966", INFO: "#BDD7EE"}
-HEADER = ["级别", "规则", "工作表", "单元格", "说明", "应为", "实际"]
+MARK = {sev: "#" + rgb for sev, rgb in MARK_RGB.items()}
+HEADER = FINDINGS_HEADER
 
 
 ROLE_COLOR = {INPUT: "#" + INPUT_RGB, DERIVED: "#" + DERIVED_RGB, "editable": "#" + EDITABLE_RGB}
@@ -169,22 +169,12 @@ def validate(book=None) -> dict:
     paint: dict = {}
     for sheet, cell in _previous_marks(adapter):
         paint.setdefault(sheet, {})[cell] = colors.get((sheet, cell))
-    worst = {}
-    order = {ERROR: 0, WARNING: 1, INFO: 2}
-    for f in findings:
-        if not f.cell:
-            continue
-        key = (f.sheet, f.cell)
-        if key not in worst or order[f.severity] < order[worst[key]]:
-            worst[key] = f.severity
-    for (sheet, cell), sev in worst.items():
+    for (sheet, cell), sev in cell_marks(findings).items():
         paint.setdefault(sheet, {})[cell] = MARK[sev]
     _paint(book, paint)
 
     counts = summary(findings)
-    stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    line = (f"校验完成（{stamp}）：错误 {counts[ERROR]} 项，警告 {counts[WARNING]} 项，提示 {counts[INFO]} 项。"
-            + ("红色为错误，黄色为警告，蓝色为提示；点击单元格地址可跳转。" if findings else "未发现问题。"))
+    line = summary_line(findings, _dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
     names = [s.name for s in book.sheets]
     if FINDINGS_SHEET in names:
         sheet = book.sheets[FINDINGS_SHEET]

@@ -64,3 +64,29 @@ def summary(findings) -> dict:
     for f in findings:
         out[f.severity] += 1
     return out
+
+
+# ------------------------------------------------------------------ marking findings in a workbook
+# shared by the headless annotated copy (toolkit.annotate) and the Excel 校验 button (toolkit.excel)
+MARK_RGB = {ERROR: "FF9999", WARNING: "FFD966", INFO: "BDD7EE"}  # cell fill per severity
+FINDINGS_HEADER = ["级别", "规则", "工作表", "单元格", "说明", "应为", "实际"]
+_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+def cell_marks(findings) -> dict:
+    """{(sheet, A1): severity of the worst finding on that cell} — what gets coloured."""
+    worst: dict = {}
+    for f in findings:
+        if not f.cell:
+            continue
+        key = (f.sheet, f.cell)
+        if key not in worst or _ORDER[f.severity] < _ORDER[worst[key]]:
+            worst[key] = f.severity
+    return worst
+
+
+def summary_line(findings, stamp: str) -> str:
+    """The first line of the 校验结果 sheet."""
+    counts = summary(findings)
+    return (f"校验完成（{stamp}）：错误 {counts[ERROR]} 项，警告 {counts[WARNING]} 项，提示 {counts[INFO]} 项。"
+            + ("红色为错误，黄色为警告，蓝色为提示；点击单元格地址可跳转。" if findings else "未发现问题。"))

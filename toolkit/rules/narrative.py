@@ -124,6 +124,10 @@ def to_decimal(num: str) -> Decimal:
 
 
 def r2(x: Decimal) -> Decimal:
+    """x rounded to 0.01; a figure too large to hold 0.01 (a share of a 1e-300 denominator, a
+    30-digit number typed in the text) is returned as it is: it is compared, never rounded."""
+    if not x.is_finite() or x.adjusted() >= 20:
+        return x
     return x.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
