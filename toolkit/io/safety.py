@@ -299,6 +299,7 @@ def _col_number(letters: bytes) -> int:
 
 
 def _col_letters(n: int) -> str:
+    """1 → A, 28 → AB."""
     out = ""
     while n:
         n, r = divmod(n - 1, 26)

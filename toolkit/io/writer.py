@@ -72,14 +72,6 @@ _R_CELL = re.compile(r'\sr="([A-Z]{1,3})(\d+)"')
 _STYLE = re.compile(r'\ss="(\d+)"')
 
 
-def _col_letters(n: int) -> str:
-    out = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
 def _col_number(letters: str) -> int:
     n = 0
     for ch in letters:

@@ -247,44 +247,39 @@ class Runner:
     def check(self, sid: str) -> None:
         row = self.store.get(sid)
         self.store.set_status(sid, RUNNING)
-        fut = self._submit(check, str(self.store.source(row)), str(self.store.out(sid)), row["filename"])
-        self.started[("check", sid)] = (fut, time.monotonic())
-        fut.add_done_callback(lambda f: self._checked(sid, f))
-
-    def _checked(self, sid: str, fut) -> None:
-        if self._stopped(fut):
-            return  # the server is stopping: the record stays pending and runs again at the next start
-        if ("check", sid) in self._again:
-            self._again.discard(("check", sid))
-            return self.check(sid)
-        self.started.pop(("check", sid), None)
-        try:
-            result = fut.result()
-        except BaseException as exc:  # noqa: BLE001
-            result = {"status": INTERNAL, "message": _internal("处理时工作进程出错：", exc)}
-        self.store.finish(sid, result)
+        self._start("check", sid, check, str(self.store.source(row)), str(self.store.out(sid)), row["filename"])
 
     def export(self, sid: str) -> None:
         row = self.store.get(sid)
         self.store.set_export(sid, RUNNING)
-        fut = self._submit(export_zip, str(self.store.source(row)), str(self.store.folder(sid) / "export.zip"))
-        self.started[("export", sid)] = (fut, time.monotonic())
-        fut.add_done_callback(lambda f: self._exported(sid, f))
+        self._start("export", sid, export_zip, str(self.store.source(row)), str(self.store.folder(sid) / "export.zip"))
 
-    def _exported(self, sid: str, fut) -> None:
+    def _start(self, kind: str, sid: str, fn, *args) -> None:
+        fut = self._submit(fn, *args)
+        self.started[(kind, sid)] = (fut, time.monotonic())
+        fut.add_done_callback(lambda f: self._done(kind, sid, f))
+
+    def _done(self, kind: str, sid: str, fut) -> None:
+        """A job ended: record its result, or run it again when the pool was replaced under it."""
         if self._stopped(fut):
             return  # the server is stopping: the record stays pending and runs again at the next start
-        if ("export", sid) in self._again:
-            self._again.discard(("export", sid))
-            return self.export(sid)
-        self.started.pop(("export", sid), None)
+        if (kind, sid) in self._again:
+            self._again.discard((kind, sid))
+            return getattr(self, kind)(sid)
+        self.started.pop((kind, sid), None)
         try:
-            info = fut.result()
+            result = fut.result()
         except BaseException as exc:  # noqa: BLE001
-            self.store.set_export(sid, "failed", _internal("导出时出错：", exc))
+            if kind == "check":
+                self.store.finish(sid, {"status": INTERNAL, "message": _internal("处理时工作进程出错：", exc)})
+            else:
+                self.store.set_export(sid, "failed", _internal("导出时出错：", exc))
             return
-        note = "草稿·未通过校验：导出的文件每页标注草稿，改正错误后重新上传。" if info["draft"] else ""
-        self.store.set_export(sid, "done", note)
+        if kind == "check":
+            self.store.finish(sid, result)
+        else:
+            note = "草稿·未通过校验：导出的文件每页标注草稿，改正错误后重新上传。" if result["draft"] else ""
+            self.store.set_export(sid, "done", note)
 
     def _submit(self, fn, *args):
         try:
