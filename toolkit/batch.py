@@ -141,8 +141,37 @@ def work(path, options: Options) -> FileOutcome:
     return out
 
 
-def _work(path: Path, options: Options, out: FileOutcome) -> None:
+def read_outcome(path: Path, out: FileOutcome, schema=None, name: str | None = None):
+    """Read one workbook for a summary row: the Disclosure, or None with `out` saying why it is
+    unreadable (in Chinese, naming the file as `name`, else its file name). Batch and serve share it."""
     from .io.reader import WorkbookError, read_workbook
+
+    try:
+        d = read_workbook(path, schema=schema) if schema is not None else read_workbook(path)
+    except WorkbookError as exc:
+        out.status, out.message = UNREADABLE, exc.message
+        return None
+    except OSError as exc:
+        out.status, out.message = UNREADABLE, f"无法读取文件「{name or Path(path).name}」：{exc.strerror or exc}。"
+        return None
+    out.department = _text(d.dept_name)
+    out.dept_code = _text(d.dept_code)
+    return d
+
+
+def count_findings(out: FileOutcome, findings) -> None:
+    """A summary row's counts per severity and rule, the most severe severity per rule, and its
+    status (errors / clean) unless the work already failed inside the toolkit."""
+    for f in findings:
+        out.counts[f.severity] = out.counts.get(f.severity, 0) + 1
+        out.rules[f.rule] = out.rules.get(f.rule, 0) + 1
+        if _RANK.get(f.severity, 3) < _RANK.get(out.severities.get(f.rule), 3):
+            out.severities[f.rule] = f.severity  # the most severe seen for the rule
+    if out.status != INTERNAL:
+        out.status = ERRORS if out.counts.get("error") else OK
+
+
+def _work(path: Path, options: Options, out: FileOutcome) -> None:
     from .report import FileResult, to_html, to_json
     from .rules import validate
     from .schema import load_schema
@@ -156,15 +185,8 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
     schema = load_schema(options.schema) if options.schema else load_schema()
 
     findings = None
-    try:
-        d = read_workbook(path, schema=schema)
-    except WorkbookError as exc:
-        out.status, out.message = UNREADABLE, exc.message
-    except OSError as exc:
-        out.status, out.message = UNREADABLE, f"无法读取文件「{path.name}」：{exc.strerror or exc}。"
-    else:
-        out.department = _text(d.dept_name)
-        out.dept_code = _text(d.dept_code)
+    d = read_outcome(path, out, schema=schema)
+    if d is not None:
         try:
             if options.fill or options.export:
                 # one read, one derivation: what is published is the filled workbook, so its
@@ -180,12 +202,7 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
         except Exception as exc:
             out.status, out.message = INTERNAL, _internal("校验时出错：", exc)
     if findings is not None:
-        for f in findings:
-            out.counts[f.severity] = out.counts.get(f.severity, 0) + 1
-            out.rules[f.rule] = out.rules.get(f.rule, 0) + 1
-            if _RANK.get(f.severity, 3) < _RANK.get(out.severities.get(f.rule), 3):
-                out.severities[f.rule] = f.severity  # the most severe seen for the rule
-        out.status = ERRORS if out.counts.get("error") else OK
+        count_findings(out, findings)
 
     # the department's report: its findings, or why its file could not be read
     error = None if findings is not None else (out.message or "无法读取")

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from ..batch import ERRORS, INTERNAL, OK, UNREADABLE, FileOutcome, _internal
+from ..batch import INTERNAL, FileOutcome, _internal, count_findings, read_outcome
 from .storage import QUEUED, RUNNING, atomic_write
 
 ANNOTATED, FILLED = "annotated", "filled"
@@ -64,7 +64,6 @@ def check(src, out, name: str) -> dict:
     gives status "unreadable" and the reader's Chinese message. `src` is only read."""
     from ..annotate import annotate
     from ..fill import fill
-    from ..io.reader import WorkbookError, read_workbook
     from ..report import FileResult, _rules, to_html, to_json
     from ..rules import validate
 
@@ -81,15 +80,9 @@ def check(src, out, name: str) -> dict:
     suffix = stored.suffix
     outcome = FileOutcome(path=name)
     findings = None
-    try:
-        d = read_workbook(src)
-    except WorkbookError as exc:
-        outcome.status, outcome.message = UNREADABLE, exc.message
-    except OSError as exc:
-        outcome.status, outcome.message = UNREADABLE, f"无法读取文件「{name}」：{exc.strerror or exc}。"
-    else:
-        outcome.department = _text(d.dept_name)
-        outcome.dept_code = _text(d.dept_code)
+    year = None
+    d = read_outcome(src, outcome, name=name)
+    if d is not None:
         try:
             findings = validate(d)
             annotate(src, tmp / f"{ANNOTATED}{suffix}", findings=findings)
@@ -98,16 +91,7 @@ def check(src, out, name: str) -> dict:
             outcome.status, outcome.message = INTERNAL, _internal("", exc)
         year = d.year
     if findings is not None:
-        for f in findings:
-            outcome.counts[f.severity] = outcome.counts.get(f.severity, 0) + 1
-            outcome.rules[f.rule] = outcome.rules.get(f.rule, 0) + 1
-            if outcome.severities.get(f.rule) != "error":
-                order = ("error", "warning", "info")
-                old = outcome.severities.get(f.rule)
-                if old is None or order.index(f.severity) < order.index(old):
-                    outcome.severities[f.rule] = f.severity
-        if outcome.status != INTERNAL:
-            outcome.status = ERRORS if outcome.counts.get("error") else OK
+        count_findings(outcome, findings)
     result = FileResult(name, findings, None if findings is not None else (outcome.message or "无法读取"))
     (tmp / "report.html").write_text(to_html([result]), encoding="utf-8")
     (tmp / "report.json").write_text(to_json([result]), encoding="utf-8")
@@ -122,11 +106,6 @@ def check(src, out, name: str) -> dict:
         shutil.rmtree(out)
     os.replace(tmp, out)
     return data
-
-
-def _text(v):
-    t = "" if v is None else str(v).strip()
-    return t or None
 
 
 def outcome(row, result: dict | None) -> FileOutcome:
