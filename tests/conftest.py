@@ -42,3 +42,16 @@ def need_tool(name: str) -> str:
 
 def run(*args, **kw):
     return subprocess.run(args, capture_output=True, text=True, **kw)
+
+
+def values(path) -> dict:
+    """{sheet: {cell: value}} of every non-empty cell (formulas as text)."""
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None}
+            for ws in wb.worksheets}
+
+
+def rgb(ws, cell):
+    """The solid fill of a cell as RRGGBB, or None."""
+    f = ws[cell].fill
+    return f.fgColor.rgb[-6:] if f and f.fill_type == "solid" else None

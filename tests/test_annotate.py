@@ -10,19 +10,9 @@ from toolkit.findings import ERROR
 from toolkit.io.reader import WorkbookError
 from toolkit.rules import validate
 
-from conftest import EXAMPLE, TEMPLATE, edit_workbook, need_tool, run
+from conftest import EXAMPLE, TEMPLATE, edit_workbook, need_tool, rgb, run, values
 
 
-def values(path):
-    """{(sheet, cell): value} of every non-empty cell (formulas as text), per sheet."""
-    wb = openpyxl.load_workbook(path)
-    return {ws.title: {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None}
-            for ws in wb.worksheets}
-
-
-def rgb(ws, cell):
-    f = ws[cell].fill
-    return f.fgColor.rgb[-6:] if f and f.fill_type == "solid" else None
 
 
 def test_annotate_marks_cells_by_worst_severity_and_lists_findings(tmp_path):

@@ -33,7 +33,7 @@ from toolkit.findings import summary
 from toolkit.rules import validate
 
 from browser import chromium
-from conftest import EXAMPLE, ROOT
+from conftest import EXAMPLE, ROOT, rgb, values
 
 BUREAU = "bureau-pw-test"
 SCREENSHOT = ROOT / "build" / "screenshots" / "serve-result.png"
@@ -165,15 +165,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def values(path) -> dict:
-    wb = openpyxl.load_workbook(path)
-    return {ws.title: {c.coordinate: c.value for row in ws.iter_rows() for c in row if c.value is not None}
-            for ws in wb.worksheets}
-
-
-def rgb(ws, cell):
-    f = ws[cell].fill
-    return f.fgColor.rgb[-6:] if f and f.fill_type == "solid" else None
 
 
 @pytest.fixture(scope="module")
