@@ -5,7 +5,9 @@ none of them hangs, blows memory or stops anything else.
 """
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import time
 import tracemalloc
 import zipfile
@@ -20,7 +22,7 @@ from toolkit.io import safety
 from toolkit.io.reader import WorkbookError
 from toolkit.rules import validate
 
-from conftest import need_tool
+from conftest import EXAMPLE, ROOT, need_tool, run
 
 
 def refused(path, named: bool = True) -> str:
@@ -490,3 +492,29 @@ def test_fill_out_equal_to_the_input_keeps_a_backup(tmp_path):
     original = src.read_bytes()
     fill(src, out=src)
     assert (tmp_path / "a.xlsx.bak").read_bytes() == original
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symbolic links")
+def test_an_inbox_with_a_fifo_link_loops_and_other_files_is_listed_not_hung(tmp_path):
+    """A FIFO named *.xlsx used to hang validate and batch forever; a symbolic-link loop crashed the
+    batch while listing files; files that are not workbooks were skipped without a word."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(EXAMPLE, inbox / "example.xlsx")
+    os.mkfifo(inbox / "pipe.xlsx")
+    os.symlink("loop1.xlsx", inbox / "loop2.xlsx")
+    os.symlink("loop2.xlsx", inbox / "loop1.xlsx")
+    os.symlink("gone.xlsx", inbox / "broken.xlsx")
+    (inbox / "sub").mkdir()
+    os.symlink("..", inbox / "sub" / "up")  # a folder loop
+    (inbox / "说明.pdf").write_bytes(b"%PDF-1.4")
+    r = run(sys.executable, "-m", "toolkit.cli", "batch", str(inbox), "--out", str(tmp_path / "out"), timeout=120,
+            cwd=ROOT)
+    assert r.returncode == 1, r.stderr  # the example has errors; nothing crashed
+    said = r.stdout + r.stderr
+    assert "pipe.xlsx」不是普通文件" in said
+    assert "loop1.xlsx」无法打开" in said and "loop2.xlsx」无法打开" in said and "broken.xlsx」无法打开" in said
+    assert "不是工作簿的文件未处理：说明.pdf" in said
+    assert "共 1 个工作簿" in said
+    r = run(sys.executable, "-m", "toolkit.cli", "validate", str(inbox / "pipe.xlsx"), timeout=60, cwd=ROOT)
+    assert r.returncode == 2 and "不是普通文件" in r.stdout + r.stderr

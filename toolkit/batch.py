@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import sys
 import time
 import traceback
@@ -562,6 +563,13 @@ def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=
 
 # ---------------------------------------------------------------- inputs
 
+def _inside(p: Path, out: Path) -> bool:
+    try:
+        return p.resolve() == out or out in p.resolve().parents
+    except (OSError, RuntimeError):  # a link loop
+        return False
+
+
 def discover(inputs, out_dir=None) -> tuple[list[Path], list[str]]:
     """Workbooks named by files, folders (searched recursively) and glob patterns.
 
@@ -578,17 +586,33 @@ def discover(inputs, out_dir=None) -> tuple[list[Path], list[str]]:
             try:
                 p.resolve().relative_to(out)
                 return True
-            except ValueError:
+            except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
                 pass
         return False
 
+    others: list[str] = []
+
     def add(p: Path, explicit: bool) -> None:
-        if explicit or (p.suffix.lower() in WORKBOOK_SUFFIXES and not skip(p)):
-            found.setdefault(os.path.normcase(os.path.abspath(p)), p)
+        if not explicit:
+            if p.suffix.lower() not in WORKBOOK_SUFFIXES:
+                if not p.name.startswith(("~$", ".")):
+                    others.append(p.name)
+                return
+            if skip(p):
+                return
+            try:
+                regular = stat.S_ISREG(os.stat(p).st_mode)
+            except OSError:  # a broken link or a link loop: said so, never a crash
+                notes.append(f"「{p}」无法打开（可能是失效或循环的快捷方式），已跳过。")
+                return
+            if not regular:
+                notes.append(f"「{p}」不是普通文件（管道、设备等），已跳过。")
+                return
+        found.setdefault(os.path.normcase(os.path.abspath(p)), p)
 
     for raw in inputs:
         p = Path(raw)
-        if p.is_dir() and out is not None and (p.resolve() == out or out in p.resolve().parents):
+        if p.is_dir() and out is not None and _inside(p, out):
             notes.append(f"「{raw}」就是输出文件夹（或在其中），已跳过；请用另一个文件夹作 --out。")
             continue
         if p.is_dir():
@@ -599,6 +623,10 @@ def discover(inputs, out_dir=None) -> tuple[list[Path], list[str]]:
                     add(Path(root) / f, False)
             if len(found) == n:
                 notes.append(f"文件夹「{raw}」中没有 .xlsx/.xlsm 工作簿。")
+            if others:
+                shown = "、".join(others[:5]) + (f" 等 {len(others)} 个" if len(others) > 5 else "")
+                notes.append(f"文件夹「{raw}」中不是工作簿的文件未处理：{shown}。")
+                others.clear()
         elif p.exists():
             add(p, True)
         elif glob.has_magic(str(raw)):

@@ -24,7 +24,9 @@ Everything is measured on the central directory and one streaming pass over the 
 """
 from __future__ import annotations
 
+import os
 import posixpath
+import stat
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -146,6 +148,12 @@ def check_file(path, *, max_member: int = MAX_MEMBER_BYTES, max_total: int = MAX
     """Refuse (UnsafeFile) what is not a sound, harmless xlsx/xlsm; else describe its parts."""
     path = Path(path)
     name = path.name
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        raise UnsafeFile(f"无法打开「{name}」：文件不存在、无权读取，或是失效、循环的快捷方式。") from None
+    if not stat.S_ISREG(mode):  # a FIFO would block the reader forever, a device never ends
+        raise UnsafeFile(f"「{name}」不是普通文件（可能是管道、设备或文件夹），不能作为工作簿读取。")
     kind = sniff(path)
     if kind == "empty":
         raise UnsafeFile(f"「{name}」是空文件（0 字节），可能上传或复制没有完成。请重新提交。")
