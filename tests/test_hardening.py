@@ -518,3 +518,19 @@ def test_an_inbox_with_a_fifo_link_loops_and_other_files_is_listed_not_hung(tmp_
     assert "共 1 个工作簿" in said
     r = run(sys.executable, "-m", "toolkit.cli", "validate", str(inbox / "pipe.xlsx"), timeout=60, cwd=ROOT)
     assert r.returncode == 2 and "不是普通文件" in r.stdout + r.stderr
+
+
+def test_import_to_an_xlsm_name_writes_the_buttons_vba_project(tmp_path):
+    """`bdt import data.yaml --out x.xlsm` used to write a plain xlsx under an .xlsm name (Excel then
+    refuses to open it: the content type does not match the extension)."""
+    from conftest import EXAMPLE_DATA
+    from toolkit.datafile import dump
+
+    xlsm, xlsx = tmp_path / "x.xlsm", tmp_path / "x.xlsx"
+    for out in (xlsm, xlsx):
+        r = run(sys.executable, "-m", "toolkit.cli", "import", str(EXAMPLE_DATA), "--out", str(out), cwd=ROOT)
+        assert r.returncode == 0, r.stderr
+    with zipfile.ZipFile(xlsm) as z:
+        assert "xl/vbaProject.bin" in z.namelist()
+        assert "macroEnabled" in z.read("[Content_Types].xml").decode()
+    assert dump(toolkit.load(xlsm)) == dump(toolkit.load(xlsx))  # the same data, now with the buttons

@@ -158,6 +158,11 @@ def write_data(data: dict, out, schema: Schema | None = None) -> Path:
                 _write_sheet(wb[spec.sheet_name(n)], schema, spec, _rows_of(inst, f"{spec.key}[{n}]"), context, f"{spec.key}[{n}]")
         else:
             _write_sheet(wb[spec.sheet], schema, spec, _rows_of(data.get(spec.key), spec.key), context, spec.key)
+    if Path(out).suffix.lower() == ".xlsm":  # a macro-enabled name gets the buttons' VBA project, not a plain xlsx
+        from .template import write_normalized_zip
+        from .vba.xlsm import build_xlsm_bytes
+
+        return write_normalized_zip(build_xlsm_bytes(schema, workbook=wb), out)
     return save_deterministic(wb, out)
 
 

@@ -420,10 +420,12 @@ def add_macro_parts(data: bytes, vba_bin: bytes, button_sheet: str, placed: list
 
 
 def build_xlsm_bytes(schema: Schema | None = None, *, macros_dir: Path | None = None,
-                     xlwings_package: Path | None = None, xlwings_conf: dict[str, str] | None = None) -> bytes:
-    """The macro-enabled template as bytes (before zip normalisation)."""
+                     xlwings_package: Path | None = None, xlwings_conf: dict[str, str] | None = None,
+                     workbook=None) -> bytes:
+    """The macro-enabled template as bytes (before zip normalisation); `workbook`: an openpyxl
+    workbook of the template already holding data (bdt import --out x.xlsm) instead of a blank one."""
     schema = schema or load_schema()
-    wb = build_workbook(schema)
+    wb = workbook if workbook is not None else build_workbook(schema)
     if xlwings_conf:
         conf = wb.create_sheet(CONF_SHEET)
         for key, value in xlwings_conf.items():
