@@ -336,21 +336,22 @@ def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
         data = {}
         for p in layout(spec).value_cells:
             raw = value(p.row, p.col)
+            cell = p.address  # once per cell: the findings and the entry all name it
             t = schema.types.get(p.spec.type)
             if p.spec.type == "label":
-                val, fs = normalize_text(raw, name, p.address)
+                val, fs = normalize_text(raw, name, cell)
                 fs = []  # derived labels (titles) are rewritten by fill; whitespace there is not the clerk's
             elif t is not None and t.numeric:
-                val, fs = normalize_number(raw, name, p.address, percent=p.spec.type == "percent")
-                val, bad = guard_number(val, t, name, p.address)
+                val, fs = normalize_number(raw, name, cell, percent=p.spec.type == "percent")
+                val, bad = guard_number(val, t, name, cell)
                 fs = fs + bad
                 if val is not None:
                     val = _to_places(val, t)
             else:
-                val, fs = normalize_text(raw, name, p.address, code=p.spec.type == "code")
-                fs = fs + guard_text(val, t, name, p.address)
+                val, fs = normalize_text(raw, name, cell, code=p.spec.type == "code")
+                fs = fs + guard_text(val, t, name, cell)
             findings.extend(fs)
-            data[p.key] = Entry(val, None if raw == "" else raw, name, p.address, p.spec, p.spec.role, p.block, p.index)
+            data[p.key] = Entry(val, None if raw == "" else raw, name, cell, p.spec, p.spec.role, p.block, p.index)
         entries[inst] = data
     d = Disclosure(schema, path, plan, entries, findings)
     d.meta = meta
