@@ -12,10 +12,10 @@ prefixed with ' so that no exported file carries a formula (numbers stay numbers
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..io.normalize import CONTROL_CHARS
 from ..layout import header_spans, layout
 from ..schema import LABEL, FixedRow, FormSpec, TableSpec
 
@@ -158,18 +158,12 @@ class Document:
 
 # ------------------------------------------------------------------------------ formatting
 
-# C0 controls but tab and line feed, DEL, C1 controls, lone surrogates and the non-characters
-# U+FFFE/U+FFFF: none can be printed, several cannot even be stored (XML 1.0 forbids them in
-# DOCX/xlsx parts), so every exported text has them removed (validation reports the cell).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
 def clean_text(text: str) -> str:
     """`text` without the characters no export can carry; a CR or CR LF becomes a line feed."""
     if not text:
         return text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text)
+    return CONTROL_CHARS.sub("", text)  # the set the reader reports as F117
 
 
 

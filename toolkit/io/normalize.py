@@ -76,7 +76,10 @@ def normalize_number(raw, sheet: str, cell: str, percent: bool = False):
 RANGE_RULE = "F115"  # a number a cell can hold but money cannot (documented in rules/entry.py)
 CONTROL_RULE = "F117"  # control characters in text
 LENGTH_RULE = "F118"  # text longer than its type allows
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# C0 controls but tab, line feed and carriage return, DEL, C1 controls, lone surrogates and the
+# non-characters U+FFFE/U+FFFF: none can be printed and several cannot be stored (XML 1.0 forbids
+# them in DOCX/xlsx parts). The reader reports them (F117); every exporter removes them.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def _limit(t):
@@ -137,7 +140,7 @@ def guard_text(text, t, sheet: str, cell: str):
     if not isinstance(text, str):
         return []
     out = []
-    bad = _CONTROL.findall(text)
+    bad = CONTROL_CHARS.findall(text)
     if bad:
         shown = "、".join(sorted({f"U+{ord(ch):04X}" for ch in bad})[:5])
         out.append(_finding(CONTROL_RULE, WARNING, sheet, cell,
