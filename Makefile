@@ -29,11 +29,11 @@ demo: install demo-deps
 test-deps: install
 	$(PIP) install -q -e '.[test]'
 	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list | grep -qi wqy \
-	    || ! command -v chromedriver >/dev/null || ! dpkg -s libreoffice-writer-nogui >/dev/null 2>&1; then \
+	    || ! command -v chromedriver >/dev/null || ! dpkg -s libreoffice-writer-nogui >/dev/null 2>&1 || ! dpkg -s python3-uno >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
 	    libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils poppler-data fonts-wqy-microhei \
-	    chromium chromium-driver >/dev/null; \
+	    chromium chromium-driver python3-uno >/dev/null; \
 	fi
 	@# the accessibility checker the HTML tests run inside chromium (tests/browser.py)
 	@test -f build/npm/node_modules/axe-core/axe.min.js || \

@@ -83,11 +83,135 @@ def _alert(book, text: str, title: str = "预算公开工具") -> None:
 
 
 def _error(book, exc) -> str:
+    """Tell the clerk in Chinese what went wrong (never a traceback) and return the message."""
     from .io.reader import WorkbookError
 
-    msg = exc.message if isinstance(exc, WorkbookError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, (WorkbookError, ProtectionError)):
+        msg = exc.message
+    else:
+        msg = (f"程序出错，本次操作未完成（{type(exc).__name__}：{exc}）。\n"
+               f"请点「检查环境」核对安装；仍不能解决时把本提示截图发给财政局。说明见 {DOC}。")
     _alert(book, msg, "无法处理本工作簿")
     return msg
+
+
+DOC = "docs/excel.md 第六节「常见提示」"
+
+
+# ---------------------------------------------------------------------------- protection
+
+
+class ProtectionError(Exception):
+    """A sheet's protection could not be lifted or restored; `message` is for the clerk."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+_ALLOW = ("AllowFormattingCells", "AllowFormattingColumns", "AllowFormattingRows")
+
+
+class _WinProtection:
+    """Protection through Excel's object model (Windows COM via pywin32: `sheet.api`).
+
+    Excel refuses a write into a locked cell of a protected sheet, so the sheets a button writes
+    are unprotected for the write and protected again afterwards with the options they had
+    (contents, drawing objects, scenarios, the formatting the clerk may do)."""
+
+    def __init__(self, api):
+        self.api = api
+
+    def protected(self) -> bool:
+        return bool(self.api.ProtectContents)
+
+    def lift(self):
+        api = self.api
+        state = {"DrawingObjects": bool(api.ProtectDrawingObjects), "Contents": True,
+                 "Scenarios": bool(api.ProtectScenarios)}
+        for k in _ALLOW:
+            state[k] = bool(getattr(api.Protection, k))
+        api.Unprotect()
+        return state
+
+    def restore(self, state) -> None:
+        self.api.Protect(**state)
+
+
+class _MacroProtection:
+    """macOS: AppleScript writes into locked cells fail silently and its protect command takes
+    other names, so protection is lifted and restored by the VBA helpers of bdt_buttons.bas
+    (`BdtLiftProtection` / `BdtRestoreProtection`), called through `Book.macro`."""
+
+    def __init__(self, book, name):
+        self.book, self.name = book, name
+
+    def protected(self) -> bool:
+        return bool(self.book.macro("BdtIsProtected")(self.name))
+
+    def lift(self):
+        return self.book.macro("BdtLiftProtection")(self.name)
+
+    def restore(self, state) -> None:
+        self.book.macro("BdtRestoreProtection")(self.name, state)
+
+
+def _protection(book, sheet):
+    """The protection handle of a live sheet, or None for engines that have no protection to lift
+    (xlwings' remote engine and xlwings Lite: they record or batch values, see docs/excel.md)."""
+    module = type(getattr(sheet, "impl", None)).__module__ or ""
+    if module.endswith("_xlmac"):
+        return _MacroProtection(book, sheet.name)
+    try:
+        api = sheet.api
+    except Exception:
+        return None
+    if hasattr(api, "Unprotect") and hasattr(api, "Protect"):
+        return _WinProtection(api)
+    return None
+
+
+class _Unprotected:
+    """`with _Unprotected(book, names):` — the named sheets writable inside, protected as before
+    after it, also when a write fails. A sheet that cannot be protected again is reported to the
+    clerk (by name) rather than left open silently."""
+
+    def __init__(self, book, names):
+        self.book, self.names = book, list(dict.fromkeys(names))
+        self.lifted: list = []
+
+    def __enter__(self):
+        sheets = {s.name: s for s in self.book.sheets}
+        for name in self.names:
+            if name not in sheets:
+                continue
+            handle = _protection(self.book, sheets[name])
+            if handle is None or not handle.protected():
+                continue
+            try:
+                state = handle.lift()
+            except Exception as exc:
+                self.__exit__(None, None, None)
+                raise ProtectionError(f"无法解除工作表「{name}」的保护（{exc}）：本次未写入任何内容。"
+                                      f"若该表被设置了密码，请用财政局下发的原版模板；说明见 {DOC}。") from exc
+            self.lifted.append((name, handle, state))
+        return self
+
+    def __exit__(self, *exc_info):
+        failed = []
+        while self.lifted:
+            name, handle, state = self.lifted.pop()
+            try:
+                handle.restore(state)
+            except Exception:
+                failed.append(name)
+        if failed:
+            msg = ("未能恢复以下工作表的保护：" + "、".join(f"「{n}」" for n in failed) +
+                   "。请在 Excel「审阅 → 保护工作表」中重新保护（不设密码），以免灰色格被误改。")
+            if exc_info[0] is None:
+                raise ProtectionError(msg)
+            _alert(self.book, msg, "工作表保护")
+        return False
 
 
 # ---------------------------------------------------------------------------- validate
@@ -159,11 +283,13 @@ def _plain(v):
 
 def validate(book=None) -> dict:
     """校验: mark every finding's cell, clear the previous marks, list all findings on 校验结果."""
+    return _entry(_validate, book)
+
+
+def _validate(book) -> dict:
     from .rules import validate as run_rules
 
-    book, adapter, d, error = _open_book(book)
-    if error:
-        return error
+    adapter, d = _open_book(book)
     findings = run_rules(d)
     colors = _cell_colors(d)
     paint: dict = {}
@@ -171,20 +297,22 @@ def validate(book=None) -> dict:
         paint.setdefault(sheet, {})[cell] = colors.get((sheet, cell))
     for (sheet, cell), sev in cell_marks(findings).items():
         paint.setdefault(sheet, {})[cell] = MARK[sev]
-    _paint(book, paint)
 
     counts = summary(findings)
     line = summary_line(findings, _dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
-    names = [s.name for s in book.sheets]
-    if FINDINGS_SHEET in names:
-        sheet = book.sheets[FINDINGS_SHEET]
-        sheet.clear_contents()
-    else:
-        sheet = book.sheets.add(name=FINDINGS_SHEET, after=book.sheets[len(names) - 1])
-    values = [[line] + [None] * (len(HEADER) - 1), HEADER] + _findings_rows(findings)
-    sheet.range((1, 1), (len(values), len(HEADER))).value = values
+    touched = list(paint) + [FINDINGS_SHEET]
+    with _Unprotected(book, touched):
+        _paint(book, paint)
+        names = [s.name for s in book.sheets]
+        if FINDINGS_SHEET in names:
+            sheet = book.sheets[FINDINGS_SHEET]
+            sheet.clear_contents()
+        else:
+            sheet = book.sheets.add(name=FINDINGS_SHEET, after=book.sheets[len(names) - 1])
+        values = [[line] + [None] * (len(HEADER) - 1), HEADER] + _findings_rows(findings)
+        sheet.range((1, 1), (len(values), len(HEADER))).value = values
     _alert(book, line, "校验结果")
-    return {"summary": counts, "findings": len(findings), "line": line}
+    return {"summary": counts, "findings": len(findings), "line": line, "unprotected": sorted(touched)}
 
 
 def _read_adapter(adapter, book):
@@ -194,13 +322,23 @@ def _read_adapter(adapter, book):
 
 
 def _open_book(book):
-    """(book, adapter, disclosure, None), or (book, adapter, None, {"error": message}) after telling the clerk."""
-    book = _caller(book)
+    """(adapter, disclosure) of the live workbook; a WorkbookError (Chinese, naming sheet and cell) otherwise."""
     adapter = BookAdapter(book)
+    return adapter, _read_adapter(adapter, book)
+
+
+def _entry(func, book, *args, **kw) -> dict:
+    """Run one button's work; any failure ends in one Chinese message box and {"error": message}."""
     try:
-        return book, adapter, _read_adapter(adapter, book), None
+        book = _caller(book)
+    except Exception as exc:  # not started from a workbook's button (or xlwings cannot reach Excel)
+        msg = (f"找不到调用本程序的工作簿（{type(exc).__name__}：{exc}）。请在 Excel 中点击工作簿上的按钮运行，"
+               f"不要直接运行 Python；说明见 {DOC}。")
+        return {"error": msg}
+    try:
+        return func(book, *args, **kw)
     except Exception as exc:
-        return book, adapter, None, {"error": _error(book, exc)}
+        return {"error": _error(book, exc)}
 
 
 # ---------------------------------------------------------------------------- fill
@@ -248,12 +386,14 @@ def _xl(v):
 
 def fill(book=None) -> dict:
     """填充: write every derived cell (only those), in one block per run of derived cells."""
+    return _entry(_fill, book)
+
+
+def _fill(book) -> dict:
     from .fill import compute, meta_changes
     from .findings import cell_order
 
-    book, adapter, d, error = _open_book(book)
-    if error:
-        return error
+    adapter, d = _open_book(book)
     plan = compute(d)
     changed_sheets = {d.entry(*k).sheet for k in plan.changes}
     by_sheet: dict = {}
@@ -273,15 +413,16 @@ def fill(book=None) -> dict:
     if meta:
         by_sheet[META_SHEET] = {cell_order(k): v for k, v in meta.items()}
     writes = 0
-    for sheet_name, cells in by_sheet.items():
-        sheet = book.sheets[sheet_name]
-        for r0, c0, r1, c1, values in _runs(cells):
-            sheet.range((r0, c0), (r1, c1)).value = values
-            writes += 1
+    with _Unprotected(book, by_sheet):
+        for sheet_name, cells in by_sheet.items():
+            sheet = book.sheets[sheet_name]
+            for r0, c0, r1, c1, values in _runs(cells):
+                sheet.range((r0, c0), (r1, c1)).value = values
+                writes += 1
     kept = len(plan.kept)
     line = f"填充完成：更新 {len(plan.changes)} 个派生格" + (f"，保留单位自行撰写的 {kept} 段情况说明" if kept else "") + "。"
     _alert(book, line, "填充")
-    return {"changed": len(plan.changes), "writes": writes, "kept": kept, "line": line}
+    return {"changed": len(plan.changes), "writes": writes, "kept": kept, "line": line, "unprotected": sorted(by_sheet)}
 
 
 # ---------------------------------------------------------------------------- export
