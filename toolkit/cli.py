@@ -396,6 +396,9 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     dr = dsub.add_parser("rules", help="校验规则目录（Markdown），即 docs/rules.md")
     dr.add_argument("--out", help="写入该文件（默认输出到屏幕）")
     dr.set_defaults(func=cmd_docs)
+    doc = sub.add_parser("doctor", help="检查环境：按钮用的 Python、bdt、xlwings 版本与 Excel 启动的 Python、导出字体")
+    doc.add_argument("workbook", nargs="?", help="工作簿（读取其中与其旁边的 xlwings.conf 设置）")
+    doc.set_defaults(func=lambda a: __import__("toolkit.doctor", fromlist=["main"]).main(a))
     return p
 
 

@@ -428,27 +428,86 @@ def _fill(book) -> dict:
 # ---------------------------------------------------------------------------- export
 
 
-def export(book=None, formats: str = "pdf,docx,data", force: bool = True) -> dict:
-    """导出: save the workbook, write the publication files next to it and say where."""
+def export(book=None, formats: str = "pdf,docx,data", confirm=None) -> dict:
+    """导出: save the workbook, validate what will be published, ask before a draft, write the files.
+
+    The files are made from the saved workbook on disk, so a workbook that cannot be saved is not
+    exported (the clerk is told why). When the filled workbook still has error findings the clerk
+    chooses: 是 = 导出草稿 (every page marked 草稿·未通过校验), 否 = 取消. `confirm(text) -> bool`
+    replaces that question (tests, xlwings Lite); an engine that cannot ask exports nothing.
+    """
+    return _entry(_export, book, formats, confirm)
+
+
+DRAFT_QUESTION = ("工作簿仍有 {n} 个“错误”级问题（{codes}），按现状公开会把错误发布出去。\n\n"
+                  "点“是”：导出草稿，每页标注“草稿·未通过校验”，不得作为正式公开文件；\n"
+                  "点“否”：取消导出，先点「校验」查看并改正。")
+
+
+def _ask_draft(book, text: str) -> bool:
+    try:
+        answer = book.app.alert(text, title="导出草稿？", buttons="yes_no")
+    except Exception:  # no dialog on this engine: never publish a draft unasked
+        return False
+    return answer == "yes"
+
+
+def _export(book, formats, confirm) -> dict:
     from pathlib import Path
 
-    book = _caller(book)
+    from .export import ExportRefused
+    from .export import export as run_export
+
     try:
         book.save()
-    except Exception:
-        pass
-    src = Path(book.fullname)
-    if not src.exists():
-        msg = "请先保存工作簿（导出需要磁盘上的文件）。"
+    except Exception as exc:
+        msg = (f"无法保存工作簿（{type(exc).__name__}：{exc}），未导出。导出使用保存在磁盘上的文件："
+               "请关闭只读、确认文件夹可写，或用“另存为”保存为 .xlsm 后再点「导出」。")
         _alert(book, msg, "导出")
         return {"error": msg}
+    src = Path(book.fullname)
+    if not src.is_file():
+        msg = "工作簿还没有保存到本机磁盘（导出需要磁盘上的文件）：请先“另存为”到本机文件夹，再点「导出」。"
+        _alert(book, msg, "导出")
+        return {"error": msg}
+    out_dir = src.with_name(src.stem + "-公开")
+    fmts = formats.split(",")
+    draft = False
     try:
-        from .export import export as run_export
-
-        out_dir = src.with_name(src.stem + "-公开")
-        paths = run_export(src, formats.split(","), out_dir, force=force)
-    except Exception as exc:
-        return {"error": _error(book, exc)}
-    line = f"已导出到：{out_dir}（" + "、".join(sorted(paths)) + "）"
+        paths = run_export(src, fmts, out_dir)
+    except ExportRefused as refused:
+        codes = "、".join(sorted({f.rule for f in refused.errors}))
+        question = DRAFT_QUESTION.format(n=len(refused.errors), codes=codes)
+        if not (confirm(question) if confirm is not None else _ask_draft(book, question)):
+            line = f"已取消导出：仍有 {len(refused.errors)} 个“错误”级问题（{codes}）。请点「校验」查看并改正后再导出。"
+            _alert(book, line, "导出")
+            return {"cancelled": True, "errors": len(refused.errors), "line": line}
+        paths = run_export(src, fmts, out_dir, force=True)
+        draft = True
+    names = "、".join(sorted(paths))
+    draft = bool(getattr(paths, "draft", draft))
+    if draft:
+        line = f"已导出草稿到：{out_dir}（{names}）。每页标注“草稿·未通过校验”，改正错误后请重新导出。"
+    else:
+        line = f"已导出到：{out_dir}（{names}）"
     _alert(book, line, "导出")
-    return {"out": str(out_dir), "files": {k: str(v) for k, v in paths.items()}, "line": line}
+    return {"out": str(out_dir), "files": {k: str(v) for k, v in paths.items()}, "line": line, "draft": draft}
+
+
+# ---------------------------------------------------------------------------- check
+
+
+def check(book=None) -> dict:
+    """检查环境: the `bdt doctor` report for the workbook that called, in a message box."""
+    return _entry(_check, book)
+
+
+def _check(book) -> dict:
+    from pathlib import Path
+
+    from .doctor import report
+
+    path = Path(book.fullname) if getattr(book, "fullname", None) else None
+    text = report(path if path is not None and path.is_file() else None)
+    _alert(book, text, "检查环境")
+    return {"line": text}
