@@ -32,7 +32,7 @@ def test_sheet_names_the_clerk_expects(wb):
     for n in range(1, 14):
         assert any(s.startswith(f"表{n} ") for s in names)
     assert names[0] == "基本信息" and "项目绩效1" in names and "部门整体绩效目标" in names
-    assert wb[META_SHEET].sheet_state == "hidden"
+    assert wb[META_SHEET].sheet_state == "veryHidden"
     meta = {r[0].value: r[1].value for r in wb[META_SHEET].iter_rows()}
     s = load_schema()
     assert meta["template_version"] == s.template_version and meta["schema_version"] == s.schema_version

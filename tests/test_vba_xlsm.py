@@ -15,13 +15,18 @@ from conftest import ROOT, need_tool, run
 from toolkit.vba import ovba, xlsm
 
 MACROS = ROOT / "macros"
-BUTTONS = {"校验": "BdtValidate", "填充": "BdtFill", "导出": "BdtExport"}
+BUTTONS = {"校验": "BdtValidate", "填充": "BdtFill", "导出": "BdtExport", "检查环境": "BdtCheck"}
 FIRST_SHEET = "基本信息"
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     return xlsm.build_xlsm(tmp_path_factory.mktemp("xlsm") / "workbook_template.xlsm")
+
+
+def visible_sheets(parts) -> int:
+    tags = re.findall(r"<sheet [^>]*>", parts["xl/workbook.xml"].decode())
+    return len([t for t in tags if "state=" not in t or 'state="visible"' in t])
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +71,8 @@ def test_package_is_macro_enabled(parts):
     assert 'PartName="/xl/workbook.xml" ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"' in ct
     assert '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>' in ct
     assert '<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>' in ct
-    assert ct.count("application/vnd.ms-excel.controlproperties+xml") == 3
+    visible = visible_sheets(parts)
+    assert ct.count("application/vnd.ms-excel.controlproperties+xml") == len(BUTTONS) * visible
     rels = parts["xl/_rels/workbook.xml.rels"].decode()
     assert re.search(r'Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" Target="vbaProject.bin"', rels)
     assert parts["xl/vbaProject.bin"][:8] == bytes.fromhex("D0CF11E0A1B11AE1")
@@ -87,7 +93,7 @@ def test_buttons_on_the_first_sheet_call_their_subs(parts):
     assert first.index("<drawing ") < first.index("<legacyDrawing ") < first.index("<controls>")
     vml = parts["xl/drawings/vmlDrawing1.vml"].decode()
     shapes = re.findall(r"<v:shape .*?</v:shape>", vml)
-    assert len(shapes) == 3
+    assert len(shapes) == len(BUTTONS)
     subs = set(re.findall(r"^Public Sub (\w+)\(\)$", (MACROS / "bdt_buttons.bas").read_text(encoding="utf-8"), re.M))
     for shape, (caption, macro) in zip(shapes, BUTTONS.items()):
         assert 'ObjectType="Button"' in shape and caption in shape
@@ -201,18 +207,19 @@ def test_libreoffice_imports_every_module(libreoffice):
     assert ET.fromstring(basic["Sheet1"]).get(ns + "moduleType") == "document"
 
 
-def test_libreoffice_binds_each_button_to_its_sub(libreoffice):
+def test_libreoffice_binds_each_button_to_its_sub(libreoffice, parts):
     *_, ods = libreoffice
     content = zipfile.ZipFile(ods).read("content.xml").decode()
     first_table = content.split("<table:table ")[1]
     assert f'table:name="{FIRST_SHEET}"' in first_table
     buttons = re.findall(r'<form:button [^>]*form:label="([^"]+)"[^>]*>(.*?)</form:button>', content, re.S)
-    assert [label for label, _ in buttons] == list(BUTTONS)
+    visible = visible_sheets(parts)
+    assert [label for label, _ in buttons] == list(BUTTONS) * visible
     for label, body in buttons:
         url = f"vnd.sun.star.script:VBAProject.bdt_buttons.{BUTTONS[label]}?language=Basic&amp;location=document"
         assert 'script:event-name="form:performaction"' in body and url in body
-    assert first_table.count("<draw:control ") == 3
-    assert content.count("<draw:control ") == 3  # no stray copies on other sheets
+    assert first_table.count("<draw:control ") == len(BUTTONS)
+    assert content.count("<draw:control ") == len(BUTTONS) * visible  # one set per working sheet, no strays
 
 
 def test_render_the_sheet_with_its_buttons(libreoffice, built):
@@ -233,7 +240,7 @@ def test_render_the_sheet_with_its_buttons(libreoffice, built):
                 data = data.replace(b"<x:PrintObject>False</x:PrintObject>", b"")
             if info.filename == "xl/workbook.xml":
                 data = re.sub(rb'(<definedName name="_xlnm.Print_Area" localSheetId="0">[^<]*!\$A\$1:\$)D',
-                              rb"\1H", data)
+                              rb"\1I", data)  # A:D, the gap E, four buttons F:I
             dst.writestr(info, data)
     r = run(soffice, "--headless", "--norestore", profile, "--convert-to", "pdf", "--outdir", str(work), str(render),
             timeout=300)

@@ -4,7 +4,8 @@ Input cells are yellow and unlocked, derived cells grey and locked (sheet protec
 password), narrative paragraphs that the program writes but the clerk may rewrite are green and
 unlocked. Code cells get a drop-down of the reference codes; amounts the number format 0.00.
 Each sheet prints on A4 with its header rows repeated. A hidden sheet `_meta` records the
-template and schema versions, which the reader checks before it reads anything.
+template and schema versions, which the reader checks before it reads anything; it and the code
+list `_codes` are very hidden (Excel's 取消隐藏 does not list them).
 """
 from __future__ import annotations
 
@@ -159,6 +160,8 @@ def add_sheet(wb: Workbook, schema: Schema, spec, name: str | None = None, index
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     ws.protection.sheet = True
+    ws.protection.objects = True  # the buttons (.xlsm) can be clicked, not moved or deleted
+    ws.protection.scenarios = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
     ws.protection.formatCells = False
@@ -212,7 +215,7 @@ def _codes_sheet(wb: Workbook) -> None:
     for col in "ABCD":
         for c in ws[col]:
             c.number_format = "@"
-    ws.sheet_state = "hidden"
+    ws.sheet_state = "veryHidden"  # not in Excel's 取消隐藏 list: only the VBA editor shows it
 
 
 def meta_rows(schema: Schema) -> list[tuple[str, str]]:
@@ -238,7 +241,7 @@ def build_workbook(schema: Schema | None = None, projects: int = 1) -> Workbook:
     ws = wb.create_sheet(META_SHEET)
     for k, v in meta_rows(schema):
         ws.append([k, v])
-    ws.sheet_state = "hidden"
+    ws.sheet_state = "veryHidden"
     wb.active = 0
     return wb
 

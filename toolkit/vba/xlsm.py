@@ -8,11 +8,14 @@ package:
   module `macros/bdt_buttons.bas`, xlwings' standalone module and its Dictionary class (read from
   the installed xlwings package, so the VBA side matches the Python side's version), and the
   empty document modules Excel expects for the workbook and every sheet;
-* three form buttons (校验 / 填充 / 导出) on the first sheet, right of the title in the frozen top
-  row so they stay in view while the clerk scrolls, each bound to its own no-argument Sub. They
-  are written the way Excel 2010+ writes form buttons: a legacy VML shape (`x:ClientData
-  ObjectType="Button"` with `x:FmlaMacro`), a `ctrlProp` part, the `<controls>` element of the
-  sheet, and the hidden DrawingML stand-in shape that points back to the VML shape;
+* four form buttons (校验 / 填充 / 导出 / 检查环境) on every visible sheet — each table and form
+  the clerk works on — right of the table in the frozen top row so they stay in view while the
+  clerk scrolls down, each bound to its own no-argument Sub. They are free-floating (neither
+  moved nor sized with cells) and locked, and the sheets protect their objects, so a clerk can
+  click them but not move, resize or delete them. They are written the way Excel 2010+ writes
+  form buttons: a legacy VML shape (`x:ClientData ObjectType="Button"` with `x:FmlaMacro`), a
+  `ctrlProp` part, the `<controls>` element of the sheet, and the hidden DrawingML stand-in
+  shape that points back to the VML shape;
 * the content types and relationships that make it an `.xlsm`.
 
 xlwings reads its configuration from a sheet named `xlwings.conf`, a file `xlwings.conf` beside
@@ -74,15 +77,16 @@ MAX_DIGIT_WIDTH = 7  # px, Calibri 11, the workbook's default font
 class Button:
     caption: str
     macro: str  # a Sub of bdt_buttons.bas, no arguments
+    width: float = 12.0  # of its column, in characters
 
 
-BUTTONS = (Button("校验", "BdtValidate"), Button("填充", "BdtFill"), Button("导出", "BdtExport"))
+BUTTONS = (Button("校验", "BdtValidate"), Button("填充", "BdtFill"), Button("导出", "BdtExport"),
+           Button("检查环境", "BdtCheck", width=22.0))
 
-# Geometry on the first sheet: row 1 (frozen, the title) is made 30 pt high; column E is a narrow
-# gap after the table (A:D), and each button sits in its own column from F, inset a few pixels.
+# Geometry on each sheet: row 1 (frozen) is made 30 pt high; the column after the table is a
+# narrow gap, and each button sits in its own column after it, inset a few pixels.
 TITLE_ROW_HEIGHT_PT = 30.0
 GAP_COLUMN_WIDTH = 2.0
-BUTTON_COLUMN_WIDTH = 12.0
 INSET_X_PX, INSET_Y_PX = 4, 5
 
 
@@ -164,23 +168,32 @@ def column_px(width: float | None) -> int:
 @dataclass(frozen=True)
 class Placed:
     button: Button
-    shape_id: int
+    shape_id: int  # 1024 * drawing + n: VML shape ids are numbered per drawing (o:idmap)
     col: int  # 0-based column of the button (it stays inside this column)
     left_px: int  # from the sheet's left edge
     top_px: int
     width_px: int
     height_px: int
 
+    @property
+    def drawing(self) -> int:
+        return (self.shape_id - 1) // 1024
 
-def place_buttons(ws, first_col: int) -> list[Placed]:
-    """Buttons side by side in row 1, the first in 0-based column `first_col`, one per column."""
+    @property
+    def number(self) -> int:  # 1, 2, … within its sheet ("Button 1")
+        return self.shape_id - 1024 * self.drawing
+
+
+def place_buttons(ws, first_col: int, drawing: int = 1) -> list[Placed]:
+    """Buttons side by side in row 1, the first in 0-based column `first_col`, one per column;
+    `drawing`: the sheet's drawing number (1 for the first sheet with buttons, 2 …)."""
     left = sum(column_px(ws.column_dimensions[get_column_letter(c)].width) for c in range(1, first_col + 1))
     placed = []
     row_px = round(TITLE_ROW_HEIGHT_PT * 4 / 3)
     for i, b in enumerate(BUTTONS):
         col = first_col + i  # 0-based
         w = column_px(ws.column_dimensions[get_column_letter(col + 1)].width)
-        placed.append(Placed(b, 1025 + i, col, left + INSET_X_PX, INSET_Y_PX, w - 2 * INSET_X_PX, row_px - 2 * INSET_Y_PX))
+        placed.append(Placed(b, 1024 * drawing + 1 + i, col, left + INSET_X_PX, INSET_Y_PX, w - 2 * INSET_X_PX, row_px - 2 * INSET_Y_PX))
         left += w
     return placed
 
@@ -196,7 +209,7 @@ def vml_drawing(placed: list[Placed]) -> str:
         shapes.append(
             f'<v:shape id="_x0000_s{p.shape_id}" type="#_x0000_t201" style="position:absolute;'
             f"margin-left:{_pt(p.left_px)};margin-top:{_pt(p.top_px)};width:{_pt(p.width_px)};"
-            f'height:{_pt(p.height_px)};z-index:{p.shape_id - 1024};mso-wrap-style:tight" o:button="t" '
+            f'height:{_pt(p.height_px)};z-index:{p.number};mso-wrap-style:tight" o:button="t" '
             'fillcolor="buttonFace [67]" strokecolor="windowText [64]" o:insetmode="auto">'
             '<v:fill color2="buttonFace [67]" o:detectmouseclick="t"/>'
             '<o:lock v:ext="edit" rotation="t"/>'
@@ -205,6 +218,7 @@ def vml_drawing(placed: list[Placed]) -> str:
             f"{escape(p.button.caption)}</font></div></v:textbox>"
             '<x:ClientData ObjectType="Button">'
             f"<x:Anchor>{anchor}</x:Anchor>"
+            "<x:MoveWithCells/><x:SizeWithCells/>"  # present = does not move / size: free-floating
             "<x:PrintObject>False</x:PrintObject><x:AutoFill>False</x:AutoFill>"
             f"<x:FmlaMacro>[0]!{p.button.macro}</x:FmlaMacro>"
             "<x:TextHAlign>Center</x:TextHAlign><x:TextVAlign>Center</x:TextVAlign>"
@@ -213,7 +227,7 @@ def vml_drawing(placed: list[Placed]) -> str:
     return (
         '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
         'xmlns:x="urn:schemas-microsoft-com:office:excel">'
-        '<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="1"/></o:shapelayout>'
+        f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{placed[0].drawing}"/></o:shapelayout>'
         '<v:shapetype id="_x0000_t201" coordsize="21600,21600" o:spt="201" path="m,l,21600r21600,l21600,xe">'
         '<v:stroke joinstyle="miter"/><v:path shadowok="f" o:extrusionok="f" strokeok="f" fillok="f" '
         'o:connecttype="rect"/><o:lock v:ext="edit" shapetype="t"/></v:shapetype>'
@@ -239,16 +253,17 @@ def drawing_part(placed: list[Placed]) -> str:
 
     Excel 2010+ writes these for every form control; consumers that know `a14` keep the link
     between the two, older ones ignore the whole block (there is no fallback content). Anchored
-    "move but don't size with cells" (editAs="oneCell"), Excel's default for an inserted button.
+    "don't move or size with cells" (editAs="absolute"): rows or columns the clerk resizes or
+    hides do not carry the buttons away.
     """
     anchors = []
     for p in placed:
         anchors.append(
             f'<mc:AlternateContent xmlns:mc="{MC_NS}"><mc:Choice xmlns:a14="{A14_NS}" Requires="a14">'
-            '<xdr:twoCellAnchor editAs="oneCell">'
+            '<xdr:twoCellAnchor editAs="absolute">'
             + _cell_anchor(p, "xdr:")
             + '<xdr:sp macro="" textlink=""><xdr:nvSpPr>'
-            f'<xdr:cNvPr id="{p.shape_id}" name="Button {p.shape_id - 1024}" hidden="1"><a:extLst>'
+            f'<xdr:cNvPr id="{p.shape_id}" name="Button {p.number}" hidden="1"><a:extLst>'
             f'<a:ext uri="{COMPAT_EXT}"><a14:compatExt spid="_x0000_s{p.shape_id}"/></a:ext>'
             "</a:extLst></xdr:cNvPr><xdr:cNvSpPr/></xdr:nvSpPr>"
             '<xdr:spPr bwMode="auto"><a:xfrm>'
@@ -283,9 +298,9 @@ def controls_element(placed: list[Placed], rel_ids: list[str]) -> str:
     for p, rid in zip(placed, rel_ids):
         items.append(
             f'<mc:AlternateContent xmlns:mc="{MC_NS}"><mc:Choice Requires="x14">'
-            f'<control shapeId="{p.shape_id}" r:id="{rid}" name="Button {p.shape_id - 1024}">'
+            f'<control shapeId="{p.shape_id}" r:id="{rid}" name="Button {p.number}">'
             f'<controlPr defaultSize="0" print="0" autoFill="0" autoPict="0" macro="[0]!{p.button.macro}">'
-            '<anchor moveWithCells="1">' + _cell_anchor(p, "")
+            "<anchor>" + _cell_anchor(p, "")  # moveWithCells, sizeWithCells: false
             + "</anchor></controlPr></control></mc:Choice></mc:AlternateContent>"
         )
     return (
@@ -347,25 +362,8 @@ def _sheet_part(files: dict[str, bytes], sheet_name: str) -> str:
     return target.lstrip("/") if target.startswith("/") else "xl/" + target
 
 
-def add_macro_parts(data: bytes, vba_bin: bytes, button_sheet: str, placed: list[Placed]) -> bytes:
-    """Turn a saved .xlsx (bytes) into an .xlsm with the VBA project and the buttons."""
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        order = [i.filename for i in z.infolist()]
-        files = {name: z.read(name) for name in order}
-    names = set(files)
-
-    def put(name: str, payload: str | bytes) -> None:
-        if name not in files:
-            order.append(name)
-        files[name] = payload.encode("utf-8") if isinstance(payload, str) else payload
-
-    # the workbook: vbaProject.bin and its relationship
-    wb_rels = files["xl/_rels/workbook.xml.rels"].decode("utf-8")
-    (vba_rid,) = _free_rel_ids(wb_rels, 1)
-    put("xl/_rels/workbook.xml.rels", _rels_add(wb_rels, [(vba_rid, REL_VBA, "vbaProject.bin")]))
-    put("xl/vbaProject.bin", vba_bin)
-
-    # the button sheet: VML, DrawingML stand-ins, ctrlProps, and the sheet's references to them
+def _add_buttons(files, names, put, button_sheet: str, placed: list[Placed]) -> tuple[str, list[str]]:
+    """One sheet's buttons: VML, DrawingML stand-ins, ctrlProps, and the sheet's references to them."""
     sheet = _sheet_part(files, button_sheet)
     sheet_dir, sheet_file = sheet.rsplit("/", 1)
     rels_name = f"{sheet_dir}/_rels/{sheet_file}.rels"
@@ -395,6 +393,36 @@ def add_macro_parts(data: bytes, vba_bin: bytes, button_sheet: str, placed: list
     xml = _insert_before(xml, _AFTER_CONTROLS, controls_element(placed, rids[2:]))
     put(sheet, xml)
 
+    return drawing_name, ctrl_names
+
+
+def add_macro_parts(data: bytes, vba_bin: bytes, button_sheet, placed: list[Placed] | None = None) -> bytes:
+    """Turn a saved .xlsx (bytes) into an .xlsm with the VBA project and the buttons;
+    `button_sheet`: a sheet name (with `placed`), or {sheet name: placed buttons}."""
+    buttons = button_sheet if isinstance(button_sheet, dict) else {button_sheet: placed}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        order = [i.filename for i in z.infolist()]
+        files = {name: z.read(name) for name in order}
+    names = set(files)
+
+    def put(name: str, payload: str | bytes) -> None:
+        if name not in files:
+            order.append(name)
+        names.add(name)
+        files[name] = payload.encode("utf-8") if isinstance(payload, str) else payload
+
+    # the workbook: vbaProject.bin and its relationship
+    wb_rels = files["xl/_rels/workbook.xml.rels"].decode("utf-8")
+    (vba_rid,) = _free_rel_ids(wb_rels, 1)
+    put("xl/_rels/workbook.xml.rels", _rels_add(wb_rels, [(vba_rid, REL_VBA, "vbaProject.bin")]))
+    put("xl/vbaProject.bin", vba_bin)
+
+    drawing_names, all_ctrl_names = [], []
+    for button_sheet, placed in buttons.items():
+        drawing_name, ctrl_names = _add_buttons(files, names, put, button_sheet, placed)
+        drawing_names.append(drawing_name)
+        all_ctrl_names += ctrl_names
+
     # content types
     ct = files["[Content_Types].xml"].decode("utf-8")
     ct = ct.replace(f'ContentType="{XLSX_MAIN}"', f'ContentType="{XLSM_MAIN}"')
@@ -404,8 +432,8 @@ def add_macro_parts(data: bytes, vba_bin: bytes, button_sheet: str, placed: list
     if 'Extension="vml"' not in ct:
         defaults += f'<Default Extension="vml" ContentType="{VML_CT}"/>'
     ct = re.sub(r"(<Types\b[^>]*>)", lambda m: m.group(1) + defaults, ct, count=1)
-    overrides = f'<Override PartName="/{drawing_name}" ContentType="{DRAWING_CT}"/>'
-    overrides += "".join(f'<Override PartName="/{n}" ContentType="{CTRLPROP_CT}"/>' for n in ctrl_names)
+    overrides = "".join(f'<Override PartName="/{n}" ContentType="{DRAWING_CT}"/>' for n in drawing_names)
+    overrides += "".join(f'<Override PartName="/{n}" ContentType="{CTRLPROP_CT}"/>' for n in all_ctrl_names)
     ct = ct.replace("</Types>", overrides + "</Types>")
     put("[Content_Types].xml", ct)
 
@@ -434,16 +462,18 @@ def build_xlsm_bytes(schema: Schema | None = None, *, macros_dir: Path | None = 
     wb.code_name = "ThisWorkbook"
     for ws, name in zip(wb.worksheets, code_names(len(wb.worksheets))):
         ws.sheet_properties.codeName = name
-    ws = wb.worksheets[0]
-    ws.row_dimensions[1].height = max(ws.row_dimensions[1].height or 0, TITLE_ROW_HEIGHT_PT)
-    gap = ws.max_column + 1  # 1-based: the narrow column right of the table
-    ws.column_dimensions[get_column_letter(gap)].width = GAP_COLUMN_WIDTH
-    for i in range(len(BUTTONS)):
-        ws.column_dimensions[get_column_letter(gap + 1 + i)].width = BUTTON_COLUMN_WIDTH
-    placed = place_buttons(ws, gap)  # the first button's 0-based column index equals `gap`
+    buttons = {}
+    for ws in [w for w in wb.worksheets if w.sheet_state == "visible"]:  # every sheet the clerk works on
+        ws.row_dimensions[1].height = max(ws.row_dimensions[1].height or 0, TITLE_ROW_HEIGHT_PT)
+        gap = ws.max_column + 1  # 1-based: the narrow column right of the table
+        ws.column_dimensions[get_column_letter(gap)].width = GAP_COLUMN_WIDTH
+        for i, b in enumerate(BUTTONS):
+            ws.column_dimensions[get_column_letter(gap + 1 + i)].width = b.width
+        # the first button's 0-based column index equals `gap`
+        buttons[ws.title] = place_buttons(ws, gap, drawing=len(buttons) + 1)
     data = workbook_bytes(wb)
     modules = vba_modules(len(wb.worksheets), macros_dir, xlwings_package)
-    return add_macro_parts(data, vba_project_bin(modules, project_guid(schema)), ws.title, placed)
+    return add_macro_parts(data, vba_project_bin(modules, project_guid(schema)), buttons)
 
 
 def build_xlsm(out_path: str | os.PathLike, schema: Schema | None = None, **kw) -> Path:
