@@ -130,8 +130,9 @@ def test_vba_project_stream_has_no_performance_cache():
 
 def test_dir_stream_records(modules):
     info = ovba.parse_dir(ovba.dir_stream(modules, "VBAProject", 936))
-    assert info["codepage"] == 936 and info["name"] == "VBAProject" and info["syskind"] == 1
-    assert info["references"] == ["stdole"]
+    assert info["codepage"] == 936 and info["name"] == "VBAProject" and info["syskind"] == ovba.SYSKIND_WIN64 == 3
+    assert info["references"] == ["stdole", "Office"]
+    assert info["libids"] == {"stdole": ovba.STDOLE_LIBID, "Office": ovba.OFFICE_LIBID}
     assert info["count"] == len(modules) and info.get("terminated")
     names = [m["name"] for m in info["modules"]]
     assert names == ["ThisWorkbook", "Sheet1", "Sheet2", "Sheet3", "bdt_buttons", "xlwings", "Dictionary"]
@@ -206,3 +207,42 @@ def test_class_module_header_is_what_excel_writes(excel_project):
     body = cls.replace("\r\n", "\n").split("\n")
     first_code = next(i for i, l in enumerate(body) if i > 4 and not l.startswith("Attribute VB_"))
     assert ours.source.endswith("\r\n".join(body[first_code:]))
+
+
+def _excel_saved_64bit_project():
+    """The `dir` stream of xlwings' add-in (addin/xlwings.xlam), a VBA project saved by 64-bit Excel."""
+    import io
+    import zipfile
+
+    import olefile
+
+    xlam = xlsm.xlwings_dir() / "addin" / "xlwings.xlam"
+    with zipfile.ZipFile(xlam) as z:
+        ole = olefile.OleFileIO(io.BytesIO(z.read("xl/vbaProject.bin")))
+    return ovba.decompress(ole.openstream("VBA/dir").read())
+
+
+def _records(data: bytes, wanted: set) -> list:
+    out, pos = [], 0
+    while pos < len(data):
+        rec_id, size = struct.unpack_from("<HI", data, pos)
+        if rec_id == 0x0009:
+            size = 6
+        if rec_id in wanted:
+            out.append(data[pos:pos + 6 + size])
+        pos += 6 + size
+        if rec_id == 0x000F:  # PROJECTMODULES: the references are behind us
+            break
+    return out
+
+
+def test_syskind_and_references_are_what_64_bit_excel_writes(modules):
+    """Record by record (id, size, bytes) as in a project Excel saved: SYSKIND, and the NAME +
+    REFERENCEREGISTERED records of stdole and Office (a macro using an Office constant compiles)."""
+    excel = _excel_saved_64bit_project()
+    ours = ovba.dir_stream(modules, "VBAProject", 936)
+    info = ovba.parse_dir(excel)
+    assert info["syskind"] == 3 and {"stdole", "Office"} <= set(info["references"])
+    ids = {0x0001, 0x0016, 0x003E, 0x000D}
+    assert _records(ours, ids) == _records(excel, ids)
+    assert ovba.parse_dir(ovba.dir_stream(modules, "VBAProject", 936, syskind=ovba.SYSKIND_WIN32))["syskind"] == 1

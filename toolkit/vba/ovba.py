@@ -315,7 +315,20 @@ def document_module(name: str, base: str) -> Module:
 # ---------------------------------------------------------------------------------------------
 # 2.3.4.2 dir stream
 
+# What Excel itself writes for a project saved by 64-bit Office 2016+ (Microsoft 365): SYSKIND
+# 0x00000003 (64-bit Windows, [MS-OVBA] 2.3.4.2.1.1) and two registered references, OLE Automation
+# (stdole) and the Office object library, with these exact Libids ([MS-OVBA] 2.1.1.8: the GUID,
+# version and LCID identify the type library; the path is where Excel found it). Taken from the
+# VBA project of xlwings' own add-in `addin/xlwings.xlam`, saved by 64-bit Excel
+# (tests/test_vba_ovba.py compares them record by record). The Office reference lets a macro use
+# the Office library (msoFileDialog..., CommandBars, FileDialog constants) and compile; Office of
+# any bitness rebuilds the compiled state from source (no performance cache), so a 32-bit Office
+# opens the project as well.
+SYSKIND_WIN32, SYSKIND_MAC, SYSKIND_WIN64 = 0x00000001, 0x00000002, 0x00000003
 STDOLE_LIBID = "*\\G{00020430-0000-0000-C000-000000000046}#2.0#0#C:\\Windows\\System32\\stdole2.tlb#OLE Automation"
+OFFICE_LIBID = ("*\\G{2DF8D04C-5BFA-101B-BDE5-00AA0044DE52}#2.0#0#C:\\Program Files\\Common Files\\Microsoft Shared"
+                "\\OFFICE16\\MSO.DLL#Microsoft Office 16.0 Object Library")
+REFERENCES = (("stdole", STDOLE_LIBID), ("Office", OFFICE_LIBID))
 
 
 def _rec(rec_id: int, payload: bytes) -> bytes:
@@ -332,11 +345,11 @@ def _utf16(text: str) -> bytes:
 
 
 def dir_stream(modules: list[Module], project_name: str, codepage: int,
-               references: tuple[tuple[str, str], ...] = (("stdole", STDOLE_LIBID),)) -> bytes:
+               references: tuple[tuple[str, str], ...] = REFERENCES, syskind: int = SYSKIND_WIN64) -> bytes:
     """The decompressed `dir` stream: PROJECTINFORMATION, PROJECTREFERENCES, PROJECTMODULES."""
     enc = f"cp{codepage}"
     out = bytearray()
-    out += _rec(0x0001, struct.pack("<I", 0x00000001))  # PROJECTSYSKIND: 32-bit Windows
+    out += _rec(0x0001, struct.pack("<I", syskind))  # PROJECTSYSKIND
     out += _rec(0x0002, struct.pack("<I", 0x0409))  # PROJECTLCID
     out += _rec(0x0014, struct.pack("<I", 0x0409))  # PROJECTLCIDINVOKE
     out += _rec(0x0003, struct.pack("<H", codepage))  # PROJECTCODEPAGE
@@ -388,6 +401,9 @@ def parse_dir(data: bytes) -> dict:
             info["name"] = payload.decode(f"cp{info['codepage']}")
         elif rec_id == 0x0016:
             info["references"].append(payload.decode(f"cp{info['codepage']}"))
+        elif rec_id == 0x000D:  # REFERENCEREGISTERED: SizeOfLibid, Libid, 6 reserved bytes
+            n = struct.unpack_from("<I", payload)[0]
+            info.setdefault("libids", {})[info["references"][-1]] = payload[4:4 + n].decode(f"cp{info['codepage']}")
         elif rec_id == 0x000F:
             info["count"] = struct.unpack("<H", payload)[0]
         elif rec_id == 0x0019:

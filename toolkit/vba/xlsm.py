@@ -46,8 +46,11 @@ from ..template import FONT, build_workbook, workbook_bytes, write_normalized_zi
 from . import cfb, ovba
 
 ROOT = Path(__file__).resolve().parents[2]
-MACROS_DIR = ROOT / "macros"
 BUTTON_MODULE = "bdt_buttons.bas"
+# `macros/` at the top of the repository is the only source of the buttons' VBA; a wheel carries
+# a copy in the package (setup.py's build step puts it there), a source checkout has none.
+PACKAGED_MACROS_DIR = Path(__file__).resolve().with_name("macros")
+MACROS_DIR = PACKAGED_MACROS_DIR if (PACKAGED_MACROS_DIR / BUTTON_MODULE).is_file() else ROOT / "macros"
 CONF_SHEET = "xlwings.conf"
 
 XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
@@ -125,7 +128,7 @@ def xlwings_sources(package_dir: Path | None = None) -> tuple[str, str]:
 def button_source(macros_dir: Path | None = None) -> str:
     path = (macros_dir or MACROS_DIR) / BUTTON_MODULE
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: the button module is missing (run from a bdt source checkout)")
+        raise FileNotFoundError(f"{path}: the button module is missing (a bdt checkout has it in macros/, a wheel in toolkit/vba/macros/)")
     return path.read_text(encoding="utf-8")
 
 
