@@ -221,7 +221,7 @@ DOCS = {
         "gx-wuzhou-unit-basic-2023",
         genuine=[Expect("N501", "B8", "911000.39", expected=D("88.130039"))],
         gap=[
-            (Expect("A301", "C6", "合计·合计 填报 91.100039"), _TOTAL_ONLY),
+            (Expect("A301", "C6", "合计·合计 填报 91.100039万元，但计算它的各格都为空"), _TOTAL_ONLY),
             (Expect("A301", "D6", "合计·基本支出 填报 88.130039"), _TOTAL_ONLY),
             (Expect("A301", "E6", "合计·项目支出 填报 2.97"), _TOTAL_ONLY),
             (Expect("X406", "E6", "项目支出表的一般公共预算合计 0"), _NOT_IN_EXCERPT + " (表12)"),
@@ -374,3 +374,14 @@ def test_data_file_source_is_kept_out_of_the_workbook(tmp_path):
     assert "source" not in back and back["t10"]["total"]["total"] == "444.16"
     with pytest.raises(DataFileError, match="sources"):
         write_data({**data, "sources": {}}, tmp_path / "y.xlsx")  # only the one provenance key is known
+
+
+def test_a_total_typed_without_its_rows_says_so(built):
+    """A total row with every row of the table blank (the excerpt states the total only, or a clerk
+    copied the published total first) is reported as such — not as a 计算错误 listing no operands."""
+    _, findings = built("gx-wuzhou-unit-basic-2023")
+    a301 = [f for f in findings if f.rule == "A301" and f.sheet.startswith("表5") and f.cell == "C6"]
+    assert len(a301) == 1
+    msg = a301[0].message
+    assert "填报 91.100039万元" in msg and "各格都为空" in msg
+    assert "计算错误" not in msg and "（）" not in msg
