@@ -4,20 +4,22 @@ Each document is built into a workbook of the template (`write_data`), read back
 For each document the test states, with arithmetic written here from the transcribed numbers,
 which inconsistencies the *publication itself* has (`genuine`); each must be found by `validate()`.
 Every other error-severity finding is a false alarm and fails the test — except the findings that
-only say what the transcription could not hold (`transcription_gap`): the stored copies are
-excerpts (one table, one or two paragraphs), so the other tables, paragraphs and the 部门代码 are
-blank by construction, not by the publication's fault.
+only say what the transcription could not hold: the stored copies are excerpts (one table, one or
+two paragraphs), so the other tables, paragraphs and the 部门代码 are blank by construction, not by
+the publication's fault (`transcription_gap`: D7xx, F111 部门代码; and per document `Doc.gap`, each
+finding listed with its reason: a total row without its rows, a comparison with an absent table).
 
 Narrative (情况说明) false alarms are tested apart (`test_no_narrative_false_alarm`) and marked
 `xfail(strict=True)` per document where the narrative reader is known to misread the wording
 (the classes are recorded in notes/12-corpus-findings.md; toolkit/rules/narrative.py is fixed in
-another branch, after whose merge these flip).
+another branch, after whose merge these flip). A genuine mistake the narrative reader misses is
+marked the same way on `test_genuine_inconsistencies_are_found` (`Doc.genuine_xfail`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -318,7 +320,7 @@ DOCS = {
 
 
 # ------------------------------------------------------------------ building and classifying
-@lru_cache(maxsize=None)
+@cache
 def _build(name: str, tmpdir: str):
     data = load_data(CORPUS / f"{name}.yaml")
     out = Path(tmpdir) / f"{name}.xlsx"
@@ -333,7 +335,7 @@ def built(tmp_path_factory):
     the findings are the same — checked by hand); validate itself takes 0.1–0.2 s."""
     import pickle
 
-    import toolkit.datafile as datafile
+    from toolkit import datafile
 
     blanks: dict = {}
     real = datafile.build_workbook
