@@ -7,6 +7,7 @@ schema keys:
     info:   {dept_name: ..., year: 2023, duties: ["1、…", …], divisions: [{name: …}, …]}
     t3:     {total: {total: "224.31", …}, items: [{code: "201", …}, …], _note: "注：本表无数据"}
     perf_project: [{name: …, indicators: [{l1: …}, …]}, …]
+    source: {url: …, title: …}   (optional: where a transcribed publication comes from; not written)
 
 Amounts are quoted strings so that they stay exact Decimals. `dump()` writes the same format
 from a workbook (what a bureau uses to collect figures in bulk).
@@ -29,6 +30,10 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 class DataFileError(ValueError):
     pass
+
+
+# a transcription's provenance (address, title, …): kept in the data file, not in the workbook
+SOURCE_KEY = "source"
 
 
 def load_data(path) -> dict:
@@ -140,7 +145,7 @@ def write_data(data: dict, out, schema: Schema | None = None) -> Path:
     schema = schema or load_schema()
     info = data.get("info") or {}
     context = {"year": info.get("year"), "dept_name": info.get("dept_name"), "dept_code": info.get("dept_code")}
-    unknown = set(data) - schema.keys()
+    unknown = set(data) - schema.keys() - {SOURCE_KEY}
     if unknown:
         raise DataFileError(f"数据文件中有模板没有的表：{', '.join(sorted(unknown))}")
     schema = sized_for(data, schema)

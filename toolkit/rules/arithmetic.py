@@ -95,6 +95,11 @@ def check_derivations(ctx):
             msg = (f"{what} 填报 {money(actual)}{unit}，按明细计算为 {money(expected)}{unit}，相差 {money(diff)}{unit}，"
                    f"在 {n_ops} 个两位小数金额的舍入误差（±{money(tol)}）之内，属尾差。"
                    f"建议改为 {money(expected)}，或按未舍入的数调整明细使二者一致。（{ops}）")
+        elif n_ops == 0 and not cross:
+            # only the total was typed (a clerk copying a published total, rows not yet entered):
+            # say so instead of calling it a calculation error with an empty list of operands
+            msg = (f"{what} 填报 {money(actual)}{unit}，但计算它的各格都为空（按计算关系应为 {money(expected)}{unit}）。"
+                   "请填写明细行，或核对此数。")
         elif cross and len(res.refs) == 1:
             msg = (f"{what} 填报 {money(actual)}{unit}，与 {ops.rsplit(' ', 1)[0]} 的 {money(expected)}{unit} 不一致"
                    f"（相差 {money(diff)}{unit}）。同一数字在各表中应相同。")
