@@ -83,3 +83,20 @@ def test_sheets_protect_their_objects_and_the_lists_are_very_hidden(path):
             assert not p.password  # the buttons lift it without one
             assert not p.formatCells  # False = allowed: validate may colour cells, the clerk may too
     assert {"_codes", "_meta"} <= set(wb.sheetnames)
+
+
+def test_docs_excel_md_says_what_the_template_does():
+    """docs/excel.md (issue 11 point 6) against the template and the code it describes."""
+    from toolkit import doctor, excel
+
+    docs = (ROOT / "docs" / "excel.md").read_text(encoding="utf-8")
+    assert all(f"**{caption}**" in docs for caption in BUTTONS) and "四个按钮" in docs and "三个按钮" not in docs
+    flat = docs.replace("\n", "")
+    assert "每一张工作表" in flat and "不能被拖动、改变大小或删除" in flat
+    assert "`_codes`" in docs and "`_meta`" in docs and "深度隐藏" in flat
+    assert "-公开" in docs and '"-公开"' in (ROOT / "toolkit" / "excel.py").read_text(encoding="utf-8")
+    assert "草稿·未通过校验" in docs and excel.DRAFT_QUESTION.count("“是”") == 1
+    mac_conf = "~/" + "/".join(doctor.user_conf_path("Darwin").parts[-5:])
+    assert mac_conf in docs, mac_conf
+    assert "xlwings runpython install" in docs and "WPS" in docs and "bdt serve" in docs
+    assert "xlwings.conf` 工作表" not in docs  # the template has no such sheet (the three ways are described)

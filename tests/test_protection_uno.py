@@ -396,3 +396,24 @@ def test_figures_of_the_plan(work):
                 locked += bool(ws.protection.sheet and ws.cell(r + i, c + j).protection.locked)
     assert cells > 500 and locked > cells * 0.8, (cells, locked)
     print(f"fill writes {cells} cells, {locked} of them locked on protected sheets")
+
+
+def test_a_sheet_with_a_password_is_named_and_nothing_is_written(office, work):
+    doc = open_doc(office, work)
+    try:
+        t3 = doc.Sheets.getByName("表3 支出总表")
+        t3.unprotect("")
+        t3.protect("别人的密码")
+        before = protection_state(doc)
+        c6 = t3.getCellRangeByName("C6").getValue()
+        book = UnoBook(doc, work)
+        result = excel.fill(book)
+        assert result["error"].startswith("无法解除工作表「表3 支出总表」的保护") and "密码" in result["error"]
+        assert book.app.alerts[-1][1] == result["error"]
+        assert protection_state(doc) == before  # the sheets lifted before it are protected again
+        tried = [e[1] for e in book.log if e[0] == "unprotect"]
+        assert tried[-1] == "表3 支出总表"  # the refused one; those before it were lifted and restored
+        assert sorted(tried[:-1]) == sorted(e[1] for e in book.log if e[0] == "protect")
+        assert t3.getCellRangeByName("C6").getValue() == c6
+    finally:
+        doc.close(True)

@@ -393,7 +393,7 @@ def _fill(book) -> dict:
     from .fill import compute, meta_changes
     from .findings import cell_order
 
-    adapter, d = _open_book(book)
+    _, d = _open_book(book)
     plan = compute(d)
     changed_sheets = {d.entry(*k).sheet for k in plan.changes}
     by_sheet: dict = {}
