@@ -26,7 +26,7 @@ from reportlab.platypus import TableStyle
 
 from . import charts
 from .cjkwrap import Measure, allowed, break_lines
-from .document import NUMERIC, TOC, Chart, Cover, Document, Heading, PageBreak, Paragraph, Table
+from .document import NUMERIC, TOC, Chart, Cover, Document, Heading, PageBreak, Paragraph, Table, continued
 from .fonts import PDF_FONT, cjk_font
 
 PAGE_W, PAGE_H = A4
@@ -61,6 +61,7 @@ def _styles() -> dict:
         s["cell_" + name] = ParagraphStyle("cell_" + name, fontSize=CELL_SIZE, leading=CELL_LEADING, alignment=al,
                                            **base)
     s["cell_label"] = ParagraphStyle("cell_label", parent=s["cell_left"], alignment=TA_LEFT)
+    s["cont"] = ParagraphStyle("cont", parent=s["tlabel"], spaceAfter=3)
     return s
 
 
@@ -318,11 +319,12 @@ def _text_width(text: str) -> float:
     return stringWidth(text, PDF_FONT, CELL_SIZE) + 2 * CELL_PAD + 1
 
 
-def fit_widths(t: Table, total: float = FRAME_W) -> list:
+def fit_widths(t: Table, total: float = FRAME_W, text_width=None) -> list:
     """Schema widths scaled to the page, then widened where a figure, a code or a short heading
     (up to 6 characters) would otherwise wrap. The room is taken first from columns wider than
     anything in them, then, if need be, from text columns (whose long names then wrap)."""
     cjk_font()
+    text_width = text_width or _text_width
     base = _widths(t.widths, total)
     n = len(base)
     need = [0.0] * n  # must fit on one line
@@ -331,7 +333,7 @@ def fit_widths(t: Table, total: float = FRAME_W) -> list:
         for j, cell in enumerate(row.cells):
             if cell is None or cell.span != 1 or not cell.text or "\n" in cell.text:
                 continue
-            w = _text_width(cell.text)
+            w = text_width(cell.text)
             natural[j] = max(natural[j], w)
             if cell.type in NUMERIC or cell.type == "code" or len(cell.text) <= 6:
                 need[j] = max(need[j], w)
@@ -340,7 +342,7 @@ def fit_widths(t: Table, total: float = FRAME_W) -> list:
     deficit = sum(grow)
     if deficit <= 0:
         return widths
-    floor = _text_width("四个汉字")
+    floor = text_width("四个汉字")
     for tier in (natural, [max(x, floor) for x in need]):
         spare = [max(0.0, widths[j] - max(tier[j], need[j])) if not grow[j] else 0.0 for j in range(n)]
         total = sum(spare)
@@ -360,16 +362,18 @@ _WORDS = ("预算", "资金", "基金", "经营", "支出", "收入", "经费", 
           "结转", "指标", "金额")
 
 
-def _balanced(text: str, avail: float) -> str:
+def _balanced(text: str, avail: float, width=None) -> str:
     """A heading that must wrap, broken into even lines at a word where possible
     (国有资本/经营预算, 政府性/基金预算 — not 国有资本经营预/算), only where 禁则 allows a break;
     the lines are joined by line feeds (`Para` breaks the rest)."""
+    width = width or (lambda chunk: stringWidth(chunk, PDF_FONT, CELL_SIZE))
+
     def fits(chunk):
-        return stringWidth(chunk, PDF_FONT, CELL_SIZE) <= avail
+        return width(chunk) <= avail
 
     if fits(text) or " " in text or "\n" in text:
         return text
-    lines = math.ceil(stringWidth(text, PDF_FONT, CELL_SIZE) / avail)
+    lines = math.ceil(width(text) / avail)
     if lines == 2:
         cands = [k for k in range(1, len(text)) if allowed(text, k) and fits(text[:k]) and fits(text[k:])]
         if cands:
@@ -438,9 +442,27 @@ def _table_flowable(t: Table, st: dict) -> RLTable:
     split = _tall(t, widths)
     if split:
         cmds.append(("VALIGN", (0, 0), (-1, -1), "TOP"))
-    tbl = RLTable(data, colWidths=widths, repeatRows=len(t.header), hAlign="CENTER", splitInRow=int(split))
+    tbl = _ContTable(data, colWidths=widths, repeatRows=len(t.header), hAlign="CENTER", splitInRow=int(split))
     tbl.setStyle(TableStyle(cmds))
+    tbl.bdt_cont = (continued(t), st["cont"])
     return tbl
+
+
+class _ContTable(RLTable):
+    """A table that, when it runs over a page, starts the next one with a 续表 line (its header
+    rows repeat below it)."""
+
+    bdt_cont = None
+
+    def split(self, aw, ah):
+        parts = super().split(aw, ah)
+        if len(parts) != 2 or not self.bdt_cont:
+            return parts
+        text, style = self.bdt_cont
+        line = Para(text, style)
+        line.keepWithNext = True
+        parts[1].bdt_cont = self.bdt_cont
+        return [parts[0], line, parts[1]]
 
 
 FRAME_H = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM
