@@ -74,7 +74,7 @@ def _style(doc, name: str, base: str | None = None, size: float = 12, east: str 
     return st
 
 
-def _setup(doc) -> None:
+def _setup(doc, typo=None) -> None:
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Mm(210), Mm(297)
     sec.left_margin = sec.right_margin = Mm(20)
@@ -98,11 +98,48 @@ def _setup(doc) -> None:
            line=1.2)
     for name in ("BDT 小标题", "BDT 表名", "BDT 图题"):
         doc.styles[name].paragraph_format.keep_with_next = True
+    if typo is not None and typo.official:
+        _official(doc, typo)
     # East Asian text is Chinese (zh-CN) throughout: document defaults and the theme font language
     rpr_default = doc.styles.element.find(qn("w:docDefaults") + "/" + qn("w:rPrDefault") + "/" + qn("w:rPr"))
     if rpr_default is not None:
         _zh_cn(_child(rpr_default, "w:lang")).set(qn("w:bidi"), "ar-SA")
     _zh_cn(_child(doc.settings.element, "w:themeFontLang"))
+
+
+# GB/T 9704 (公文): {style: (role, size pt, first line indent pt or None, bold)}; the fonts are named
+# on w:rFonts w:eastAsia (what Word and WPS use for hanzi) and w:hAnsi/w:ascii stay Times New Roman
+OFFICIAL_STYLES = {
+    "Normal": ("body", 16, None, False), "BDT 正文": ("body", 16, 32, False), "BDT 表注": ("body", 12, None, False),
+    "Heading 1": ("title", 22, None, False), "BDT 表名": ("title", 16, None, False),
+    "Heading 2": ("heading", 16, None, False), "BDT 图题": ("heading", 12, None, False),
+    "Heading 3": ("kai", 16, 32, False), "BDT 小标题": ("kai", 16, 32, False),
+}
+
+
+def _official(doc, typo) -> None:
+    """The 公文 style where its fonts are installed: each style of an installed role set in that
+    font and size (小标宋 and 黑体 are heavy faces: not bold on top); the others keep theirs."""
+    for name, (role, size, indent, bold) in OFFICIAL_STYLES.items():
+        family = typo.family(role)
+        if family is None:
+            continue
+        st = doc.styles[name]
+        _fonts(st, family)
+        st.font.size = Pt(size)
+        st.font.bold = bold
+        if indent is not None:
+            st.paragraph_format.first_line_indent = Pt(indent)
+    if typo.family("body"):  # 三号 on 28.95 pt lines: the 22 lines of a 公文 page
+        from docx.enum.text import WD_LINE_SPACING
+
+        for name in ("Normal", "BDT 正文"):
+            pf = doc.styles[name].paragraph_format
+            pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            pf.line_spacing = Pt(28.95)
+        doc.styles["BDT 表格"].paragraph_format.line_spacing = 1.0
+        _fonts(doc.styles["BDT 表格"], BODY_FONT)  # tables stay in the standard face, 9 pt
+        doc.styles["BDT 表格"].font.size = Pt(9)
 
 
 def _child(parent, tag: str):
@@ -377,7 +414,7 @@ def _app_properties(d, pages: int | None) -> None:
             ).encode("utf-8")
 
 
-def toc_pages(doc: Document, info: dict | None = None) -> tuple[dict, int]:
+def toc_pages(doc: Document, info: dict | None = None, typography=None) -> tuple[dict, int]:
     """{目录 entry index: page number} and the page count, from the PDF's pagination (the same
     page size, margins, breaks and fonts sizes): `info` of a `render_pdf` of this document, or
     laid out once into memory."""
@@ -386,20 +423,25 @@ def toc_pages(doc: Document, info: dict | None = None) -> tuple[dict, int]:
 
         from .pdf import render_pdf
 
-        info = render_pdf(doc, _io.BytesIO())
+        info = render_pdf(doc, _io.BytesIO(), typography=typography)
     return {n: page for n, (_, page) in enumerate(info["toc"]) if page is not None}, info["pages"]
 
 
-def render_docx(doc: Document, path, pages: dict | None = None, pdf_info: dict | None = None) -> dict:
+def render_docx(doc: Document, path, pages: dict | None = None, pdf_info: dict | None = None,
+                typography=None) -> dict:
     """Write the DOCX; `pdf_info`: what `render_pdf` returned for this document (export passes it
-    when it made the PDF too, so the pagination is not laid out a second time)."""
+    when it made the PDF too, so the pagination is not laid out a second time); `typography`:
+    "standard" or "official" (GB/T 9704 fonts where installed, `fonts.typography`)."""
+    from .fonts import typography as find_typography
+
+    typo = find_typography(typography)
     n_pages = None
     if pages is None and doc.toc_entries():
-        pages, n_pages = toc_pages(doc, pdf_info)
+        pages, n_pages = toc_pages(doc, pdf_info, typography)
     pages = pages or {}
     toc_of = {bi: n for n, (bi, _, _) in enumerate(doc.toc_entries())}
     d = new_docx()
-    _setup(d)
+    _setup(d, typo)
     body = d.element.body
     table_style = d.styles["BDT 表格"].style_id
     pending_break = False

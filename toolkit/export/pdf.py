@@ -38,7 +38,7 @@ RULE = colors.HexColor("#999999")
 CELL_SIZE, CELL_LEADING, CELL_PAD = 8.5, 10.8, 3
 
 
-def _styles() -> dict:
+def _styles(typo=None) -> dict:
     base = dict(fontName=PDF_FONT, wordWrap="CJK", textColor=BLACK)
     s = {
         "body": ParagraphStyle("body", fontSize=11.5, leading=20, firstLineIndent=23, spaceAfter=3, alignment=TA_JUSTIFY,
@@ -62,7 +62,33 @@ def _styles() -> dict:
                                            **base)
     s["cell_label"] = ParagraphStyle("cell_label", parent=s["cell_left"], alignment=TA_LEFT)
     s["cont"] = ParagraphStyle("cont", parent=s["tlabel"], spaceAfter=3)
+    if typo is not None and typo.official:
+        _official(s, typo)
     return s
+
+
+# GB/T 9704: 三号 (16 pt) body text on a 22-line page (28.95 pt), indented two characters; the
+# title 二号 (22 pt); headings 三号. {style: (role, size, leading, first line indent)}
+OFFICIAL_STYLES = {
+    "body": ("body", 16, 28.95, 32), "plain": ("body", 16, 28.95, 0), "note": ("body", 12, 20, None),
+    "h1": ("title", 22, 34, None), "cover_title": ("title", 28, 40, None), "cover_dept": ("title", 22, 34, None),
+    "toc_title": ("title", 22, 32, None), "ttitle": ("title", 16, 24, None),
+    "h2": ("heading", 16, 28.95, None), "caption": ("heading", 12, 18, None), "h3": ("kai", 16, 28.95, 32),
+}
+
+
+def _official(s: dict, typo) -> None:
+    """The 公文 style: each text style whose official font is installed set in it (and in its
+    size); a face that is already heavy (小标宋, 黑体) is not drawn bold on top."""
+    for name, (role, size, leading, indent) in OFFICIAL_STYLES.items():
+        font = typo.pdf(role)
+        if font is None:
+            continue  # not installed: the standard font and size stay
+        st = s[name]
+        st.fontName, st.fontSize, st.leading = font, size, leading
+        if indent is not None:
+            st.firstLineIndent = indent
+        st.bdt_plain = role in ("title", "heading")
 
 
 LONG_TEXT, CHUNK = 1200, 400
@@ -174,7 +200,8 @@ class Para(Flowable):
         y = self.height - st.fontSize
         c.saveState()
         c.setFillColor(st.textColor)
-        if self.bold:  # fill+stroke (text render mode 2): a bold face the CJK font does not have
+        bold = self.bold and not getattr(st, "bdt_plain", False)
+        if bold:  # fill+stroke (text render mode 2): a bold face the CJK font does not have
             c.setStrokeColor(st.textColor)
             c.setLineWidth(st.fontSize * 0.035)
         for n, ln in enumerate(lines):
@@ -192,7 +219,7 @@ class Para(Flowable):
                     space = 0.0
             t = c.beginText(x, y)
             t.setFont(st.fontName, st.fontSize)
-            if self.bold:
+            if bold:
                 t.setTextRenderMode(2)
             if space:
                 t.setCharSpace(space)
@@ -613,10 +640,14 @@ def _footer(reg: _Registry, title: str, mark: str | None = None):
     return draw
 
 
-def render_pdf(doc: Document, path) -> dict:
-    """Write the PDF; returns {"pages": n, "toc": [(text, page number)…]} for callers and tests."""
+def render_pdf(doc: Document, path, typography=None) -> dict:
+    """Write the PDF; returns {"pages": n, "toc": [(text, page number)…]} for callers and tests.
+    `typography`: "standard" (default) or "official" (GB/T 9704 fonts where installed, `fonts.typography`)."""
+    from .fonts import typography as find_typography
+
     cjk_font()
-    st = _styles()
+    typo = find_typography(typography)
+    st = _styles(typo)
     flow, entries = story(doc, st)
     reg = _Registry(len(entries), {n: (12 if lvl == 1 else 11) for n, lvl, _, _ in entries})
     if not any(isinstance(b, TOC) for b in doc.blocks):
@@ -641,7 +672,7 @@ def render_pdf(doc: Document, path) -> dict:
     finally:
         rl_config.useA85 = a85
     pages = tpl.page
-    return {"pages": pages, "body_start": reg.body_start,
+    return {"pages": pages, "body_start": reg.body_start, "typography": typo,
             "toc": [(text, reg.number(reg.pages[n]) if n in reg.pages else None) for n, _, text, _ in entries]}
 
 
