@@ -176,12 +176,16 @@ class Para(Flowable):
         return aw, self.height
 
     def split(self, aw, ah):
-        lines = self._break(aw)
+        # as ReportLab's Paragraph: the lines of the last wrap (a table asks with the cell's width
+        # before padding), no single first line left behind, [self] when it all fits
+        if self._lines is None:
+            self._break(aw)
+        aw, lines = self._lines
         k = int((ah + 1e-6) / self.style.leading)
-        if k >= len(lines) - 1 and len(lines) > 2:
-            k = len(lines) - 2  # no widow: at least two lines go on (a caller that asks thinks it does not fit)
-        if k <= 0 or k >= len(lines):
+        if k <= 1:
             return []
+        if k >= len(lines):
+            return [self]
         head = type(self)(self.text, self.style, (aw, lines[:k]))
         head._cont = self._cont
         head.spaceAfter = 0
