@@ -95,7 +95,7 @@ class ExportResult(dict):
 
 
 def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None, values: dict | None = None,
-           waive=None, status=None) -> dict:
+           waive=None, status=None, typography: str | None = None) -> dict:
     """Export a workbook (path or read `Disclosure`) to the given formats; returns {format: path}
     (an `ExportResult`, whose `.status` holds the findings of the exported document).
 
@@ -105,6 +105,8 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
     is false; with `force` the document is exported marked 草稿·未通过校验 on every page and in its
     properties (no switch turns the mark off: correct or waive the errors). With no CJK font file
     installed the PDF uses a standard non-embedded font (`fonts.fallback_warning()`).
+    `typography="official"`: the PDF and the DOCX in the 党政机关公文 style (GB/T 9704) where its
+    fonts are installed (`fonts.typography(...).warning()` names the missing ones).
     """
     import toolkit
 
@@ -114,6 +116,10 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
     from .document import build_document
 
     fmts = parse_formats(formats)
+    if typography is not None:
+        from .fonts import typography as find_typography
+
+        find_typography(typography)  # an unknown style fails before any work
     d = src if isinstance(src, Disclosure) else toolkit.load(src, schema=schema)
     fingerprints = None
     if values is None:
@@ -146,6 +152,8 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
 
             target = out / f"{stem}.{f}"
             extra = {"pdf_info": info["pdf"]} if f == "docx" and "pdf" in info else {}
+            if f in ("pdf", "docx") and typography is not None:
+                extra["typography"] = typography
             render = getattr(importlib.import_module(f".{f}", __name__), f"render_{f}")
             with atomic_output(target) as fh:  # complete or absent; mode from the umask (or the old file's)
                 info[f] = render(doc, fh, **extra)

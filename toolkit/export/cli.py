@@ -17,6 +17,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", metavar="DIR", help="输出文件夹（默认：与工作簿同目录的「工作簿名-公开」）")
     parser.add_argument("--force", action="store_true",
                         help="即使有“错误”级校验问题也导出：每页和文档属性都标注“草稿·未通过校验”，不能作为正式公开文件")
+    parser.add_argument("--typography", choices=("standard", "official"), default=None,
+                        help="版式：standard（默认）或 official（党政机关公文格式 GB/T 9704：标题方正小标宋，正文仿宋_GB2312 "
+                             "三号，标题黑体/楷体；本机未安装的字体仍用常规字体并提示）")
     parser.add_argument("--waive", metavar="CODES",
                         help="豁免的规则编号，逗号分隔（如 N504,P601）：经审核确认可以接受的“错误”，记录在文档属性中")
 
@@ -47,7 +50,8 @@ def run(args) -> int:
         return EXIT_FAILED
     out = args.out or default_out_dir(args.path)
     try:
-        result = export(d, fmts, out, force=args.force, waive=getattr(args, "waive", None))
+        result = export(d, fmts, out, force=args.force, waive=getattr(args, "waive", None),
+                        typography=getattr(args, "typography", None))
     except ExportRefused as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_REFUSED
@@ -55,6 +59,11 @@ def run(args) -> int:
         print(f"已导出 {FORMAT_NAMES[f]}：{path}")
     if {"pdf", "docx"} & set(result) and fallback_warning():
         print(fallback_warning(), file=sys.stderr)
+    if {"pdf", "docx"} & set(result) and getattr(args, "typography", None):
+        from .fonts import typography
+
+        if typography(args.typography).warning():
+            print(typography(args.typography).warning(), file=sys.stderr)
     status = result.status
     if status.waived:
         print(f"已豁免 {len(status.waived)} 个“错误”级问题（{','.join(sorted(status.waivers))}），记录在文档属性中。",

@@ -79,6 +79,11 @@ class Table:
         return self.note is not None
 
 
+def continued(t: Table) -> str:
+    """The line that heads a table on the pages it continues on (续表), in every paged format."""
+    return "续表：" + " ".join(x for x in (t.label, t.title) if x)
+
+
 @dataclass
 class Heading:
     level: int  # 1 part, 2 section, 3 sub-section

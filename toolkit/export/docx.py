@@ -21,7 +21,7 @@ from docx.shared import Mm, Pt, RGBColor
 
 from . import charts
 from .fonts import cjk_font
-from .document import TOC, Chart, Cover, Document, Heading, PageBreak, Paragraph, Table
+from .document import NUMERIC, TOC, Chart, Cover, Document, Heading, PageBreak, Paragraph, Table, continued
 
 BODY_FONT, HEAD_FONT, LATIN_FONT = "宋体", "黑体", "Times New Roman"
 TEXT_WIDTH_MM = 170
@@ -74,7 +74,7 @@ def _style(doc, name: str, base: str | None = None, size: float = 12, east: str 
     return st
 
 
-def _setup(doc) -> None:
+def _setup(doc, typo=None) -> None:
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Mm(210), Mm(297)
     sec.left_margin = sec.right_margin = Mm(20)
@@ -98,11 +98,48 @@ def _setup(doc) -> None:
            line=1.2)
     for name in ("BDT 小标题", "BDT 表名", "BDT 图题"):
         doc.styles[name].paragraph_format.keep_with_next = True
+    if typo is not None and typo.official:
+        _official(doc, typo)
     # East Asian text is Chinese (zh-CN) throughout: document defaults and the theme font language
     rpr_default = doc.styles.element.find(qn("w:docDefaults") + "/" + qn("w:rPrDefault") + "/" + qn("w:rPr"))
     if rpr_default is not None:
         _zh_cn(_child(rpr_default, "w:lang")).set(qn("w:bidi"), "ar-SA")
     _zh_cn(_child(doc.settings.element, "w:themeFontLang"))
+
+
+# GB/T 9704 (公文): {style: (role, size pt, first line indent pt or None, bold)}; the fonts are named
+# on w:rFonts w:eastAsia (what Word and WPS use for hanzi) and w:hAnsi/w:ascii stay Times New Roman
+OFFICIAL_STYLES = {
+    "Normal": ("body", 16, None, False), "BDT 正文": ("body", 16, 32, False), "BDT 表注": ("body", 12, None, False),
+    "Heading 1": ("title", 22, None, False), "BDT 表名": ("title", 16, None, False),
+    "Heading 2": ("heading", 16, None, False), "BDT 图题": ("heading", 12, None, False),
+    "Heading 3": ("kai", 16, 32, False), "BDT 小标题": ("kai", 16, 32, False),
+}
+
+
+def _official(doc, typo) -> None:
+    """The 公文 style where its fonts are installed: each style of an installed role set in that
+    font and size (小标宋 and 黑体 are heavy faces: not bold on top); the others keep theirs."""
+    for name, (role, size, indent, bold) in OFFICIAL_STYLES.items():
+        family = typo.family(role)
+        if family is None:
+            continue
+        st = doc.styles[name]
+        _fonts(st, family)
+        st.font.size = Pt(size)
+        st.font.bold = bold
+        if indent is not None:
+            st.paragraph_format.first_line_indent = Pt(indent)
+    if typo.family("body"):  # 三号 on 28.95 pt lines: the 22 lines of a 公文 page
+        from docx.enum.text import WD_LINE_SPACING
+
+        for name in ("Normal", "BDT 正文"):
+            pf = doc.styles[name].paragraph_format
+            pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            pf.line_spacing = Pt(28.95)
+        doc.styles["BDT 表格"].paragraph_format.line_spacing = 1.0
+        _fonts(doc.styles["BDT 表格"], BODY_FONT)  # tables stay in the standard face, 9 pt
+        doc.styles["BDT 表格"].font.size = Pt(9)
 
 
 def _child(parent, tag: str):
@@ -217,10 +254,42 @@ def _text_xml(text: str, bold: bool) -> str:
     return "".join(runs)
 
 
-def _table_xml(t: Table, style_id: str) -> str:
-    from .pdf import fit_widths  # the PDF's column widths (figures and short headings never wrap)
+CELL_PT = 9  # the size of table text (style BDT 表格)
+CELL_MARGIN_PT = 57 / 20  # left and right cell margin (tblCellMar, 57 twips)
+# widths in em of what Word, WPS or LibreOffice may really draw: a hanzi is one em in every CJK
+# font; Latin text falls back to the widest common face when Times New Roman is missing (DejaVu
+# Serif on a Linux desktop: digits 0.636 em, Times 0.5 em)
+_EM = {**{c: 0.64 for c in "0123456789"}, ".": 0.32, ",": 0.32, ":": 0.34, "-": 0.34, " ": 0.32, "%": 0.95}
 
-    cols = [max(200, int(w * 20)) for w in fit_widths(t, TEXT_WIDTH_MM * TWIPS_PER_MM / 20)]
+
+def _em(text: str) -> float:
+    import unicodedata
+
+    return sum(_EM.get(ch, 1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.72) for ch in text)
+
+
+def cell_width(text: str) -> float:
+    """Points a cell needs to show `text` on one line in the fallback fonts (margins included)."""
+    return _em(text) * CELL_PT + 2 * CELL_MARGIN_PT + 1.5
+
+
+def _cell_lines(text: str, avail: float, head: bool) -> str:
+    """A column heading that must wrap broken into balanced lines (政府性/基金预算, no 孤字 line:
+    not 单位资/金) by hard line breaks measured with the fallback widths (wider than any real
+    face, so Word and WPS keep them). What the clerk typed is left to the word processor: a line
+    break inside it would change the text a reader copies."""
+    from .pdf import _balanced
+
+    if not head or "\n" in text or _em(text) * CELL_PT <= avail:
+        return text
+    return _balanced(text, avail, lambda chunk: _em(chunk) * CELL_PT)
+
+
+def _table_xml(t: Table, style_id: str) -> str:
+    from .pdf import fit_widths  # the PDF's rules: figures, codes and short headings never wrap
+
+    widths = fit_widths(t, TEXT_WIDTH_MM * TWIPS_PER_MM / 20, cell_width)
+    cols = [max(200, int(w * 20)) for w in widths]
     n = len(cols)
     border = "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
                      for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
@@ -271,8 +340,11 @@ def _table_xml(t: Table, style_id: str) -> str:
                 props.append(f'<w:shd w:val="clear" w:color="auto" w:fill="{HEADER_FILL}"/>')
             props.append('<w:vAlign w:val="center"/>')
             jc = {"right": "right", "center": "center"}.get(cell.align, "left")
+            text = cell.text
+            if text and cell.type not in NUMERIC:
+                text = _cell_lines(text, sum(widths[j:j + span]) - 2 * CELL_MARGIN_PT - 1, cell.header or i < nh)
             tr.append(f'<w:tc><w:tcPr>{"".join(props)}</w:tcPr><w:p><w:pPr><w:pStyle w:val="{style_id}"/>'
-                      f'<w:jc w:val="{jc}"/></w:pPr>{_text_xml(cell.text, cell.bold) if cell.text else ""}</w:p>'
+                      f'<w:jc w:val="{jc}"/></w:pPr>{_text_xml(text, cell.bold) if text else ""}</w:p>'
                       "</w:tc>")
             j += span
         tr.append("</w:tr>")
@@ -281,10 +353,25 @@ def _table_xml(t: Table, style_id: str) -> str:
     return "".join(out)
 
 
-def _running_header(sec, title: str | None, mark: str | None) -> None:
-    """The page header: the draft mark (red) on the left, the document title on the right, a rule."""
-    sec.header.is_linked_to_previous = False
-    hp = sec.header.paragraphs[0]
+def _running_header(sec, title: str | None, mark: str | None, cont: str | None = None) -> None:
+    """The page header: the draft mark (red) on the left, the document title on the right, a rule.
+    With `cont` (a section holding one table) the first page of the section has that header and
+    every further page — the table's continuation — a 续表 line below it."""
+    if cont:
+        sec.different_first_page_header_footer = True
+        _header(sec.first_page_header, title, mark)
+        _header(sec.header, title, mark)
+        p = sec.header.add_paragraph()
+        r = p.add_run(cont)
+        r.font.size = Pt(9)
+        p.paragraph_format.space_before = Pt(4)
+    else:
+        _header(sec.header, title, mark)
+
+
+def _header(header, title: str | None, mark: str | None) -> None:
+    header.is_linked_to_previous = False
+    hp = header.paragraphs[0]
     for run in list(hp.runs):
         run._r.getparent().remove(run._r)
     if not (title or mark):
@@ -327,7 +414,7 @@ def _app_properties(d, pages: int | None) -> None:
             ).encode("utf-8")
 
 
-def toc_pages(doc: Document, info: dict | None = None) -> tuple[dict, int]:
+def toc_pages(doc: Document, info: dict | None = None, typography=None) -> tuple[dict, int]:
     """{目录 entry index: page number} and the page count, from the PDF's pagination (the same
     page size, margins, breaks and fonts sizes): `info` of a `render_pdf` of this document, or
     laid out once into memory."""
@@ -336,20 +423,25 @@ def toc_pages(doc: Document, info: dict | None = None) -> tuple[dict, int]:
 
         from .pdf import render_pdf
 
-        info = render_pdf(doc, _io.BytesIO())
+        info = render_pdf(doc, _io.BytesIO(), typography=typography)
     return {n: page for n, (_, page) in enumerate(info["toc"]) if page is not None}, info["pages"]
 
 
-def render_docx(doc: Document, path, pages: dict | None = None, pdf_info: dict | None = None) -> dict:
+def render_docx(doc: Document, path, pages: dict | None = None, pdf_info: dict | None = None,
+                typography=None) -> dict:
     """Write the DOCX; `pdf_info`: what `render_pdf` returned for this document (export passes it
-    when it made the PDF too, so the pagination is not laid out a second time)."""
+    when it made the PDF too, so the pagination is not laid out a second time); `typography`:
+    "standard" or "official" (GB/T 9704 fonts where installed, `fonts.typography`)."""
+    from .fonts import typography as find_typography
+
+    typo = find_typography(typography)
     n_pages = None
     if pages is None and doc.toc_entries():
-        pages, n_pages = toc_pages(doc, pdf_info)
+        pages, n_pages = toc_pages(doc, pdf_info, typography)
     pages = pages or {}
     toc_of = {bi: n for n, (bi, _, _) in enumerate(doc.toc_entries())}
     d = new_docx()
-    _setup(d)
+    _setup(d, typo)
     body = d.element.body
     table_style = d.styles["BDT 表格"].style_id
     pending_break = False
@@ -357,11 +449,24 @@ def render_docx(doc: Document, path, pages: dict | None = None, pdf_info: dict |
     n_tables = 0
 
     def page_numbers(sec) -> None:
-        fp = sec.footer.paragraphs[0]
-        fp.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        fp.add_run("- ")
-        _field(fp, "PAGE", "1")
-        fp.add_run(" -")
+        for footer in (sec.footer, sec.first_page_footer) if sec.different_first_page_header_footer else (sec.footer,):
+            footer.is_linked_to_previous = False
+            fp = footer.paragraphs[0]
+            fp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            fp.add_run("- ")
+            _field(fp, "PAGE", "1")
+            fp.add_run(" -")
+
+    def next_table(i: int):
+        """The table a page break leads to (a heading may stand above it on its page), or None."""
+        for b2 in doc.blocks[i + 1:]:
+            if isinstance(b2, Table):
+                return b2
+            if not isinstance(b2, Heading):
+                return None
+        return None
+
+    table_section = False
 
     numbered = False
 
@@ -405,6 +510,17 @@ def render_docx(doc: Document, path, pages: dict | None = None, pdf_info: dict |
                                                   "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter",
                                                   "w:docGrid", "w:printerSettings", "w:sectPrChange")
                 after_toc = False
+            elif numbered and (next_table(i) is not None or table_section):
+                # a table on its own section: 续表 in the header of the pages it continues on
+                t2 = next_table(i)
+                sec = d.add_section(WD_SECTION.NEW_PAGE)
+                for pg in sec._sectPr.findall(qn("w:pgNumType")):  # copied from the section before:
+                    sec._sectPr.remove(pg)  # the numbering goes on, it does not restart at 1
+                sec.header_distance = Mm(10)
+                _running_header(sec, doc.title, doc.mark, continued(t2) if t2 is not None else None)
+                page_numbers(sec)
+                table_section = t2 is not None
+                pending_break = False
             else:
                 pending_break = True
         elif isinstance(b, Heading):

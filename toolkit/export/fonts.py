@@ -201,3 +201,120 @@ def cjk_font() -> CJKFont:
 def fallback_warning() -> str | None:
     """The message to show when the PDF could not embed a font (None when it did)."""
     return None if cjk_font().embedded else FALLBACK_MESSAGE
+
+
+# ------------------------------------------------------------------------------ official typography
+
+# GB/T 9704-2012 (党政机关公文格式): titles in 方正小标宋, body text in 仿宋_GB2312 三号 (16 pt),
+# first-level headings in 黑体, second-level in 楷体_GB2312. Each role: the ReportLab name it is
+# registered under, the family names fontconfig / Word know it by (preferred first), the file names
+# it has in the Windows fonts folder, and the environment variable that names a file directly.
+OFFICIAL_ROLES = {
+    "title": ("BDT-TITLE", ("方正小标宋简体", "方正小标宋_GBK", "FZXiaoBiaoSong-B05S", "FZXiaoBiaoSong-B05"),
+              ("FZXBSJW.TTF", "FZXBSK.TTF", "方正小标宋简体.ttf"), "BDT_FONT_TITLE"),
+    "body": ("BDT-BODY", ("仿宋_GB2312", "FangSong_GB2312", "仿宋", "FangSong"),
+             ("FS_GB2312.ttf", "SIMFANG.TTF", "simfang.ttf"), "BDT_FONT_BODY"),
+    "heading": ("BDT-HEI", ("黑体", "SimHei"), ("simhei.ttf", "SIMHEI.TTF"), "BDT_FONT_HEADING"),
+    "kai": ("BDT-KAI", ("楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi"),
+            ("KAI_GB2312.ttf", "SIMKAI.TTF", "simkai.ttf"), "BDT_FONT_KAI"),
+}
+TYPOGRAPHIES = ("standard", "official")
+
+
+@dataclass(frozen=True)
+class Typography:
+    """The fonts an export uses: `official` roles found ({role: (ReportLab name, family)}) and
+    those asked for but not installed (they keep the standard fonts)."""
+
+    style: str = "standard"
+    fonts: tuple = ()  # ((role, pdf name, family), …) of the official fonts found
+    missing: tuple = ()  # roles of the official style whose font is not installed
+
+    @property
+    def official(self) -> bool:
+        return self.style == "official"
+
+    def pdf(self, role: str) -> str | None:
+        return next((name for r, name, _ in self.fonts if r == role), None)
+
+    def family(self, role: str) -> str | None:
+        return next((fam for r, _, fam in self.fonts if r == role), None)
+
+    def warning(self) -> str | None:
+        if not self.official or not self.missing:
+            return None
+        names = "、".join(OFFICIAL_ROLES[r][1][0] for r in self.missing)
+        return (f"提示：本机未安装公文字体 {names}，这些部分仍用常规字体（安装后重新导出即可；"
+                "也可用环境变量 BDT_FONT_TITLE / BDT_FONT_BODY / BDT_FONT_HEADING / BDT_FONT_KAI 指向字体文件）。")
+
+
+def _fc_lookup(family: str):
+    """(path, index) of an installed font whose family is exactly `family` (fontconfig), or None."""
+    if not shutil.which("fc-list"):
+        return None
+    try:
+        out = subprocess.run(["fc-list", "--format", "%{file}\t%{index}\t%{family}\n", f":family={family}"],
+                             capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in sorted(out.splitlines()):
+        path, idx, families = (line.split("\t") + ["", ""])[:3]
+        if family in [f.strip() for f in families.split(",")] and path.lower().endswith((".ttf", ".ttc", ".otf")):
+            return path, int(idx) if idx.isdigit() else 0
+    return None
+
+
+def _official_candidates(role: str):
+    name, families, files, env = OFFICIAL_ROLES[role]
+    value = os.environ.get(env)
+    if value:
+        path, _, idx = value.rpartition(":") if value.rsplit(":", 1)[-1].isdigit() else (value, "", "0")
+        yield path, int(idx or 0), families[0]
+        return  # named explicitly: that file or nothing
+    for family in families:
+        hit = _fc_lookup(family)
+        if hit:
+            yield hit[0], hit[1], family
+    for file in files:
+        for folder in (f"{_WINDIR}/Fonts", str(Path(os.environ.get("LOCALAPPDATA", "~")).expanduser()
+                                               / "Microsoft/Windows/Fonts")):
+            yield f"{folder}/{file}", 0, families[0]
+
+
+def _register(name: str, path: str, index: int) -> bool:
+    from reportlab.pdfbase import pdfmetrics, ttfonts
+    from reportlab.lib.fonts import addMapping
+
+    if not Path(path).is_file():
+        return False
+    try:
+        font = ttfonts.TTFont(name, path, subfontIndex=index)
+    except Exception:  # CFF outlines (an .otf), a broken file
+        return False
+    if not all(ord(ch) in font.face.charWidths for ch in "部门预算公开表万元"):
+        return False
+    pdfmetrics.registerFont(font)
+    for bold in (0, 1):
+        for italic in (0, 1):
+            addMapping(name, bold, italic, name)
+    return True
+
+
+@lru_cache(maxsize=4)
+def typography(style: str | None = None) -> Typography:
+    """The fonts of an export: "standard" (the embedded CJK font, as always) or "official" (GB/T
+    9704: each role in its official font where installed and embeddable, else the standard font;
+    `Typography.missing` names the others). Registers the fonts found with ReportLab."""
+    style = (style or "standard").strip().lower()
+    if style not in TYPOGRAPHIES:
+        raise ValueError(f"不支持的版式「{style}」；可选：{','.join(TYPOGRAPHIES)}")
+    if style == "standard":
+        return Typography()
+    found, missing = [], []
+    for role, (name, _, _, _) in OFFICIAL_ROLES.items():
+        hit = next(((fam) for path, idx, fam in _official_candidates(role) if _register(name, path, idx)), None)
+        if hit:
+            found.append((role, name, hit))
+        else:
+            missing.append(role)
+    return Typography("official", tuple(found), tuple(missing))

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -22,12 +21,12 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepInFrame, PageTemplate, Spacer
 from reportlab.platypus import PageBreak as RLPageBreak
-from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus import Table as RLTable
 from reportlab.platypus import TableStyle
 
 from . import charts
-from .document import NUMERIC, TOC, Chart, Cover, Document, Heading, PageBreak, Paragraph, Table
+from .cjkwrap import Measure, allowed, break_lines
+from .document import NUMERIC, TOC, Chart, Cover, Document, Heading, PageBreak, Paragraph, Table, continued
 from .fonts import PDF_FONT, cjk_font
 
 PAGE_W, PAGE_H = A4
@@ -39,32 +38,57 @@ RULE = colors.HexColor("#999999")
 CELL_SIZE, CELL_LEADING, CELL_PAD = 8.5, 10.8, 3
 
 
-def _styles() -> dict:
+def _styles(typo=None) -> dict:
     base = dict(fontName=PDF_FONT, wordWrap="CJK", textColor=BLACK)
     s = {
-        "body": ParagraphStyle("body", fontSize=11.5, leading=20, firstLineIndent=23, spaceAfter=3, **base),
-        "plain": ParagraphStyle("plain", fontSize=11.5, leading=20, spaceAfter=3, **base),
+        "body": ParagraphStyle("body", fontSize=11.5, leading=20, firstLineIndent=23, spaceAfter=3, alignment=TA_JUSTIFY,
+                               **base),
+        "plain": ParagraphStyle("plain", fontSize=11.5, leading=20, spaceAfter=3, alignment=TA_JUSTIFY, **base),
         "h1": ParagraphStyle("h1", fontSize=17, leading=24, alignment=TA_CENTER, spaceBefore=6, spaceAfter=14, **base),
         "h2": ParagraphStyle("h2", fontSize=13, leading=20, spaceBefore=8, spaceAfter=4, **base),
         "h3": ParagraphStyle("h3", fontSize=12, leading=19, spaceBefore=4, spaceAfter=2, firstLineIndent=23, **base),
         "ttitle": ParagraphStyle("ttitle", fontSize=14, leading=20, alignment=TA_CENTER, spaceAfter=4, **base),
         "tlabel": ParagraphStyle("tlabel", fontSize=9, leading=12, **base),
         "tsub": ParagraphStyle("tsub", fontSize=10.5, leading=15, alignment=TA_CENTER, spaceAfter=4, **base),
-        "note": ParagraphStyle("note", fontSize=10, leading=15, spaceBefore=4, **base),
+        "note": ParagraphStyle("note", fontSize=10, leading=15, spaceBefore=4, alignment=TA_JUSTIFY, **base),
         "caption": ParagraphStyle("caption", fontSize=11, leading=16, alignment=TA_CENTER, spaceBefore=6,
                                   spaceAfter=4, **base),
         "cover_dept": ParagraphStyle("cover_dept", fontSize=22, leading=34, alignment=TA_CENTER, **base),
         "cover_title": ParagraphStyle("cover_title", fontSize=28, leading=40, alignment=TA_CENTER, **base),
         "toc_title": ParagraphStyle("toc_title", fontSize=18, leading=26, alignment=TA_CENTER, spaceAfter=14, **base),
     }
-    for name, al in (("left", TA_LEFT), ("center", TA_CENTER), ("right", TA_RIGHT)):
+    for name, al in (("left", TA_JUSTIFY), ("center", TA_CENTER), ("right", TA_RIGHT)):
         s["cell_" + name] = ParagraphStyle("cell_" + name, fontSize=CELL_SIZE, leading=CELL_LEADING, alignment=al,
                                            **base)
+    s["cell_label"] = ParagraphStyle("cell_label", parent=s["cell_left"], alignment=TA_LEFT)
+    s["cont"] = ParagraphStyle("cont", parent=s["tlabel"], spaceAfter=3)
+    if typo is not None and typo.official:
+        _official(s, typo)
     return s
 
 
-def _markup(text: str) -> str:
-    return escape(text).replace("\n", "<br/>")
+# GB/T 9704: 三号 (16 pt) body text on a 22-line page (28.95 pt), indented two characters; the
+# title 二号 (22 pt); headings 三号. {style: (role, size, leading, first line indent)}
+OFFICIAL_STYLES = {
+    "body": ("body", 16, 28.95, 32), "plain": ("body", 16, 28.95, 0), "note": ("body", 12, 20, None),
+    "h1": ("title", 22, 34, None), "cover_title": ("title", 28, 40, None), "cover_dept": ("title", 22, 34, None),
+    "toc_title": ("title", 22, 32, None), "ttitle": ("title", 16, 24, None),
+    "h2": ("heading", 16, 28.95, None), "caption": ("heading", 12, 18, None), "h3": ("kai", 16, 28.95, 32),
+}
+
+
+def _official(s: dict, typo) -> None:
+    """The 公文 style: each text style whose official font is installed set in it (and in its
+    size); a face that is already heavy (小标宋, 黑体) is not drawn bold on top."""
+    for name, (role, size, leading, indent) in OFFICIAL_STYLES.items():
+        font = typo.pdf(role)
+        if font is None:
+            continue  # not installed: the standard font and size stay
+        st = s[name]
+        st.fontName, st.fontSize, st.leading = font, size, leading
+        if indent is not None:
+            st.firstLineIndent = indent
+        st.bdt_plain = role in ("title", "heading")
 
 
 LONG_TEXT, CHUNK = 1200, 400
@@ -73,8 +97,8 @@ _SENTENCE_END = "。；！？\n"
 
 def chunks(text: str, size: int = CHUNK) -> list:
     """A very long text cut after a sentence end (or a line feed) every ~`size` characters, so
-    that ReportLab lays it out piece by piece: one paragraph of 30,000 characters is re-measured
-    whole for every page it runs over (minutes), pieces are not. Nothing is dropped."""
+    that it is laid out piece by piece: a table cell of 30,000 characters split across pages is
+    re-measured for every page it runs over, pieces are not. Nothing is dropped."""
     out, start = [], 0
     while len(text) - start > size * 1.5:
         cut = max(text.rfind(c, start + size // 2, start + size) for c in _SENTENCE_END)
@@ -87,13 +111,13 @@ def chunks(text: str, size: int = CHUNK) -> list:
 
 def paragraphs(text: str, style, cls=None) -> list:
     """One paragraph, or a very long text as consecutive pieces (later pieces without the indent)."""
-    cls = cls or RLParagraph
+    cls = cls or Para
     if len(text) <= LONG_TEXT:
-        return [cls(_markup(text), style)]
+        return [cls(text, style)]
     cont = ParagraphStyle(style.name + "_cont", parent=style, firstLineIndent=0, spaceBefore=0)
     first = ParagraphStyle(style.name + "_first", parent=style, spaceAfter=0)
     parts = chunks(text)
-    return [cls(_markup(c), first if i == 0 else cont if i < len(parts) - 1 else
+    return [cls(c, first if i == 0 else cont if i < len(parts) - 1 else
                 ParagraphStyle(style.name + "_last", parent=cont, spaceAfter=style.spaceAfter))
             for i, c in enumerate(parts)]
 
@@ -101,17 +125,118 @@ def paragraphs(text: str, style, cls=None) -> list:
 # ------------------------------------------------------------------------------ flowables
 
 
-class _BoldPara(RLParagraph):
-    """A paragraph drawn fill+stroke (text render mode 2): a bold face the CJK font does not have."""
+_MEASURES: dict = {}
+
+
+def _measure(font: str, size: float) -> Measure:
+    m = _MEASURES.get((font, size))
+    if m is None:
+        m = _MEASURES[(font, size)] = Measure(lambda ch: stringWidth(ch, font, size))
+    return m
+
+
+MAX_STRETCH = 0.15  # em of extra space between two characters a justified line may get (more: a short line in a narrow cell, left ragged)
+
+
+class Para(Flowable):
+    """A paragraph of plain text laid out by `cjkwrap.break_lines` (禁则, no 孤字 line, nothing
+    wider than the box) and drawn line by line: justified lines are stretched to the full width
+    with character spacing (ReportLab's own justification stretches spaces only, which Chinese
+    text does not have). Splits between lines across frames and table rows."""
+
+    bold = False
+
+    def __init__(self, text: str, style, lines=None):
+        super().__init__()
+        self.text, self.style = text, style
+        self._lines = lines  # (width, [Line]) when already broken (the parts of a split)
+        self._cont = lines is not None
+
+    def _break(self, aw: float) -> list:
+        if self._lines is not None and abs(self._lines[0] - aw) < 0.01:
+            return self._lines[1]
+        st = self.style
+        if self._lines is not None:  # a part laid out for another width: break its own text again
+            text = ""
+            for ln in self._lines[1]:
+                if text and not text.endswith("\n") and text[-1].isascii() and ln.text[:1].isascii():
+                    text += " "
+                text += ln.text + ("\n" if ln.last else "")
+            text = text[:-1] if text.endswith("\n") else text
+        else:
+            text = self.text
+        indent = 0 if self._cont else st.firstLineIndent
+        lines = break_lines(text, _measure(st.fontName, st.fontSize), aw - st.leftIndent - st.rightIndent, indent)
+        self._lines = (aw, lines)
+        return lines
+
+    def wrap(self, aw, ah):
+        self.width = aw
+        self.height = len(self._break(aw)) * self.style.leading
+        return aw, self.height
+
+    def split(self, aw, ah):
+        # as ReportLab's Paragraph: the lines of the last wrap (a table asks with the cell's width
+        # before padding), no single first line left behind, [self] when it all fits
+        if self._lines is None:
+            self._break(aw)
+        aw, lines = self._lines
+        k = int((ah + 1e-6) / self.style.leading)
+        if k <= 1:
+            return []
+        if k >= len(lines):
+            return [self]
+        head = type(self)(self.text, self.style, (aw, lines[:k]))
+        head._cont = self._cont
+        head.spaceAfter = 0
+        tail = type(self)(self.text, self.style, (aw, lines[k:]))
+        tail._cont = True
+        tail.spaceBefore = 0
+        for part in (head, tail):
+            part.__dict__.update({k2: v for k2, v in self.__dict__.items() if k2.startswith("bdt_")})
+        tail.bdt_key = tail.bdt_toc = tail.bdt_outline = None  # a heading's mark is on its first part
+        return [head, tail]
 
     def draw(self):
-        c = self.canv
+        c, st = self.canv, self.style
+        lines = self._break(self.width)
+        box = self.width - st.leftIndent - st.rightIndent
+        y = self.height - st.fontSize
         c.saveState()
-        c.setStrokeColor(self.style.textColor)
-        c.setLineWidth(self.style.fontSize * 0.035)
-        c._code.append("2 Tr")
-        super().draw()
+        c.setFillColor(st.textColor)
+        bold = self.bold and not getattr(st, "bdt_plain", False)
+        if bold:  # fill+stroke (text render mode 2): a bold face the CJK font does not have
+            c.setStrokeColor(st.textColor)
+            c.setLineWidth(st.fontSize * 0.035)
+        for n, ln in enumerate(lines):
+            indent = st.firstLineIndent if n == 0 and not self._cont else 0
+            room = box - indent
+            x = st.leftIndent + indent
+            space = 0.0
+            if st.alignment == TA_CENTER:
+                x += (room - ln.width) / 2
+            elif st.alignment == TA_RIGHT:
+                x += room - ln.width
+            elif st.alignment == TA_JUSTIFY and not ln.last and len(ln.text) > 1 and ln.width < room:
+                space = (room - ln.width) / (len(ln.text) - 1)
+                if space > MAX_STRETCH * st.fontSize:  # a short line in a narrow cell: left as it is
+                    space = 0.0
+            t = c.beginText(x, y)
+            t.setFont(st.fontName, st.fontSize)
+            if bold:
+                t.setTextRenderMode(2)
+            if space:
+                t.setCharSpace(space)
+            t.textOut(ln.text)
+            c.drawText(t)
+            y -= st.leading
         c.restoreState()
+
+
+class _BoldPara(Para):
+    """A paragraph drawn fill+stroke: bold."""
+
+    bold = True
 
 
 class _HeadingPara(_BoldPara):
@@ -225,11 +350,12 @@ def _text_width(text: str) -> float:
     return stringWidth(text, PDF_FONT, CELL_SIZE) + 2 * CELL_PAD + 1
 
 
-def fit_widths(t: Table, total: float = FRAME_W) -> list:
+def fit_widths(t: Table, total: float = FRAME_W, text_width=None) -> list:
     """Schema widths scaled to the page, then widened where a figure, a code or a short heading
     (up to 6 characters) would otherwise wrap. The room is taken first from columns wider than
     anything in them, then, if need be, from text columns (whose long names then wrap)."""
     cjk_font()
+    text_width = text_width or _text_width
     base = _widths(t.widths, total)
     n = len(base)
     need = [0.0] * n  # must fit on one line
@@ -238,7 +364,7 @@ def fit_widths(t: Table, total: float = FRAME_W) -> list:
         for j, cell in enumerate(row.cells):
             if cell is None or cell.span != 1 or not cell.text or "\n" in cell.text:
                 continue
-            w = _text_width(cell.text)
+            w = text_width(cell.text)
             natural[j] = max(natural[j], w)
             if cell.type in NUMERIC or cell.type == "code" or len(cell.text) <= 6:
                 need[j] = max(need[j], w)
@@ -247,7 +373,7 @@ def fit_widths(t: Table, total: float = FRAME_W) -> list:
     deficit = sum(grow)
     if deficit <= 0:
         return widths
-    floor = _text_width("四个汉字")
+    floor = text_width("四个汉字")
     for tier in (natural, [max(x, floor) for x in need]):
         spare = [max(0.0, widths[j] - max(tier[j], need[j])) if not grow[j] else 0.0 for j in range(n)]
         total = sum(spare)
@@ -267,29 +393,34 @@ _WORDS = ("预算", "资金", "基金", "经营", "支出", "收入", "经费", 
           "结转", "指标", "金额")
 
 
-def _balanced(text: str, avail: float) -> str:
+def _balanced(text: str, avail: float, width=None) -> str:
     """A heading that must wrap, broken into even lines at a word where possible
-    (国有资本/经营预算, 政府性/基金预算 — not 国有资本经营预/算)."""
-    def fits(chunk):
-        return stringWidth(chunk, PDF_FONT, CELL_SIZE) <= avail
+    (国有资本/经营预算, 政府性/基金预算 — not 国有资本经营预/算), only where 禁则 allows a break;
+    the lines are joined by line feeds (`Para` breaks the rest)."""
+    width = width or (lambda chunk: stringWidth(chunk, PDF_FONT, CELL_SIZE))
 
-    if fits(text) or " " in text:
-        return _markup(text)
-    lines = math.ceil(stringWidth(text, PDF_FONT, CELL_SIZE) / avail)
+    def fits(chunk):
+        return width(chunk) <= avail
+
+    if fits(text) or " " in text or "\n" in text:
+        return text
+    lines = math.ceil(width(text) / avail)
     if lines == 2:
-        cands = [k for k in range(1, len(text)) if fits(text[:k]) and fits(text[k:])]
+        cands = [k for k in range(1, len(text)) if allowed(text, k) and fits(text[:k]) and fits(text[k:])]
         if cands:
             k = min(cands, key=lambda k: (not text[k:].startswith(_WORDS), abs(len(text) - 2 * k)))
-            return _markup(text[:k]) + "<br/>" + _markup(text[k:])
+            return text[:k] + "\n" + text[k:]
     base, extra = divmod(len(text), lines)
     sizes = [base + (1 if i >= lines - extra else 0) for i in range(lines)]
     chunks, pos = [], 0
     for size in sizes:
+        if pos and not allowed(text, pos):
+            return text
         chunks.append(text[pos:pos + size])
         pos += size
     if not all(fits(c) for c in chunks):
-        return _markup(text)
-    return "<br/>".join(_markup(c) for c in chunks)
+        return text
+    return "\n".join(chunks)
 
 
 def _table_flowable(t: Table, st: dict) -> RLTable:
@@ -326,12 +457,15 @@ def _table_flowable(t: Table, st: dict) -> RLTable:
                 if cell.align != "left":
                     cmds.append(("ALIGN", (j, i), (j, i), cell.align.upper()))
             else:
-                cls = _BoldPara if cell.bold else RLParagraph
+                cls = _BoldPara if cell.bold else Para
                 if len(text) > LONG_TEXT:
                     out.append(paragraphs(text, st["cell_" + cell.align], cls))
                     continue
-                markup = _balanced(text, avail) if (cell.header or i < len(t.header)) else _markup(text)
-                out.append(cls(markup, st["cell_" + cell.align]))
+                head = cell.header or i < len(t.header)
+                shown = _balanced(text, avail) if head else text
+                # labels and headings ragged, the text of a field justified
+                style = st["cell_" + cell.align] if not head or cell.align != "left" else st["cell_label"]
+                out.append(cls(shown, style))
         data.append(out)
     # a row that could be taller than a page (a long project text) may split across pages
     # instead of failing ("too large on page") or shrinking the whole form; such a table's cells
@@ -339,9 +473,27 @@ def _table_flowable(t: Table, st: dict) -> RLTable:
     split = _tall(t, widths)
     if split:
         cmds.append(("VALIGN", (0, 0), (-1, -1), "TOP"))
-    tbl = RLTable(data, colWidths=widths, repeatRows=len(t.header), hAlign="CENTER", splitInRow=int(split))
+    tbl = _ContTable(data, colWidths=widths, repeatRows=len(t.header), hAlign="CENTER", splitInRow=int(split))
     tbl.setStyle(TableStyle(cmds))
+    tbl.bdt_cont = (continued(t), st["cont"])
     return tbl
+
+
+class _ContTable(RLTable):
+    """A table that, when it runs over a page, starts the next one with a 续表 line (its header
+    rows repeat below it)."""
+
+    bdt_cont = None
+
+    def split(self, aw, ah):
+        parts = super().split(aw, ah)
+        if len(parts) != 2 or not self.bdt_cont:
+            return parts
+        text, style = self.bdt_cont
+        line = Para(text, style)
+        line.keepWithNext = True
+        parts[1].bdt_cont = self.bdt_cont
+        return [parts[0], line, parts[1]]
 
 
 FRAME_H = PAGE_H - MARGIN_TOP - MARGIN_BOTTOM
@@ -361,19 +513,23 @@ def _tall(t: Table, widths: list) -> bool:
     return False
 
 
+MIN_SCALE = 0.9  # a form is never shrunk below 90 % (8.5 pt cell text → 7.65 pt)
+
+
 def _one_page(tbl: RLTable, t: Table):
     """A form a little taller than a page is scaled to fit on one (forms are read as one sheet);
-    a much longer one is left to run over pages."""
+    a longer one, or one with a text that may run over a page, is left to run over pages at full
+    size (a long project text splits across pages instead of shrinking the whole form)."""
     _, h = tbl.wrap(FRAME_W, FRAME_H)
     room = FRAME_H - 60  # the title and year line above it
-    if h <= room or h > room / 0.8:
+    if h <= room or h > room / MIN_SCALE or tbl.splitInRow:
         return tbl
     return KeepInFrame(FRAME_W, room, [tbl], mode="shrink", hAlign="CENTER")
 
 
 def _dept_line(t: Table, st: dict) -> RLTable:
-    left = RLParagraph(_markup(t.dept or ""), st["tlabel"])
-    right = RLParagraph(_markup(t.unit or ""), ParagraphStyle("u", parent=st["tlabel"], alignment=TA_RIGHT))
+    left = Para(t.dept or "", st["tlabel"])
+    right = Para(t.unit or "", ParagraphStyle("u", parent=st["tlabel"], alignment=TA_RIGHT))
     line = RLTable([[left, right]], colWidths=[FRAME_W * 0.75, FRAME_W * 0.25], splitInRow=1)
     line.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), PDF_FONT, 9), ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                               ("BOTTOMPADDING", (0, 0), (-1, -1), 3), ("TOPPADDING", (0, 0), (-1, -1), 0)]))
@@ -385,7 +541,7 @@ def _dept_line(t: Table, st: dict) -> RLTable:
 
 
 def _heading(text: str, style, key: str | None, toc: int | None, outline: int | None) -> _HeadingPara:
-    p = _HeadingPara(_markup(text), style)
+    p = _HeadingPara(text, style)
     p.bdt_key, p.bdt_toc, p.bdt_outline, p.bdt_text = key, toc, outline, text
     p.keepWithNext = True
     return p
@@ -400,10 +556,10 @@ def story(doc: Document, st: dict) -> tuple[list, list]:
     for i, b in enumerate(doc.blocks):
         key = f"bdt-h{i}"
         if isinstance(b, Cover):
-            flow += [Spacer(1, 62 * mm), _BoldPara(_markup(b.dept), st["cover_dept"]), Spacer(1, 14 * mm),
-                     _BoldPara(_markup(b.title), st["cover_title"])]
+            flow += [Spacer(1, 62 * mm), _BoldPara(b.dept, st["cover_dept"]), Spacer(1, 14 * mm),
+                     _BoldPara(b.title, st["cover_title"])]
         elif isinstance(b, TOC):
-            flow.append(_BoldPara(_markup(b.title), st["toc_title"]))
+            flow.append(_BoldPara(b.title, st["toc_title"]))
             for n, (bi, level, text) in enumerate(entries):
                 flow.append(_TocLine(n, level, text, f"bdt-h{bi}"))
             after_toc = True
@@ -416,11 +572,11 @@ def story(doc: Document, st: dict) -> tuple[list, list]:
             style = st[f"h{min(b.level, 3)}"]
             flow.append(_heading(b.text, style, key, toc_of.get(i), b.level - 1))
         elif isinstance(b, Paragraph):
-            flow.append(RLParagraph(_markup(b.text), st["plain" if b.style == "plain" else "body"]))
+            flow.append(Para(b.text, st["plain" if b.style == "plain" else "body"]))
         elif isinstance(b, Table):
             if b.kind == "table":
                 if b.label:
-                    lab = RLParagraph(_markup(b.label), st["tlabel"])
+                    lab = Para(b.label, st["tlabel"])
                     lab.keepWithNext = True
                     flow.append(lab)
                 flow.append(_heading(b.title, st["ttitle"], key, toc_of.get(i), b.level - 1))
@@ -428,7 +584,7 @@ def story(doc: Document, st: dict) -> tuple[list, list]:
             else:
                 flow.append(_heading(b.title, st["ttitle"], key, toc_of.get(i), b.level - 1))
                 if b.subtitle:
-                    sub = RLParagraph(_markup(b.subtitle), st["tsub"])
+                    sub = Para(b.subtitle, st["tsub"])
                     sub.keepWithNext = True
                     flow.append(sub)
             tbl = _table_flowable(b, st)
@@ -436,9 +592,9 @@ def story(doc: Document, st: dict) -> tuple[list, list]:
                 tbl = _one_page(tbl, b)
             flow.append(tbl)
             if b.note:
-                flow.append(RLParagraph(_markup(b.note), st["note"]))
+                flow.append(Para(b.note, st["note"]))
         elif isinstance(b, Chart):
-            cap = _BoldPara(_markup(b.title), st["caption"])
+            cap = _BoldPara(b.title, st["caption"])
             cap.keepWithNext = True
             dr = charts.drawing(b)
             dr.hAlign = "CENTER"
@@ -488,10 +644,14 @@ def _footer(reg: _Registry, title: str, mark: str | None = None):
     return draw
 
 
-def render_pdf(doc: Document, path) -> dict:
-    """Write the PDF; returns {"pages": n, "toc": [(text, page number)…]} for callers and tests."""
+def render_pdf(doc: Document, path, typography=None) -> dict:
+    """Write the PDF; returns {"pages": n, "toc": [(text, page number)…]} for callers and tests.
+    `typography`: "standard" (default) or "official" (GB/T 9704 fonts where installed, `fonts.typography`)."""
+    from .fonts import typography as find_typography
+
     cjk_font()
-    st = _styles()
+    typo = find_typography(typography)
+    st = _styles(typo)
     flow, entries = story(doc, st)
     reg = _Registry(len(entries), {n: (12 if lvl == 1 else 11) for n, lvl, _, _ in entries})
     if not any(isinstance(b, TOC) for b in doc.blocks):
@@ -516,7 +676,7 @@ def render_pdf(doc: Document, path) -> dict:
     finally:
         rl_config.useA85 = a85
     pages = tpl.page
-    return {"pages": pages, "body_start": reg.body_start,
+    return {"pages": pages, "body_start": reg.body_start, "typography": typo,
             "toc": [(text, reg.number(reg.pages[n]) if n in reg.pages else None) for n, _, text, _ in entries]}
 
 

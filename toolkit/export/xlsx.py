@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 
-from .document import NUMERIC, Document, Table
+from .document import NUMERIC, Document, Table, continued
 
 FONT = "宋体"
 THIN = Side(style="thin", color="000000")
@@ -124,7 +124,8 @@ def _write(ws, t: Table, mark: str | None = None) -> None:
                                end_column=j + cell.span)
     end = r + len(rows) - 1
     widths = [float(w) * (1.0 if t.kind == "table" else 1.15) for w in t.widths]
-    for i, h in enumerate(_row_heights(t, widths)):
+    heights = _row_heights(t, widths)
+    for i, h in enumerate(heights):
         ws.row_dimensions[r + i].height = h
     if t.note:
         end += 1
@@ -137,22 +138,66 @@ def _write(ws, t: Table, mark: str | None = None) -> None:
     if nh:
         ws.print_title_rows = f"{first_header}:{first_header + nh - 1}"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape" if t.landscape else "portrait"
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
+    ws.page_setup.firstPageNumber = 1  # every sheet is printed as its own pages: page 1 is its first
+    ws.page_setup.useFirstPageNumber = True
+    orientation, one = _orientation(t, widths, sum(heights) + 26 + 20 * (r - 2))
+    ws.page_setup.orientation = orientation
+    ws.page_setup.fitToHeight = 1 if one else 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.6
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    ws.page_margins.left = ws.page_margins.right = MARGIN_LR
+    # room for the header and the footer: LibreOffice gives them (margin − distance) and clips the
+    # rest (with a 0.6 in margin and Excel's 0.5 in distance, half of 第 1 页，共 N 页 was cut off)
+    ws.page_margins.top = ws.page_margins.bottom = MARGIN_TB
+    ws.page_margins.header = ws.page_margins.footer = HEAD_FOOT
+    # page 1 and the pages after it (续表 above the repeated header rows)
+    ws.HeaderFooter.differentFirst = True
+    for footer in (ws.oddFooter, ws.firstFooter):  # each sheet numbered from 1 (LibreOffice's &N
+        footer.center.text = "第 &P 页"  # would count the pages of the whole workbook)
+        footer.center.size = 10
+    ws.oddHeader.center.text = continued(t)
+    ws.oddHeader.center.size = 10
     if mark:  # a forced export: the draft mark on every printed page
-        ws.oddHeader.left.text = f"【{mark}】"
-        ws.oddHeader.left.color = "C62828"
-        ws.oddHeader.left.size = 11
+        for header in (ws.oddHeader, ws.firstHeader):
+            header.left.text = f"【{mark}】"
+            header.left.color = "C62828"
+            header.left.size = 11
     ws.sheet_view.showGridLines = False
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # readers may widen a column to read a long name
     ws.protection.formatRows = False
+
+
+MARGIN_TB, HEAD_FOOT = 0.8, 0.3  # inches
+A4_IN = (8.27, 11.69)
+ONE_PAGE = 1.15  # a sheet up to 1.15 pages tall (after fitting its width) is printed on one page
+
+
+MARGIN_LR = 0.5
+
+
+def _scales(widths: list, height_pt: float, landscape: bool) -> tuple:
+    """(scale to fit the width, scale to fit the whole sheet on one page) on A4."""
+    paper_w, paper_h = A4_IN[::-1] if landscape else A4_IN
+    room_w, room_h = (paper_w - 2 * MARGIN_LR) * 72, (paper_h - 2 * MARGIN_TB) * 72
+    sheet_w = sum(w * 7 + 5 for w in widths) * 0.75  # Excel column width units → pixels → points
+    width = min(1.0, room_w / sheet_w)
+    return width, min(width, room_h / height_pt)
+
+
+def _orientation(t: Table, widths: list, height_pt: float) -> tuple:
+    """("portrait" | "landscape", one page?). A sheet at most ONE_PAGE pages tall once fitted to
+    the paper's width is printed on one page (fit to page); a longer one runs over pages at the
+    width's scale (a long 表12, a form with a long text). The T-shaped tables (表1, 表4, 表9: wide)
+    always fit one page, in the orientation that prints them larger (portrait, as in the PDF,
+    unless landscape is larger)."""
+    keys = t.col_keys
+    if any(k.startswith("in_") for k in keys) and any(k.startswith("ex_") for k in keys):  # T-shaped
+        port, land = _scales(widths, height_pt, False)[1], _scales(widths, height_pt, True)[1]
+        return ("portrait" if port >= land else "landscape"), True
+    width, page = _scales(widths, height_pt, t.landscape)
+    return ("landscape" if t.landscape else "portrait"), page * ONE_PAGE >= width
 
 
 def render_xlsx(doc: Document, path) -> dict:
