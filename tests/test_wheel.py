@@ -273,3 +273,16 @@ def test_the_oldest_remote_engine_runs_the_entry_points_with_cell_by_cell_colour
     assert out["version"] == "0.37.0"
     _assert_buttons_ran(out)
     assert "setRangeColor" in out["validate_actions"] and "setRangeColors" not in out["validate_actions"]
+
+
+def test_a_click_in_a_clean_install_imports_neither_pandas_nor_numpy(venv):
+    """pandas is an extra: xlwings imports pandas and numpy whenever they are installed, and a
+    button's RunPython imports xlwings before our code runs (≈ 4× the import time of xlwings alone)."""
+    env = clean_env()
+    r = run([venv, "-c", "import sys, xlwings.utils, toolkit.excel; print(' '.join(sys.modules))"], env=env)
+    mods = {m.split(".")[0] for m in r.stdout.split()}  # (importtime also lists imports that failed)
+    assert "xlwings" in mods and "toolkit" in mods
+    assert not mods & {"pandas", "numpy", "openpyxl", "reportlab"}, sorted(mods & {"pandas", "numpy", "openpyxl", "reportlab"})
+    got = subprocess.run([str(venv), "-c", f"import toolkit; toolkit.load(r'{EXAMPLE}').frame('t3')"],
+                         capture_output=True, text=True, env=env)
+    assert got.returncode == 1 and "bdt-budget-disclosure[pandas]" in got.stderr  # says what to install
