@@ -3,8 +3,8 @@ the sdist, so a file missing from the sdist is missing from the wheel too); the 
 clean virtual environment (no system site-packages, dependencies from the configured index) and
 the installed `bdt` builds the macro template and validates the bundled example there.
 
-Slow (≈ 1–1.5 min on 2 shared cores, almost all of it pip installing the dependencies); part of
-`make test`. Needs the `build` package (test extras) and the package index pip is configured for.
+Slow (≈ 35 s with a warm pip cache, ≈ 1.5 min cold on 2 shared cores: mostly pip installing the
+dependencies); part of `make test`. Needs the `build` package (test extras) and the package index pip is configured for.
 """
 import os
 import subprocess
