@@ -3,8 +3,8 @@ the sdist, so a file missing from the sdist is missing from the wheel too); the 
 clean virtual environment (no system site-packages, dependencies from the configured index) and
 the installed `bdt` builds the macro template and validates the bundled example there.
 
-Slow (≈ 1–1.5 min on 2 shared cores, almost all of it pip installing the dependencies); part of
-`make test`. Needs the `build` package (test extras) and the package index pip is configured for.
+Slow (≈ 35 s with a warm pip cache, ≈ 1.5 min cold on 2 shared cores: mostly pip installing the
+dependencies); part of `make test`. Needs the `build` package (test extras) and the package index pip is configured for.
 """
 import os
 import subprocess
@@ -273,3 +273,16 @@ def test_the_oldest_remote_engine_runs_the_entry_points_with_cell_by_cell_colour
     assert out["version"] == "0.37.0"
     _assert_buttons_ran(out)
     assert "setRangeColor" in out["validate_actions"] and "setRangeColors" not in out["validate_actions"]
+
+
+def test_a_click_in_a_clean_install_imports_neither_pandas_nor_numpy(venv):
+    """pandas is an extra: xlwings imports pandas and numpy whenever they are installed, and a
+    button's RunPython imports xlwings before our code runs (≈ 4× the import time of xlwings alone)."""
+    env = clean_env()
+    r = run([venv, "-c", "import sys, xlwings.utils, toolkit.excel; print(' '.join(sys.modules))"], env=env)
+    mods = {m.split(".")[0] for m in r.stdout.split()}  # (importtime also lists imports that failed)
+    assert "xlwings" in mods and "toolkit" in mods
+    assert not mods & {"pandas", "numpy", "openpyxl", "reportlab"}, sorted(mods & {"pandas", "numpy", "openpyxl", "reportlab"})
+    got = subprocess.run([str(venv), "-c", f"import toolkit; toolkit.load(r'{EXAMPLE}').frame('t3')"],
+                         capture_output=True, text=True, env=env)
+    assert got.returncode == 1 and "bdt-budget-disclosure[pandas]" in got.stderr  # says what to install

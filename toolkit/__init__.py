@@ -9,7 +9,16 @@ Public API (everything the command line and the Excel buttons do is one call of 
 """
 __version__ = "0.1.0"
 
-from .schema import load_schema  # noqa: E402
+
+
+def __getattr__(name):
+    # `toolkit.load_schema` without importing the schema module on `import toolkit` (which every
+    # command and `bdt --version` pay): it is imported on first use.
+    if name == "load_schema":
+        from .schema import load_schema
+
+        return load_schema
+    raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
 
 
 def load(path, schema=None):

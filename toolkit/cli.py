@@ -2,22 +2,26 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import unicodedata
-from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .io.reader import WorkbookError
-from .schema import FormSpec, TableSpec, load_schema
+
+if TYPE_CHECKING:
+    from .schema import FormSpec, TableSpec
+
+# Only what every command needs is imported here: `bdt --version` and `bdt --help` load no schema,
+# reader or rules; each command imports its own modules (start-up, issue #14).
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
 INTERNAL_PREFIX = "程序内部错误（不是文件本身的问题）"
 
 
 def _width(s: str) -> int:
+    import unicodedata
+
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
 
@@ -29,6 +33,8 @@ def _pad(s: str, w: int, right: bool) -> str:
 def _fmt(v) -> str:
     if v is None:
         return ""
+    from decimal import Decimal
+
     if isinstance(v, Decimal):
         return format(v, "f")
     return str(v)
@@ -84,6 +90,8 @@ def render_form(d, spec: FormSpec, inst: str) -> str:
 def cmd_show(args) -> int:
     import toolkit
 
+    from .schema import TableSpec
+
     d = toolkit.load(args.path, schema=_schema(args))
     out = []
     for spec in d.schema.sheets:
@@ -106,6 +114,8 @@ def cmd_cells(args) -> int:
         rows.append({"sheet": e.sheet, "cell": e.cell, "key": inst, "row": row, "col": col, "role": e.role,
                      "type": e.spec.type, "derivation": e.derivation})
     if args.format == "json":
+        import json
+
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
         print()
     else:
@@ -156,6 +166,8 @@ def cmd_dump(args) -> int:
 
     data = dump(toolkit.load(args.path, schema=_schema(args)))
     if args.format == "json":
+        import json
+
         json.dump(data, sys.stdout, ensure_ascii=False, indent=1)
         print()
     else:
@@ -169,6 +181,7 @@ def validate_files(paths, schema=None) -> list:
     """Read and check each file; a file that cannot be read is reported, never stops the others."""
     import toolkit
 
+    from .io.reader import WorkbookError
     from .report import FileResult
     from .rules import validate
 
@@ -320,6 +333,8 @@ def _add_module_arguments(parser, module: str) -> None:
 
 
 def _schema(args):
+    from .schema import load_schema
+
     return load_schema(args.schema) if getattr(args, "schema", None) else load_schema()
 
 
@@ -405,6 +420,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv).parse_args(argv)
+    from .io.reader import WorkbookError
+
     try:
         return args.func(args)
     except WorkbookError as exc:

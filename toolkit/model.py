@@ -171,8 +171,13 @@ class Disclosure:
 
     # ---------------------------------------------------------------- pandas views
     def frame(self, sheet: str, block: str = "items"):
-        """A pandas DataFrame of a block's used rows (Decimal values, object dtype)."""
-        import pandas as pd
+        """A pandas DataFrame of a block's used rows (Decimal values, object dtype). pandas is an
+        optional extra (`pip install bdt-budget-disclosure[pandas]`): installed by default it would
+        be imported by xlwings on every Excel click, with numpy (≈ 0.5–1 s)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise ImportError("Disclosure.frame() needs pandas: pip install 'bdt-budget-disclosure[pandas]'") from exc
 
         spec = self.spec(sheet)
         cols = spec.col_keys if isinstance(spec, TableSpec) else spec.block(block).fields
