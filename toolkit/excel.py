@@ -103,7 +103,7 @@ def _fill(book) -> dict:
         writes = write_cells(book, by_sheet)
     kept = len(plan.kept)
     line = f"填充完成：更新 {len(plan.changes)} 个派生格" + (f"，保留单位自行撰写的 {kept} 段情况说明" if kept else "") + "。"
-    names = names_kept_lines(d, plan)
+    names = names_kept_lines(plan)
     text = "\n".join([line] + names)
     alert(book, text, "填充")
     return {"changed": len(plan.changes), "writes": writes, "kept": kept, "line": line, "names_kept": names,

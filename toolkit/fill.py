@@ -46,7 +46,18 @@ class Plan:
     kept: list  # narrative paragraphs kept because the clerk edited them
     fingerprints: dict  # paragraph key -> fingerprint of the generated text written
     names_kept: list = field(default_factory=list)  # 科目名称 the clerk typed that differ from the code's name
-    names_expected: dict = field(default_factory=dict)  # key of names_kept -> the name the code has
+    names_expected: dict = field(default_factory=dict)  # key of names_kept -> NameKept (where, typed, expected)
+
+
+@dataclass(frozen=True)
+class NameKept:
+    """A 科目名称 fill kept: where it is, what the clerk typed, the name its code has."""
+
+    sheet: str
+    cell: str
+    typed: str
+    expected: str
+    code: object = None
 
 
 def _same(a, b) -> bool:
@@ -87,7 +98,8 @@ def compute(d) -> Plan:
                     # trace; the disagreement stays a finding (C203) for the clerk to resolve.
                     # Everything derived from it (the 情况说明) uses the name as it stands.
                     names_kept.append(key)
-                    names_expected[key] = value
+                    code = d.entry(key[0], key[1], "code")
+                    names_expected[key] = NameKept(e.sheet, e.cell, e.value, value, None if code is None else code.value)
                 value = e.value
         busy.discard(key)
         memo[key] = value
@@ -231,14 +243,12 @@ def live_writes(d, plan: Plan) -> dict:
     return by_sheet
 
 
-def names_kept_lines(d, plan: Plan) -> list[str]:
+def names_kept_lines(plan: Plan) -> list[str]:
     """One Chinese line per 科目名称 fill kept although it disagrees with its code (sheet and cell)."""
     lines = []
     for key in plan.names_kept:
-        inst, row, _ = key
-        e = d.entry(*key)
-        code = d.entry(inst, row, "code")
-        code = f"科目编码 {code.value} " if code is not None and code.value not in (None, "") else "科目编码"
-        lines.append(f"「{e.sheet}」{e.cell}：保留了填写的科目名称「{e.value}」，与{code}的名称"
-                     f"「{plan.names_expected.get(key, '')}」不一致，请核对编码或名称（校验规则 C203）。")
+        n = plan.names_expected[key]
+        code = f"科目编码 {n.code} " if n.code not in (None, "") else "科目编码"
+        lines.append(f"「{n.sheet}」{n.cell}：保留了填写的科目名称「{n.typed}」，与{code}的名称「{n.expected}」"
+                     "不一致，请核对编码或名称（校验规则 C203）。")
     return lines
