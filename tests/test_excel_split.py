@@ -106,3 +106,18 @@ def test_bdt_fill_prints_one_line_per_kept_name(wrong_name, tmp_path):
     assert len(kept) == 1 and kept[0].startswith(LINE), r.stdout
     r = run(sys.executable, "-m", "toolkit.cli", "fill", str(EXAMPLE), "--out", str(tmp_path / "g.xlsx"))
     assert r.returncode == 0 and "科目名称" not in r.stdout, r.stdout
+
+
+def test_the_web_result_page_shows_the_kept_name(wrong_name, tmp_path):
+    """Upload to a real `bdt serve` (own process group, stopped in `finally` by the context)."""
+    import html
+
+    from test_serve import Client, Server
+
+    with Server(tmp_path / "data") as server:
+        client = Client(server.url)
+        ids = client.upload([(wrong_name.name, wrong_name.read_bytes()), (EXAMPLE.name, EXAMPLE.read_bytes())])
+        client.wait(ids)
+        pages = [html.unescape(client.get(f"/s/{i}")[2].decode("utf-8")) for i in ids]
+    assert 'id="names-kept"' in pages[0] and LINE in pages[0], pages[0][:2000]
+    assert 'id="names-kept"' not in pages[1] and "科目名称「" not in pages[1]
