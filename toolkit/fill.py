@@ -16,9 +16,9 @@ from pathlib import Path
 from .derive import EMPTY_NOTE, ZERO, Evaluator, derived_cells
 from .io.reader import read_workbook
 from .io.writer import write_cells
-from .layout import META_SHEET
+from .layout import META_SHEET, layout
 from .narrative import generate
-from .schema import FormSpec
+from .schema import DERIVED, FormSpec
 
 CENT = Decimal("0.01")
 NAME_FUNCTIONS = ("function_name(", "economic_name(")
@@ -221,9 +221,6 @@ def live_writes(d, plan: Plan) -> dict:
     Every derived cell of each sheet with a change (not only the changed ones: a few contiguous
     blocks cost fewer calls to Excel than many single cells), the derived cells of unused block
     rows blank (which keeps the blocks contiguous), and the _meta fingerprints."""
-    from .layout import layout
-    from .schema import DERIVED
-
     changed_sheets = {d.entry(*k).sheet for k in plan.changes}
     by_sheet: dict = {}
     for (inst, row, col), value in plan.values.items():
