@@ -34,7 +34,7 @@ xw = pytest.importorskip("xlwings")
 from conftest import EXAMPLE, need_tool  # noqa: E402
 from test_excel import actions, book_of  # noqa: E402
 
-from toolkit import excel  # noqa: E402
+from toolkit import excel, xlprotect  # noqa: E402
 
 UNO_PATHS = ["/usr/lib/python3/dist-packages", "/usr/lib/libreoffice/program"]
 
@@ -327,7 +327,7 @@ def test_fill_lifts_protection_writes_the_plan_and_restores_it(office, work):
 
 def test_fill_without_lifting_protection_fails_in_a_chinese_message(office, work, monkeypatch):
     """excel.fill as it was (no protection handling): LibreOffice refuses, the clerk gets Chinese."""
-    monkeypatch.setattr(excel, "_protection", lambda book, sheet: None)
+    monkeypatch.setattr(xlprotect, "_protection", lambda book, sheet: None)
     doc = open_doc(office, work)
     try:
         book = UnoBook(doc, work)

@@ -21,12 +21,11 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from .findings import FINDINGS_HEADER, MARK_RGB, SEVERITY_ZH, cell_marks, summary, summary_line
+from .findings import (FINDINGS_HEADER, FINDINGS_SHEET, MARK_RGB, cell_marks, findings_rows, mark_plan, summary,
+                       summary_line)
+from .findings import previous_marks as marks_listed
 from .io.writer import cell_styles, read_part, restyle_sheet_xml, sheet_parts, write_parts
-from .layout import layout
-from .colors import cell_rgb
 
-FINDINGS_SHEET = "校验结果"
 MARK = MARK_RGB  # RGB, as the button paints
 HEADER = FINDINGS_HEADER
 WIDTHS = [7, 8, 22, 9, 70, 14, 14]
@@ -49,24 +48,6 @@ class Annotated:
         return summary(self.findings)
 
 
-def findings_rows(findings) -> list[list]:
-    """One row per finding: 级别, 规则, 工作表, 单元格, 说明 (without the location prefix), 应为, 实际."""
-    rows = []
-    for f in findings:
-        message = f.message.split("：", 1)[1] if f.message.startswith("「") and "：" in f.message else f.message
-        rows.append([SEVERITY_ZH[f.severity], f.rule, f.sheet, f.cell or "", message, f.expected, f.actual])
-    return rows
-
-
-def template_colors(d) -> dict:
-    """(sheet name, A1) -> the template's RGB for that cell (None: no fill)."""
-    out = {}
-    for inst, name in d.sheet_names.items():
-        for p in layout(d.spec(inst)).cells:
-            out[(name, p.address)] = cell_rgb(p.spec)
-    return out
-
-
 def previous_marks(path) -> list[tuple[str, str]]:
     """(sheet, A1) of the cells listed on an existing 校验结果 sheet (by this function or the button)."""
     from python_calamine import CalamineWorkbook
@@ -78,11 +59,7 @@ def previous_marks(path) -> list[tuple[str, str]]:
         rows = wb.get_sheet_by_name(FINDINGS_SHEET).to_python(skip_empty_area=False)
     except Exception:
         return []
-    out = []
-    for r in rows[2:]:
-        if len(r) >= 4 and r[2] and r[3] and re.fullmatch(r"[A-Z]{1,3}[0-9]{1,7}", str(r[3]).strip()):
-            out.append((str(r[2]), str(r[3]).strip()))
-    return out
+    return marks_listed(rows)
 
 
 # ---------------------------------------------------------------- styles.xml
@@ -250,15 +227,9 @@ def annotate(src, out, findings=None, schema=None, stamp: str | None = None) -> 
     d = read_workbook(src, schema=schema)
     if findings is None:
         findings = validate(d)
-    colors = template_colors(d)
-    paint: dict = {}
-    restored = 0
-    for sheet, cell in previous_marks(src):
-        paint.setdefault(sheet, {})[cell] = colors.get((sheet, cell))
-        restored += 1
+    previous = previous_marks(src)
+    paint = mark_plan(d, findings, previous)
     marks = cell_marks(findings)
-    for (sheet, cell), sev in marks.items():
-        paint.setdefault(sheet, {})[cell] = MARK[sev]
     stamp = stamp or _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -278,7 +249,7 @@ def annotate(src, out, findings=None, schema=None, stamp: str | None = None) -> 
         parts[part] = findings_sheet_xml(findings, summary_line(findings, stamp), styles.bold()).encode("utf-8")
         parts["xl/styles.xml"] = styles.render().encode("utf-8")
         write_parts(zf, out, parts)
-    return Annotated(out, findings, len(marks), restored)
+    return Annotated(out, findings, len(marks), len(previous))
 
 
 __all__ = ["annotate", "Annotated", "cell_marks", "findings_rows", "summary_line", "MARK", "FINDINGS_SHEET", "HEADER"]

@@ -293,6 +293,10 @@ def cmd_fill(args) -> int:
         spec = _schema(args).sheet("narrative")
         names = "、".join(_form_field_label(spec, row) for _, row, _ in plan.kept)
         print(f"保留了单位自行撰写的 {len(plan.kept)} 段情况说明（{names}），请运行 bdt validate 按表中数字核对。")
+    from .fill import names_kept_lines
+
+    for line in names_kept_lines(plan):
+        print(line)
     return EXIT_OK
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from .derive import EMPTY_NOTE, ZERO, Evaluator, derived_cells
 from .io.reader import read_workbook
 from .io.writer import write_cells
-from .layout import META_SHEET
+from .layout import META_SHEET, layout
 from .narrative import generate
-from .schema import FormSpec
+from .schema import DERIVED, FormSpec
 
 CENT = Decimal("0.01")
 NAME_FUNCTIONS = ("function_name(", "economic_name(")
@@ -46,6 +46,18 @@ class Plan:
     kept: list  # narrative paragraphs kept because the clerk edited them
     fingerprints: dict  # paragraph key -> fingerprint of the generated text written
     names_kept: list = field(default_factory=list)  # 科目名称 the clerk typed that differ from the code's name
+    names_expected: dict = field(default_factory=dict)  # key of names_kept -> NameKept (where, typed, expected)
+
+
+@dataclass(frozen=True)
+class NameKept:
+    """A 科目名称 fill kept: where it is, what the clerk typed, the name its code has."""
+
+    sheet: str
+    cell: str
+    typed: str
+    expected: str
+    code: object = None
 
 
 def _same(a, b) -> bool:
@@ -59,6 +71,7 @@ def compute(d) -> Plan:
     memo: dict = {}
     busy: set = set()
     names_kept: list = []
+    names_expected: dict = {}
     scopes = {}
     for inst, row, col, e, expr, scope in derived_cells(d):
         scopes[(inst, row, col)] = (e, expr, scope)
@@ -85,6 +98,8 @@ def compute(d) -> Plan:
                     # trace; the disagreement stays a finding (C203) for the clerk to resolve.
                     # Everything derived from it (the 情况说明) uses the name as it stands.
                     names_kept.append(key)
+                    code = d.entry(key[0], key[1], "code")
+                    names_expected[key] = NameKept(e.sheet, e.cell, e.value, value, None if code is None else code.value)
                 value = e.value
         busy.discard(key)
         memo[key] = value
@@ -117,7 +132,7 @@ def compute(d) -> Plan:
         values[key] = new
         if not _same(new, e.value):
             changes[key] = new
-    return Plan(values, changes, kept, prints, names_kept)
+    return Plan(values, changes, kept, prints, names_kept, names_expected)
 
 
 def _present(e, res, lookup, is_form: bool):
@@ -198,3 +213,39 @@ def meta_changes(d, prints: dict) -> dict:
             out[f"A{row}"] = name
         out[f"B{row}"] = prints[key]
     return out
+
+
+def live_writes(d, plan: Plan) -> dict:
+    """{sheet: {A1: value}} that the 填充 button writes into the open workbook.
+
+    Every derived cell of each sheet with a change (not only the changed ones: a few contiguous
+    blocks cost fewer calls to Excel than many single cells), the derived cells of unused block
+    rows blank (which keeps the blocks contiguous), and the _meta fingerprints."""
+    changed_sheets = {d.entry(*k).sheet for k in plan.changes}
+    by_sheet: dict = {}
+    for (inst, row, col), value in plan.values.items():
+        e = d.entry(inst, row, col)
+        if e.sheet in changed_sheets:
+            by_sheet.setdefault(e.sheet, {})[e.cell] = value
+    for inst, name in d.sheet_names.items():
+        if name not in changed_sheets:
+            continue
+        used = {r.key for b in d.spec(inst).blocks for r in d.rows(inst, b.key)}
+        for p in layout(d.spec(inst)).value_cells:
+            if p.block and p.row_key not in used and p.spec.role == DERIVED and not p.spec.editable:
+                by_sheet[name].setdefault(p.address, None)
+    meta = meta_changes(d, plan.fingerprints)
+    if meta:
+        by_sheet[META_SHEET] = meta
+    return by_sheet
+
+
+def names_kept_lines(plan: Plan) -> list[str]:
+    """One Chinese line per 科目名称 fill kept although it disagrees with its code (sheet and cell)."""
+    lines = []
+    for key in plan.names_kept:
+        n = plan.names_expected[key]
+        code = f"科目编码 {n.code} " if n.code not in (None, "") else "科目编码"
+        lines.append(f"「{n.sheet}」{n.cell}：保留了填写的科目名称「{n.typed}」，与{code}的名称「{n.expected}」"
+                     "不一致，请核对编码或名称（校验规则 C203）。")
+    return lines

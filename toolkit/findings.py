@@ -90,3 +90,55 @@ def summary_line(findings, stamp: str) -> str:
     counts = summary(findings)
     return (f"校验完成（{stamp}）：错误 {counts[ERROR]} 项，警告 {counts[WARNING]} 项，提示 {counts[INFO]} 项。"
             + ("红色为错误，黄色为警告，蓝色为提示；点击单元格地址可跳转。" if findings else "未发现问题。"))
+
+
+FINDINGS_SHEET = "校验结果"
+_A1 = re.compile(r"[A-Z]{1,3}[0-9]{1,7}")
+
+
+def findings_rows(findings) -> list[list]:
+    """One row per finding: 级别, 规则, 工作表, 单元格, 说明 (without the location prefix), 应为, 实际."""
+    rows = []
+    for f in findings:
+        message = f.message.split("：", 1)[1] if f.message.startswith("「") and "：" in f.message else f.message
+        rows.append([SEVERITY_ZH[f.severity], f.rule, f.sheet, f.cell or "", message, f.expected, f.actual])
+    return rows
+
+
+def previous_marks(rows) -> list[tuple[str, str]]:
+    """(sheet, A1) of the cells listed on a 校验结果 sheet, from its rows as read: a file gives the
+    link's text (B5), a live sheet may give the formula (=HYPERLINK("#'表3'!B5","B5"))."""
+    out = []
+    for r in rows[2:]:
+        if len(r) < 4 or not r[2] or not r[3]:
+            continue
+        cell = str(r[3]).strip()
+        if cell.startswith("=HYPERLINK"):
+            cell = cell.rsplit(",", 1)[-1].strip(' ")')
+        if _A1.fullmatch(cell):
+            out.append((str(r[2]), cell))
+    return out
+
+
+def template_colors(d) -> dict:
+    """(sheet name, A1) -> the template's RGB for that cell (None: no fill)."""
+    from .colors import cell_rgb
+    from .layout import layout
+
+    out = {}
+    for inst, name in d.sheet_names.items():
+        for p in layout(d.spec(inst)).cells:
+            out[(name, p.address)] = cell_rgb(p.spec)
+    return out
+
+
+def mark_plan(d, findings, previous) -> dict:
+    """{sheet: {A1: RGB or None}}: what 校验 colours — the cells marked last time (`previous`, from
+    `previous_marks`) get their template colour back, each finding's cell its worst severity's."""
+    colors = template_colors(d)
+    paint: dict = {}
+    for sheet, cell in previous:
+        paint.setdefault(sheet, {})[cell] = colors.get((sheet, cell))
+    for (sheet, cell), sev in cell_marks(findings).items():
+        paint.setdefault(sheet, {})[cell] = MARK_RGB[sev]
+    return paint

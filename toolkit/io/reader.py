@@ -313,7 +313,7 @@ def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
     """Read an open workbook: anything with `.sheet_names` and `.get_sheet_by_name(n).to_python()`.
 
     Files come through python-calamine (read_workbook); a live Excel workbook through the
-    xlwings adapter in toolkit.excel — the same checks and the same model either way.
+    xlwings adapter in toolkit.xlbook — the same checks and the same model either way.
     """
     schema = schema or load_schema()
     path = Path(path) if path is not None else Path("workbook.xlsx")

@@ -63,7 +63,7 @@ def check(src, out, name: str) -> dict:
     counts, rules, severities, findings}. Never raises for a bad workbook: an unreadable file
     gives status "unreadable" and the reader's Chinese message. `src` is only read."""
     from ..annotate import annotate
-    from ..fill import fill
+    from ..fill import fill, names_kept_lines
     from ..report import FileResult, _rules, to_html, to_json
     from ..rules import validate
 
@@ -81,12 +81,14 @@ def check(src, out, name: str) -> dict:
     outcome = FileOutcome(path=name)
     findings = None
     year = None
+    names_kept: list = []
     d = read_outcome(src, outcome, name=name)
     if d is not None:
         try:
             findings = validate(d)
             annotate(src, tmp / f"{ANNOTATED}{suffix}", findings=findings)
-            fill(src, out=tmp / f"{FILLED}{suffix}", disclosure=d)
+            _, plan = fill(src, out=tmp / f"{FILLED}{suffix}", disclosure=d)
+            names_kept = names_kept_lines(plan)
         except Exception as exc:  # noqa: BLE001 - reported on the page, never a blank 500
             outcome.status, outcome.message = INTERNAL, _internal("", exc)
         year = d.year
@@ -99,7 +101,7 @@ def check(src, out, name: str) -> dict:
     data = {"status": outcome.status, "message": outcome.message, "department": outcome.department,
             "dept_code": outcome.dept_code, "year": year if findings is not None else None,
             "counts": outcome.counts, "rules": outcome.rules, "severities": outcome.severities,
-            "findings": [_finding(f, titles) for f in findings or []]}
+            "findings": [_finding(f, titles) for f in findings or []], "names_kept": names_kept}
     atomic_write(tmp / "result.json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
     shutil.rmtree(tmp / "in")
     if out.exists():
