@@ -27,27 +27,21 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import xlpayload  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "xinzhou-beijing-office-2023.xlsx"
 PY = sys.executable
 
 OPENPYXL = "import sys, openpyxl; openpyxl.load_workbook(sys.argv[1])"
 CLICK_START = "import xlwings.utils; xlwings.utils.prepare_sys_path('false;;;;;;'); import toolkit.excel"
-CLICK_VALIDATE = r'''
+CLICK_VALIDATE = xlpayload.SOURCE + r'''
 import os, sys
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 import xlwings.utils; xlwings.utils.prepare_sys_path("false;;;;;;")
 import xlwings as xw
-from python_calamine import CalamineWorkbook
-wb = CalamineWorkbook.from_path(sys.argv[1])
-sheets = []
-for name in wb.sheet_names:
-    rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    width = max((len(r) for r in rows), default=0)
-    values = [[None if v == "" else v for v in r] + [None] * (width - len(r)) for r in rows] or [[]]
-    sheets.append({"name": name, "values": values, "pictures": [], "tables": []})
-book = xw.Book(json={"client": "VBA", "version": xw.__version__, "book": {"name": os.path.basename(sys.argv[1]),
-                     "active_sheet_index": 0, "selection": "A1"}, "sheets": sheets, "names": []})
+book = xw.Book(json=payload(sys.argv[1]))
 import toolkit.excel as x
 r = x.validate(book)
 assert "error" not in r, r

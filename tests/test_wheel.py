@@ -17,6 +17,9 @@ import pytest
 
 from conftest import EXAMPLE, ROOT
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from xlpayload import SOURCE as PAYLOAD_SOURCE  # noqa: E402
+
 pytestmark = pytest.mark.slow
 pytest.importorskip("build")
 
@@ -179,30 +182,18 @@ missing += [f"{p} (embedded by bdt template build)" for p in ("xlwings.bas", "ad
 print(json.dumps({"version": xlwings.__version__, "missing": missing}))
 '''
 
-ENTRY_POINTS = r'''
+ENTRY_POINTS = PAYLOAD_SOURCE + r'''
 import json, os, sys
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 import xlwings as xw
-from python_calamine import CalamineWorkbook
 import toolkit, toolkit.excel as excel
 from toolkit.rules import validate
 
 path = sys.argv[1]
 
-def payload():
-    wb = CalamineWorkbook.from_path(path)
-    sheets = []
-    for name in wb.sheet_names:
-        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        width = max((len(r) for r in rows), default=0)
-        values = [[None if v == "" else v for v in r] + [None] * (width - len(r)) for r in rows] or [[]]
-        sheets.append({"name": name, "values": values, "pictures": [], "tables": []})
-    return {"client": "VBA", "version": xw.__version__, "book": {"name": os.path.basename(path),
-            "active_sheet_index": 0, "selection": "A1"}, "sheets": sheets, "names": []}
-
 out = {"version": xw.__version__, "xlwings": xw.__file__, "toolkit": toolkit.__file__}
 for name in ("validate", "fill"):
-    book = xw.Book(json=payload())
+    book = xw.Book(json=payload(path))
     out[name] = getattr(excel, name)(book)
     out[name + "_actions"] = sorted({a["func"] for a in book.json()["actions"]})
 out["expected_findings"] = len(validate(toolkit.load(path)))
