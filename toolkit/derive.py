@@ -208,18 +208,19 @@ class Evaluator:
             code_col = block.code_column_for(col)
             if code_col is None:
                 continue
-            for row in self.d.rows(sheet, block.key):
-                if row.get(code_col) == code:
-                    return self._value(sheet, row.key, col)
+            try:
+                row = self.d.code_index(sheet, block.key, code_col)[0].get(code)
+            except TypeError:  # an unhashable operand never equals a cell's code
+                row = None
+            if row is not None:
+                return self._value(sheet, row.key, col)
         # the row of `code` is absent (a 类 left out above its 款/项): its figure is the sum of the
         # rows it would contain that have no parent row of their own — each orphan counted once
         for block in spec.blocks:
             code_col = block.code_column_for(col)
             if code_col is None or not isinstance(code, str) or not code:
                 continue
-            parent = self.d.code_tree(sheet, block.key, code_col)[0]
-            orphans = [r for r in self.d.rows(sheet, block.key)
-                       if isinstance(c := r.get(code_col), str) and c.startswith(code) and parent.get(r.key) is None]
+            orphans = [r for r in self.d.code_index(sheet, block.key, code_col)[1] if r.get(code_col).startswith(code)]
             if orphans:
                 return self._sum([self._value(sheet, r.key, col) for r in orphans])
         return Result(ZERO, 0, ())

@@ -162,6 +162,22 @@ class Disclosure:
             self._rows_cache[key] = code_tree(self.rows(sheet, block), code_col)
         return self._rows_cache[key]
 
+    def code_index(self, sheet: str, block: str, code_col: str) -> tuple[dict, list]:
+        """({code: first row with it}, [rows with a code and no parent row]) of a block, computed
+        once per block and column, so that `t3[code]` is a dictionary look-up, not a scan."""
+        key = (sheet, block, "index", code_col)
+        if key not in self._rows_cache:
+            first: dict = {}
+            for r in self.rows(sheet, block):
+                c = r.get(code_col)
+                if c is not None:
+                    first.setdefault(c, r)
+            parent = self.code_tree(sheet, block, code_col)[0]
+            top = [r for r in self.rows(sheet, block) if isinstance(r.get(code_col), str) and r.get(code_col)
+                   and parent.get(r.key) is None]
+            self._rows_cache[key] = (first, top)
+        return self._rows_cache[key]
+
     def cells(self, role: str | None = None):
         """Every value cell, as (instance key, row, col, Entry), optionally only one role."""
         for sheet, data in self.entries.items():

@@ -336,6 +336,9 @@ def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
         data = {}
         for p in layout(spec).value_cells:
             raw = value(p.row, p.col)
+            if raw is None or raw == "":  # an empty cell (most of a block's unused capacity): no value, no finding
+                data[p.key] = Entry(None, None, name, p.address, p.spec, p.spec.role, p.block, p.index)
+                continue
             cell = p.address  # once per cell: the findings and the entry all name it
             t = schema.types.get(p.spec.type)
             if p.spec.type == "label":
