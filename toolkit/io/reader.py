@@ -325,19 +325,21 @@ def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
     for inst, name in plan.items():
         spec = schema.sheet(inst.split("#")[0])
         rows = _sheet_rows(book, name, path)
-        grids[inst] = _grid(rows)
-        _check_structure(spec, name, grids[inst], path)
+        grids[inst] = rows
+        _check_structure(spec, name, _grid(rows), path)
         findings.extend(check_area(spec, name, rows, path))
 
     entries = {}
     for inst, name in plan.items():
         spec = schema.sheet(inst.split("#")[0])
-        value = grids[inst]
+        rows = grids[inst]
+        nrows = len(rows)
         data = {}
         for p in layout(spec).value_cells:
-            raw = value(p.row, p.col)
+            r, c = p.row - 1, p.col - 1
+            raw = rows[r][c] if r < nrows and c < len(rows[r]) else None
             if raw is None or raw == "":  # an empty cell (most of a block's unused capacity): no value, no finding
-                data[p.key] = Entry(None, None, name, p.address, p.spec, p.spec.role, p.block, p.index)
+                data[(p.row_key, p.col_key)] = Entry(None, None, name, p.address, p.spec, p.spec.role, p.block, p.index)
                 continue
             cell = p.address  # once per cell: the findings and the entry all name it
             t = schema.types.get(p.spec.type)
