@@ -119,6 +119,13 @@ class Evaluator:
         return key
 
     def _eval(self, node, scope: Scope) -> Result:
+        kind = type(node)  # the commonest elements first: every operand is one of these
+        if kind is ast.Attribute:
+            return self._attribute(node, scope)
+        if kind is ast.Name:
+            return self._name(node.id, scope)
+        if kind is ast.Call:
+            return self._call(node, scope)
         if isinstance(node, ast.Constant):
             v = node.value
             if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -164,12 +171,6 @@ class Evaluator:
             if base is None:
                 return Result(None)
             return Result(str(base)[int(lo) if lo is not None else None: int(hi) if hi is not None else None])
-        if isinstance(node, ast.Name):
-            return self._name(node.id, scope)
-        if isinstance(node, ast.Attribute):
-            return self._attribute(node, scope)
-        if isinstance(node, ast.Call):
-            return self._call(node, scope)
         raise DeriveError(f"expression element {type(node).__name__} not supported")
 
     def _name(self, name: str, scope: Scope) -> Result:
@@ -285,12 +286,12 @@ class Evaluator:
     def _sum(results: list[Result]) -> Result:
         total = ZERO
         n = 0
-        refs: tuple = ()
+        refs: list = []  # one list, not a tuple grown per operand (quadratic in a block's rows)
         for r in results:
             total += _num(r)
             n += r.n
-            refs += r.refs
-        return Result(total, n, refs)
+            refs.extend(r.refs)
+        return Result(total, n, tuple(refs))
 
 
 def table_is_empty(d, sheet: str, lookup=None) -> bool:
