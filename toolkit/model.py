@@ -5,6 +5,8 @@ typed ``yuan``); text is `str`; a blank cell is `None`. `Disclosure.frame()` giv
 """
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -237,6 +239,21 @@ def code_tree(rows: list, code_col: str) -> tuple[dict, dict]:
         if up is not None:
             children.setdefault(up, []).append(r)
     return parent, children
+
+
+@contextmanager
+def paused_gc():
+    """The cyclic garbage collector paused while a step builds many acyclic objects (entries,
+    results): each collection would traverse every object alive, a cost that grows with the
+    workbook (measured 15–30 % of read + validate + fill at 2,000 rows). Reference counting still
+    frees everything; the collector's previous state is restored, also on an exception."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def empty_entries_for(spec, sheet_name: str) -> dict:

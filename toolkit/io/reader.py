@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..findings import Finding
 from ..layout import CAPACITY_PREFIX, META_SHEET, a1, layout
-from ..model import Disclosure, Entry
+from ..model import Disclosure, Entry, paused_gc
 from ..schema import FormSpec, Schema, SchemaError, TableSpec, load_schema
 from .normalize import guard_number, guard_text, normalize_number, normalize_text
 from .safety import UnsafeFile, check_file, formula_findings
@@ -315,6 +315,11 @@ def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
     Files come through python-calamine (read_workbook); a live Excel workbook through the
     xlwings adapter in toolkit.excel — the same checks and the same model either way.
     """
+    with paused_gc():  # tens of thousands of acyclic entries: the cycle collector would rescan them all
+        return _read_book(book, schema, path)
+
+
+def _read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
     schema = schema or load_schema()
     path = Path(path) if path is not None else Path("workbook.xlsx")
     meta = _check_meta(book, schema, path)
