@@ -123,9 +123,31 @@ def department(rows: int, projects: int, seed: int = 1) -> dict:
 REPEAT = 2  # each step is timed this many times and the least CPU time kept (--repeat)
 
 
+COUNT = False  # --count: operations (function calls, Python and C) instead of seconds
+
+
+def operations(fn):
+    """(result, number of Python and C function calls fn makes): the same on every run and machine."""
+    n = 0
+
+    def prof(frame, event, arg):
+        nonlocal n
+        if event == "call" or event == "c_call":
+            n += 1
+
+    sys.setprofile(prof)
+    try:
+        out = fn()
+    finally:
+        sys.setprofile(None)
+    return out, float(n)
+
+
 def timed(fn):
     """(result, CPU seconds of this process): CPU time, not wall time, so that other processes on
     a shared machine do not count; the least of REPEAT runs."""
+    if COUNT:
+        return operations(fn)
     best = float("inf")
     for _ in range(REPEAT):
         t = time.process_time()
@@ -178,14 +200,15 @@ def run(rows_list, projects_list, folder: Path, exports=("data", "html", "pdf"),
         findings, t_rules = timed(lambda: validate(d))
         r = {"rows": rows, "projects": projects, "read": t_read, "derive": t_derive, "rules": t_rules,
              "fill": t_fill, "findings": len(findings)}
-        if processes:
+        if processes and not COUNT:
             r["bdt validate"] = process_cpu(["validate", filled])
             r["bdt fill"] = process_cpu(["fill", raw, "--out", folder / f"p-{rows}-{projects}.xlsx"])
         for fmt in exports:
             d = toolkit.load(filled, schema=schema)
             _, r[f"export {fmt}"] = timed(lambda: export(d, [fmt], folder / f"out-{rows}-{projects}", force=True))
         results.append(r)
-        print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()), flush=True)
+        print(" ".join((f"{k}={v:.0f}" if COUNT else f"{k}={v:.3f}") if isinstance(v, float) else f"{k}={v}"
+                       for k, v in r.items()), flush=True)
     return results
 
 
@@ -208,16 +231,22 @@ def main(argv=None) -> int:
     ap.add_argument("--exports", default="data,html,pdf")
     ap.add_argument("--repeat", type=int, default=REPEAT, help="runs per step; the least CPU time is kept")
     ap.add_argument("--no-processes", action="store_true", help="skip the whole-process bdt validate/fill")
+    ap.add_argument("--count", action="store_true",
+                    help="count operations (function calls) per step instead of timing: immune to a busy machine")
     args = ap.parse_args(argv)
     globals()["REPEAT"] = max(1, args.repeat)
+    globals()["COUNT"] = args.count
     rows = [int(x) for x in args.rows.split(",")]
     projects = [int(x) for x in args.projects.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         res = run(rows, projects, Path(tmp), tuple(x for x in args.exports.split(",") if x), not args.no_processes)
     keys = [k for k in res[0] if k not in ("rows", "projects", "findings")]
     print()
-    print(f"CPU seconds, least of {REPEAT} runs ({os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-          f"{time.strftime('%Y-%m-%d')}); bdt validate/fill: whole processes, start-up included")
+    if COUNT:
+        print("operations (Python and C function calls) per step")
+    else:
+        print(f"CPU seconds, least of {REPEAT} runs ({os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+              f"{time.strftime('%Y-%m-%d')}); bdt validate/fill: whole processes, start-up included")
     print("growth per doubling (2.0 = linear; target ≤ 2.2):")
     for k in keys:
         print(f"  {k:12s} " + "  ".join(growth(res, k)))
