@@ -77,7 +77,7 @@ def _steps(schema, raw: Path, filled: Path, folder: Path) -> dict:
     counts["read"], d = _count(lambda: toolkit.load(filled, schema=schema))
     counts["derive"], _ = _count(lambda: compute(d))
     d = toolkit.load(filled, schema=schema)
-    counts["rules"], findings = _count(lambda: validate(d))
+    counts["rules"], _ = _count(lambda: validate(d))
     counts["fill"], _ = _count(lambda: fill(raw, folder / f"out-{raw.stem}.xlsx", schema=schema))
     return counts
 
