@@ -50,5 +50,7 @@ example: install
 
 bench: install
 	$(PYTHON) benchmarks/run.py
-	$(PYTHON) benchmarks/scale.py --rows 60,500,2000,5000 --exports data,html
+	$(PYTHON) benchmarks/scale.py --rows 60,500,1000,2000,4000 --exports data,html
+	$(PYTHON) benchmarks/scale.py --rows 60 --projects 5,40,300 --exports data,html
+	$(PYTHON) benchmarks/scale.py --rows 250,1000,4000 --exports data --count
 	$(PYTHON) benchmarks/batch.py

@@ -119,6 +119,13 @@ class Evaluator:
         return key
 
     def _eval(self, node, scope: Scope) -> Result:
+        kind = type(node)  # the commonest elements first: every operand is one of these
+        if kind is ast.Attribute:
+            return self._attribute(node, scope)
+        if kind is ast.Name:
+            return self._name(node.id, scope)
+        if kind is ast.Call:
+            return self._call(node, scope)
         if isinstance(node, ast.Constant):
             v = node.value
             if isinstance(v, (int, float)) and not isinstance(v, bool):
@@ -164,12 +171,6 @@ class Evaluator:
             if base is None:
                 return Result(None)
             return Result(str(base)[int(lo) if lo is not None else None: int(hi) if hi is not None else None])
-        if isinstance(node, ast.Name):
-            return self._name(node.id, scope)
-        if isinstance(node, ast.Attribute):
-            return self._attribute(node, scope)
-        if isinstance(node, ast.Call):
-            return self._call(node, scope)
         raise DeriveError(f"expression element {type(node).__name__} not supported")
 
     def _name(self, name: str, scope: Scope) -> Result:
@@ -208,18 +209,19 @@ class Evaluator:
             code_col = block.code_column_for(col)
             if code_col is None:
                 continue
-            for row in self.d.rows(sheet, block.key):
-                if row.get(code_col) == code:
-                    return self._value(sheet, row.key, col)
+            try:
+                row = self.d.code_index(sheet, block.key, code_col)[0].get(code)
+            except TypeError:  # an unhashable operand never equals a cell's code
+                row = None
+            if row is not None:
+                return self._value(sheet, row.key, col)
         # the row of `code` is absent (a 类 left out above its 款/项): its figure is the sum of the
         # rows it would contain that have no parent row of their own — each orphan counted once
         for block in spec.blocks:
             code_col = block.code_column_for(col)
             if code_col is None or not isinstance(code, str) or not code:
                 continue
-            parent = self.d.code_tree(sheet, block.key, code_col)[0]
-            orphans = [r for r in self.d.rows(sheet, block.key)
-                       if isinstance(c := r.get(code_col), str) and c.startswith(code) and parent.get(r.key) is None]
+            orphans = [r for r in self.d.code_index(sheet, block.key, code_col)[1] if r.get(code_col).startswith(code)]
             if orphans:
                 return self._sum([self._value(sheet, r.key, col) for r in orphans])
         return Result(ZERO, 0, ())
@@ -284,12 +286,12 @@ class Evaluator:
     def _sum(results: list[Result]) -> Result:
         total = ZERO
         n = 0
-        refs: tuple = ()
+        refs: list = []  # one list, not a tuple grown per operand (quadratic in a block's rows)
         for r in results:
             total += _num(r)
             n += r.n
-            refs += r.refs
-        return Result(total, n, refs)
+            refs.extend(r.refs)
+        return Result(total, n, tuple(refs))
 
 
 def table_is_empty(d, sheet: str, lookup=None) -> bool:

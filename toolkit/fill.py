@@ -17,6 +17,7 @@ from .derive import EMPTY_NOTE, ZERO, Evaluator, derived_cells
 from .io.reader import read_workbook
 from .io.writer import write_cells
 from .layout import META_SHEET, layout
+from .model import paused_gc
 from .narrative import generate
 from .schema import DERIVED, FormSpec
 
@@ -68,6 +69,11 @@ def _same(a, b) -> bool:
 
 def compute(d) -> Plan:
     """Evaluate every derived cell from the inputs (not from the published derived figures)."""
+    with paused_gc():  # many small acyclic results (see toolkit.model.paused_gc)
+        return _compute(d)
+
+
+def _compute(d) -> Plan:
     memo: dict = {}
     busy: set = set()
     names_kept: list = []

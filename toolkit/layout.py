@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from dataclasses import replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .schema import DERIVED, LABEL, CellSpec, FixedRow, FormBlock, FormSpec, Schema, TableSpec, _label
 
@@ -48,7 +48,7 @@ class Placed:
     block: str | None = None  # block key for block cells
     index: int | None = None  # 1-based row index inside the block
 
-    @property
+    @cached_property
     def address(self) -> str:
         return a1(self.row, self.col)
 
@@ -85,11 +85,17 @@ class SheetLayout:
 
     @property
     def value_cells(self) -> list[Placed]:
-        return [p for p in self.cells if p.spec.role != LABEL]
+        hit = self.__dict__.get("_value_cells")
+        if hit is None or hit[0] != len(self.cells):  # recomputed if a cell was added since
+            hit = self._value_cells = (len(self.cells), [p for p in self.cells if p.spec.role != LABEL])
+        return hit[1]
 
     @property
     def label_cells(self) -> list[Placed]:
-        return [p for p in self.cells if p.spec.role == LABEL and p.spec.text]
+        hit = self.__dict__.get("_label_cells")
+        if hit is None or hit[0] != len(self.cells):
+            hit = self._label_cells = (len(self.cells), [p for p in self.cells if p.spec.role == LABEL and p.spec.text])
+        return hit[1]
 
 
 def header_spans(header):

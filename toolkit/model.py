@@ -5,6 +5,8 @@ typed ``yuan``); text is `str`; a blank cell is `None`. `Disclosure.frame()` giv
 """
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -162,6 +164,22 @@ class Disclosure:
             self._rows_cache[key] = code_tree(self.rows(sheet, block), code_col)
         return self._rows_cache[key]
 
+    def code_index(self, sheet: str, block: str, code_col: str) -> tuple[dict, list]:
+        """({code: first row with it}, [rows with a code and no parent row]) of a block, computed
+        once per block and column, so that `t3[code]` is a dictionary look-up, not a scan."""
+        key = (sheet, block, "index", code_col)
+        if key not in self._rows_cache:
+            first: dict = {}
+            for r in self.rows(sheet, block):
+                c = r.get(code_col)
+                if c is not None:
+                    first.setdefault(c, r)
+            parent = self.code_tree(sheet, block, code_col)[0]
+            top = [r for r in self.rows(sheet, block) if isinstance(r.get(code_col), str) and r.get(code_col)
+                   and parent.get(r.key) is None]
+            self._rows_cache[key] = (first, top)
+        return self._rows_cache[key]
+
     def cells(self, role: str | None = None):
         """Every value cell, as (instance key, row, col, Entry), optionally only one role."""
         for sheet, data in self.entries.items():
@@ -226,6 +244,21 @@ def code_tree(rows: list, code_col: str) -> tuple[dict, dict]:
         if up is not None:
             children.setdefault(up, []).append(r)
     return parent, children
+
+
+@contextmanager
+def paused_gc():
+    """The cyclic garbage collector paused while a step builds many acyclic objects (entries,
+    results): each collection would traverse every object alive, a cost that grows with the
+    workbook (measured 15–30 % of read + validate + fill at 2,000 rows). Reference counting still
+    frees everything; the collector's previous state is restored, also on an exception."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def empty_entries_for(spec, sheet_name: str) -> dict:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..findings import Finding
 from ..layout import CAPACITY_PREFIX, META_SHEET, a1, layout
-from ..model import Disclosure, Entry
+from ..model import Disclosure, Entry, paused_gc
 from ..schema import FormSpec, Schema, SchemaError, TableSpec, load_schema
 from .normalize import guard_number, guard_text, normalize_number, normalize_text
 from .safety import UnsafeFile, check_file, formula_findings
@@ -315,6 +315,11 @@ def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
     Files come through python-calamine (read_workbook); a live Excel workbook through the
     xlwings adapter in toolkit.xlbook — the same checks and the same model either way.
     """
+    with paused_gc():  # tens of thousands of acyclic entries: the cycle collector would rescan them all
+        return _read_book(book, schema, path)
+
+
+def _read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
     schema = schema or load_schema()
     path = Path(path) if path is not None else Path("workbook.xlsx")
     meta = _check_meta(book, schema, path)
@@ -325,17 +330,22 @@ def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
     for inst, name in plan.items():
         spec = schema.sheet(inst.split("#")[0])
         rows = _sheet_rows(book, name, path)
-        grids[inst] = _grid(rows)
-        _check_structure(spec, name, grids[inst], path)
+        grids[inst] = rows
+        _check_structure(spec, name, _grid(rows), path)
         findings.extend(check_area(spec, name, rows, path))
 
     entries = {}
     for inst, name in plan.items():
         spec = schema.sheet(inst.split("#")[0])
-        value = grids[inst]
+        rows = grids[inst]
+        nrows = len(rows)
         data = {}
         for p in layout(spec).value_cells:
-            raw = value(p.row, p.col)
+            r, c = p.row - 1, p.col - 1
+            raw = rows[r][c] if r < nrows and c < len(rows[r]) else None
+            if raw is None or raw == "":  # an empty cell (most of a block's unused capacity): no value, no finding
+                data[(p.row_key, p.col_key)] = Entry(None, None, name, p.address, p.spec, p.spec.role, p.block, p.index)
+                continue
             cell = p.address  # once per cell: the findings and the entry all name it
             t = schema.types.get(p.spec.type)
             if p.spec.type == "label":

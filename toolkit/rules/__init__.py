@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..findings import ERROR, INFO, WARNING, Finding, sort_findings
+from ..model import paused_gc
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,9 @@ def validate(d) -> list[Finding]:
     _load_families()
     ctx = Context(d)
     out = list(d.findings)
-    for fn in CHECKERS:
-        out.extend(fn(ctx))
+    with paused_gc():  # the checks build many small acyclic results (see toolkit.model.paused_gc)
+        for fn in CHECKERS:
+            out.extend(fn(ctx))
     order = list(d.sheet_names.values())
     seen, unique = set(), []
     for f in sort_findings(out, order):
