@@ -299,3 +299,20 @@ def test_generated_paragraphs_pass_their_own_check(seed, example):
     got = sorted((f.rule, f.severity, f.cell) for f in narrative_findings(example))
     # the seed's 尾差 in the class shares, and the gap left for the 三公 reason the clerk has not given
     assert got == [("N506", "info", cell("s5_2")), ("N508", "error", cell("s7"))]
+
+
+# ------------------------------------------------------------------------------ issue 12: reading other wordings
+def test_n511_unknown_phrase_is_reported_not_compared(seed, example):
+    # “工资福利支出预算” ends with 支出预算 (the total, 224.31) but is not it: not checked, no N501
+    fs = rewrite(seed, example, "s3", "。", "，工资福利支出预算60.00万元。")
+    f = only(fs, "N511", "s3")[0]
+    assert f.severity == "info" and "工资福利支出" in f.message and "未核对" in f.message
+    assert not [x for x in fs if x.rule == "N501" and x.cell == cell("s3")]
+
+
+def test_n501_precision_as_written(seed, example):
+    fs = rewrite(seed, example, "s3", "基本支出74.31万元，占33.13%", "基本支出74.3万元，占33.1%")
+    assert not [f for f in fs if f.cell == cell("s3")]
+    fs = rewrite(seed, example, "s3", "支出预算224.31万元", "支出预算0.03亿元")
+    f = only(fs, "N501", "s3")[0]
+    assert "0.02亿元" in f.message and "224.31" in f.message

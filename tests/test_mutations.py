@@ -1,0 +1,172 @@
+"""Mutation suite for the 情况说明 reader (issue 12): mistakes planted the way clerks make them must be
+found, and correct wordings — other regions' phrasing included — must stay clean.
+
+Each case rewrites one paragraph of the seed example in memory (the workbook is read once) and
+validates again. A *planted* case must raise its rule on that paragraph (a finding the seed does
+not have); a *clean* case must raise no new error or warning on it (a not-checked info N511 is
+allowed: it is the honest answer for a phrase no table holds). `recall()` gives found/planted per
+class; `python -m pytest tests/test_mutations.py -s` prints it.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import pytest
+
+import toolkit
+from conftest import EXAMPLE
+from toolkit.layout import layout
+from toolkit.rules import validate
+from toolkit.schema import load_schema
+
+
+@dataclass(frozen=True)
+class Case:
+    cls: str  # the issue's class: "1 phrase" … "8 root cause"
+    para: str  # paragraph key (s1 … s12_2), or "table:<key>" for an empty-table note
+    old: str  # text replaced (the first occurrence); "" replaces the whole paragraph
+    new: str
+    code: str | None  # the rule that must fire; None: a clean wording
+
+    @property
+    def id(self) -> str:
+        kind = self.code or "clean"
+        return f"{self.cls.split()[0]}-{kind}-{self.para}-{self.new[:14]}"
+
+
+P = Case  # planted / clean cases read alike: Case(class, paragraph, old, new, code|None)
+CASES: list[Case] = [
+    # --- 1. a keyword inside a longer phrase: compared with the right quantity, or not at all
+    P("1 phrase", "s4", "支出包括：", "财政拨款支出预算224.13万元，支出包括：", "N501"),
+    P("1 phrase", "s4", "支出包括：", "财政拨款支出224.31万元，支出包括：", None),
+    P("1 phrase", "s7", "“三公”经费预算9.00万元", "“三公”经费支出预算9.00万元", None),
+    P("1 phrase", "s7", "“三公”经费预算9.00万元", "“三公”经费支出预算9.50万元", "N501"),
+    P("1 phrase", "s7", "“三公”经费预算9.00万元", "三公经费财政拨款支出预算9.00万元", None),
+    P("1 phrase", "s5_1", "一般公共预算当年拨款224.31万元", "一般公共预算拨款支出预算224.31万元", None),
+    P("1 phrase", "s5_1", "一般公共预算当年拨款224.31万元", "一般公共预算拨款支出预算242.31万元", "N501"),
+    P("1 phrase", "s3", "。", "，工资福利支出预算60.00万元。", None),
+    P("1 phrase", "s3", "。", "，专项业务费支出预算60.00万元。", None),
+    P("1 phrase", "s3", "。", "，其中政府购买服务支出预算7.05万元。", None),
+    P("1 phrase", "s3", "。", "，事业收入预算10.00万元。", None),
+    P("1 phrase", "s6_1", "其中：", "其中：工资福利支出67.41万元，", None),
+    P("1 phrase", "s6_1", "其中：", "其中：工资福利支出65.00万元，", "N501"),
+    P("1 phrase", "s6_1", "其中：", "其中：商品和服务支出6.84万元，", None),
+    P("1 phrase", "s6_1", "其中：", "其中：商品和服务支出8.64万元，", "N501"),
+    P("1 phrase", "s3", "项目支出150万元", "项目支出预算150万元", None),
+    P("1 phrase", "s3", "项目支出150万元", "项目支出预算151万元", "N501"),
+    P("1 phrase", "s3", "基本支出74.31万元", "一般公共预算基本支出74.31万元", None),
+    P("1 phrase", "s3", "基本支出74.31万元", "一般公共预算基本支出73.41万元", "N501"),
+    P("1 phrase", "s2", "单位资金0.00万元", "单位资金收入0.00万元", None),
+    P("1 phrase", "s2", "单位资金0.00万元", "单位资金收入5.00万元", "N501"),
+    P("1 phrase", "s2", "上年结转0.00万元", "上年结转结余0.00万元", None),
+    P("1 phrase", "s9", "政府采购服务预算7.05万元", "政府购买服务预算7.05万元", None),
+    P("1 phrase", "s7", "公务用车运行维护费9.00万元", "公务用车运维费9.00万元", None),
+    P("1 phrase", "s7", "公务用车运行维护费9.00万元", "公务用车运维费9.90万元", "N501"),
+    P("1 phrase", "s7", "“三公”经费预算9.00万元与2022年预算数相同", "“三公”经费支出预算9.00万元，比上年减少17.22万元", None),
+    P("1 phrase", "s7", "“三公”经费预算9.00万元与2022年预算数相同", "“三公”经费支出预算9.00万元，比上年减少7.22万元", "N504"),
+    # --- 2. precision as written: 33% / 33.1% / 33.13%; 元 and 亿元
+    P("2 precision", "s3", "占33.13%", "占33.1%", None),
+    P("2 precision", "s3", "占33.13%", "占33%", None),
+    P("2 precision", "s3", "占33.13%", "占33.3%", "N502"),
+    P("2 precision", "s3", "占33.13%", "占34%", "N502"),
+    P("2 precision", "s3", "占66.87%", "占66.9%", None),
+    P("2 precision", "s3", "占66.87%", "占67%", None),
+    P("2 precision", "s3", "占66.87%", "占66.8%", "N502"),
+    P("2 precision", "s5_1", "下降3.99%", "下降4.0%", None),
+    P("2 precision", "s5_1", "下降3.99%", "下降4%", None),
+    P("2 precision", "s5_1", "下降3.99%", "下降4.2%", "N503"),
+    P("2 precision", "s5_1", "下降3.99%", "下降3%", "N503"),
+    P("2 precision", "s3", "基本支出74.31万元", "基本支出743100元", None),
+    P("2 precision", "s3", "基本支出74.31万元", "基本支出743,100元", None),
+    P("2 precision", "s3", "基本支出74.31万元", "基本支出734100元", "N501"),
+    P("2 precision", "s3", "支出预算224.31万元", "支出预算0.022431亿元", None),
+    P("2 precision", "s3", "支出预算224.31万元", "支出预算0.02亿元", None),
+    P("2 precision", "s3", "支出预算224.31万元", "支出预算0.03亿元", "N501"),
+    P("2 precision", "s3", "支出预算224.31万元", "支出预算224.31亿元", "N507"),
+    P("2 precision", "s3", "基本支出74.31万元", "基本支出74.3万元", None),
+    P("2 precision", "s3", "基本支出74.31万元", "基本支出74万元", None),
+    P("2 precision", "s3", "基本支出74.31万元", "基本支出74.5万元", "N501"),
+    P("2 precision", "s5_1", "减少9.32万元", "减少9.3万元", None),
+    P("2 precision", "s5_1", "减少9.32万元", "减少93200元", None),
+    P("2 precision", "s5_1", "减少9.32万元", "减少9.5万元", "N504"),
+    P("2 precision", "s2", "预算收入224.31万元", "预算收入224.3万元", None),  # not a clash with 224.31 of s1
+]
+
+SCHEMA = load_schema()
+
+
+def _cell(para: str) -> str:
+    return layout(SCHEMA.sheet("narrative")).get(para).address
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return toolkit.load(EXAMPLE)
+
+
+@contextlib.contextmanager
+def rewritten(d, para: str, old: str, new: str):
+    """Paragraph `para` of `d` with `old` replaced by `new` (first occurrence), restored afterwards."""
+    e = d.entry("narrative", para)
+    text = e.value
+    if old:
+        assert old in text, f"{old!r} not in {para}: {text!r}"
+        e.value = text.replace(old, new, 1)
+    else:
+        e.value = new
+    try:
+        yield e
+    finally:
+        e.value = text
+
+
+def _key(f):
+    """A finding's fact (the quoted phrase in its message changes with the rewrite)."""
+    return (f.rule, f.sheet, f.cell, str(f.expected), str(f.actual))
+
+
+def outcome(d, case: Case, baseline: set) -> tuple[bool, list]:
+    """(passed, the new findings on the case's paragraph)."""
+    with rewritten(d, case.para, case.old, case.new) as e:
+        new = [f for f in validate(d) if _key(f) not in baseline and f.cell == e.cell and f.sheet == e.sheet]
+    if case.code:
+        return any(f.rule == case.code for f in new), new
+    return not [f for f in new if f.severity != "info"], new
+
+
+@pytest.fixture(scope="module")
+def baseline(seed):
+    return {_key(f) for f in validate(seed)}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_mutation(seed, baseline, case):
+    ok, new = outcome(seed, case, baseline)
+    what = f"{case.para}: {case.old!r} → {case.new!r}"
+    assert ok, (f"{what}: expected {case.code}" if case.code else f"{what}: false alarm") + \
+        f"; new findings: {[(f.rule, f.severity, f.message) for f in new]}"
+
+
+def recall(d=None) -> dict:
+    """{class: (planted found, planted, clean kept clean, clean)} over the suite."""
+    d = d or toolkit.load(EXAMPLE)
+    base = {_key(f) for f in validate(d)}
+    out: dict = {}
+    for case in CASES:
+        ok, _ = outcome(d, case, base)
+        found, planted, kept, clean = out.get(case.cls, (0, 0, 0, 0))
+        if case.code:
+            out[case.cls] = (found + ok, planted + 1, kept, clean)
+        else:
+            out[case.cls] = (found, planted, kept + ok, clean + 1)
+    return out
+
+
+def test_recall_report(seed, capsys):
+    r = recall(seed)
+    with capsys.disabled():
+        print("\nmutation suite: class  found/planted  clean/clean-cases")
+        for cls, (f, p, k, c) in r.items():
+            print(f"  {cls:<16} {f}/{p}  {k}/{c}")
+    assert all(f == p and k == c for f, p, k, c in r.values())
