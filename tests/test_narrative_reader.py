@@ -12,7 +12,7 @@ def lex():
     return Lexicon.for_schema(load_schema(), "某某市财政局")
 
 
-def keys(text, lex, para="s3"):
+def keys(text, lex, para="s1"):
     p = parse_paragraph(text, lex, para)
     return [m.key for m in p.mentions], [u.phrase for u in p.unchecked]
 

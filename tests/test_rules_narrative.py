@@ -221,7 +221,8 @@ def test_parser_other_departments_wording(lex):
 
 def test_parser_change_named_in_clause_and_explanations(lex):
     p = parse_paragraph("一般公共预算当年拨款300万元，其中基本支出比上年增加5万元，增长2.5%。因重新租房增加预算30万元。", lex, "s5_1")
-    assert [(c.key, c.amount, c.rate) for c in p.changes] == [("t3.total.basic", Decimal("5"), Decimal("2.5"))]
+    # in 五、一般公共预算 the 基本支出 is 表5's (一般公共预算), not 表3's (all funds)
+    assert [(c.key, c.amount, c.rate) for c in p.changes] == [("t5.total.basic", Decimal("5"), Decimal("2.5"))]
     p = parse_paragraph("项目支出中办公用房租赁费65万元。", lex, "s3")
     assert p.mentions == []  # a keyword far from the number is not enough
 
@@ -270,7 +271,9 @@ def test_share_in_continuing_paragraph(seed, example):
     ("一般公共服务支出（类）207.41万元。", "class:t5:201"),
 ])
 def test_parser_keyword_choice(lex, text, key):
-    assert [m.key for m in parse_paragraph(text, lex, "s3").mentions] == [key]
+    assert [m.key for m in parse_paragraph(text, lex, "s1").mentions] == [key]
+    # 三、支出预算 speaks of 表3 (all funds): its 类 are 表3's
+    assert [m.key for m in parse_paragraph("一般公共服务支出类科目207.41万元。", lex, "s3").mentions] == ["class:t3:201"]
 
 
 def test_parser_explanations_are_not_statements(lex):

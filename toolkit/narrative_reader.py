@@ -69,10 +69,10 @@ SENTENCE_END = re.compile(r"[。！？!?]")
 GROUP_SEP = frozenset("；;")
 
 # words that may stand between a keyword and its number (“三公”经费预算数为9.00万元)
-FILLER = re.compile(r"(?:\s|[（(]类[）)]|的|为|是|共|共计|合计|总计|总额|总体|规模|达到|达|安排|预算数|预算|数|金额|资金|计|约"
+FILLER = re.compile(r"(?:\s|[（(]类[）)]|类科目|类|的|为|是|共|共计|合计|总计|总额|总体|规模|达到|达|安排|预算数|预算|数|金额|资金|计|约"
                     r"|财政拨款|年度|本年|全年|：|:)*")
-COMPARE = re.compile(r"(?:比|较|与|和|同)(?:20\d\d年度?|上年度?|上一年度?|去年)|同比")
-CONTINUES = re.compile(r"\s*(?:(?:比|较|与|同)(?:20\d\d年度?|上年度?|上一年度?|去年)|同比)")
+COMPARE = re.compile(r"(?:比|较|与|和|同)(?:20\d\d\s*年度?|上年度?|上一年度?|去年)|同比")
+CONTINUES = re.compile(r"\s*(?:(?:比|较|与|同)(?:20\d\d\s*年度?|上年度?|上一年度?|去年)|同比)")
 CHANGE_END = re.compile(r"(?P<verb>增加|增长|上升|提高|增|多|减少|下降|降低|压减|缩减|减|少)了?(?:预算|资金|经费)?\s*$")
 RATE_END = re.compile(r"(?P<verb>增长率|增长|增加|上升|提高|增幅|涨幅|增|下降率|减少|下降|降低|降幅|减幅|减)"
                       r"(?:了|为|率|幅度)?(?:为|是|约)?\s*$")
@@ -228,7 +228,8 @@ class Hit:
         return "" if self.unknown else self.keyword.key
 
 
-CLASS_PARAGRAPH_TABLE = {"s4": "t4"}  # elsewhere a 功能分类 类 is the 表5 class total
+# a 功能分类 类 in 三、支出预算 is 表3's (all funds), in 四、财政拨款 表4's, elsewhere 表5's (一般公共预算)
+CLASS_PARAGRAPH_TABLE = {"s3": "t3", "s4": "t4"}
 CONTINUED_FROM = {"s6_2": "s6_1", "s6_3": "s6_1"}  # 六、基本支出 is one section in three cells
 NUMBERING = re.compile(r"^[一二三四五六七八九十百]+、")
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -565,8 +566,8 @@ def _read_sentence(text: str, st: _Sentence, lex: Lexicon, para, out: Paragraph,
         floor = ev.end
 
 
-STATEMENT_YEAR = re.compile(r"(20\d\d)年(?:度)?(?!\s*\d{1,2}\s*月|底|末|初|以来|至|起|前|后)")
-COMPARISON_YEAR = re.compile(r"(?:比|较|与|同)(20\d\d)年(?!\s*\d{1,2}\s*月)")
+STATEMENT_YEAR = re.compile(r"(20\d\d)\s*年(?:度)?(?!\s*\d{1,2}\s*月|底|末|初|以来|至|起|前|后)")
+COMPARISON_YEAR = re.compile(r"(?:比|较|与|同)(20\d\d)\s*年(?!\s*\d{1,2}\s*月)")
 
 
 def _statement_years(text: str, ls: int, upto: int, out: Paragraph) -> None:

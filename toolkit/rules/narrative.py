@@ -422,6 +422,12 @@ def _rate_finding(ctx, e, p, ch: Change, change: Decimal, current: Decimal, prio
     rate = ch.rate if signed else (abs(ch.rate) if want >= 0 else -abs(ch.rate))
     if percent_agrees(rate, ch.rate_places, change / prior * HUNDRED):
         return None
+    if not signed and ch.places < 2 and ch.unit in MONEY_SCALE:
+        # “减少8万元，下降1.24%”: a change written in whole 万元 is 7.5…8.5, and so is its rate's range
+        h = half_unit(ch.places) * MONEY_SCALE[ch.unit] * (1 if change >= 0 else -1)
+        ends = [(change + dc) / (current - change - dc) * HUNDRED for dc in (-h, h) if current - change - dc > 0]
+        if len(ends) == 2 and min(ends) - CENT <= rate <= max(ends) + CENT:
+            return None
     phrase = p.phrase(ch.start, ch.end)
     wrong_base = current and percent_agrees(rate, ch.rate_places, change / current * HUNDRED) and abs(change) > 0
     if wrong_base:
