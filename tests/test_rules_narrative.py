@@ -319,3 +319,11 @@ def test_n501_precision_as_written(seed, example):
     fs = rewrite(seed, example, "s3", "支出预算224.31万元", "支出预算0.03亿元")
     f = only(fs, "N501", "s3")[0]
     assert "0.02亿元" in f.message and "224.31" in f.message
+
+
+def test_n512_blank_figure(seed, example):
+    fs = rewrite(seed, example, "s3", "基本支出74.31万元，占33.13%", "基本支出万元，占%")
+    f = only(fs, "N512", "s3")[0]
+    assert f.severity == "error" and "基本支出万元" in f.message and "占%" in f.message
+    fs = rewrite(seed, example, "s3", "。", "（金额单位：万元）。")
+    assert not [f for f in fs if f.rule == "N512"]

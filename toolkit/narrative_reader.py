@@ -181,6 +181,25 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return merged
 
 
+# a unit or % with no number before it: a figure the clerk left unfilled (“占%”、“基本支出万元”、“增长%”)
+BLANK_FIGURE = re.compile(r"(?<!单位)(?<!单位为)(?<!以)(?<!每)(?P<lead>占比|占|为|是|达|计|约|增长|增加|下降|减少|降低|提高|上升|增幅|降幅|"
+                          r"支出|收入|经费|拨款|资金|预算|费|合计|总计|总额|共|安排|结转|购置|实有|现有|编制)"
+                          r"[\s　]*(?P<unit>万元|亿元|元|%|辆)(?![\d])")
+BLANK_COUNT = re.compile(r"项目[\s　]*个(?=[，。；、,;])")
+
+
+def blank_figures(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, phrase) of each unit written without its number."""
+    text = normalise(text or "")
+    out = []
+    for m in BLANK_FIGURE.finditer(text):
+        if m["unit"] == "元" and text[m.start("unit") - 1:m.start("unit")] in ("万", "亿"):
+            continue
+        out.append((m.start(), m.end(), m.group()))
+    out += [(m.start(), m.end(), m.group()) for m in BLANK_COUNT.finditer(text)]
+    return sorted(out)
+
+
 def gap_marks(text: str) -> list[str]:
     """The clerk's gap markers left in a paragraph, in order, each once."""
     seen = []

@@ -39,6 +39,7 @@ from ..narrative_reader import (  # noqa: F401  (the reader's names, re-exported
     Share,
     Unchecked,
     YearRef,
+    blank_figures,
     gap_marks,
     half_unit,
     normalise,
@@ -96,6 +97,9 @@ register("N511", INFO, "说明数字未核对", """
     或是表中没有的内容，如“政府购买服务”“事业收入”，或是已知名称被包含在更长的名称中，如“专项业务费支出预算”
     不是“支出预算”）。这样的数字不与任何表中数字比较（不按猜测的数量核对），只提示未核对，请人工核对；
     如是本地常用说法，可把它加入词表。""")
+register("N512", ERROR, "说明数字留空", """
+    段落中有单位或百分号而没有数字（如“占%”“基本支出万元”“增长%”“实有辆”），是套用模板时没有填写的数字。
+    公开前应填写完整；没有这项内容的，删去整句。""")
 
 
 # ============================================================================ quantities: keys → figures
@@ -291,6 +295,23 @@ def wrong_unit(m, value_wan: Decimal) -> str | None:
                 m.places >= 2 or unit == "元" or as_written(value_wan, unit, 2) == m.value):
             return unit
     return None
+
+
+@checker("N512")
+def check_blank_figures(ctx):
+    """A unit or % with no number: an unfilled placeholder."""
+    d = ctx.d
+    for key in _fields(d):
+        e = d.entry("narrative", key)
+        if e is None or not isinstance(e.value, str):
+            continue
+        blanks = blank_figures(e.value)
+        if blanks:
+            text = normalise(e.value)
+            shown = "、".join(f"“{quote(text, max(0, s - 6), t)}”" for s, t, _ in blanks[:5])
+            yield ctx.finding("N512", e, f"“{_title(ctx, key)}”中有没有填写的数字：{shown}"
+                                         f"{'等' if len(blanks) > 5 else ''}（单位前缺少数字），公开前应填写完整。",
+                              expected=None, actual=blanks[0][2])
 
 
 @checker("N501", "N507", "N509", "N510")
