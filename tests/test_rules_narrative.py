@@ -327,3 +327,11 @@ def test_n512_blank_figure(seed, example):
     assert f.severity == "error" and "基本支出万元" in f.message and "占%" in f.message
     fs = rewrite(seed, example, "s3", "。", "（金额单位：万元）。")
     assert not [f for f in fs if f.rule == "N512"]
+
+
+def test_n513_counts_contradict(seed, example):
+    fs = rewrite(seed, example, "s11_1", "实有3辆。", "实有3辆，其中：机要通信用车2辆，应急保障用车2辆。")
+    f = only(fs, "N513", "s11_1")[0]
+    assert f.severity == "error" and "2+2 = 4辆" in f.message and "3辆" in f.message
+    fs = rewrite(seed, example, "s11_1", "实有3辆。", "实有3辆，其中：机要通信用车1辆，应急保障用车1辆。")
+    assert only(fs, "N513", "s11_1")[0].severity == "warning"

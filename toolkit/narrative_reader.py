@@ -200,6 +200,57 @@ def blank_figures(text: str) -> list[tuple[int, int, str]]:
     return sorted(out)
 
 
+COUNT_UNITS = ("个", "辆", "人", "人次", "次", "批", "台")
+WHOLE_LEAD = re.compile(r"共有|共计|共|合计|总计|总数|实有|现有|保有|总共|一共")
+OPEN_END = re.compile(r"等[^，；。,;\d]{0,4}$")
+
+
+@dataclass
+class CountGroup:
+    """“共有公务用车5辆，其中：执法执勤用车3辆，机要通信用车1辆”: a whole count and its listed parts."""
+
+    whole: Token
+    parts: list
+    start: int
+    end: int
+    open_end: bool  # the list says it is not complete (等、其他)
+
+
+def count_groups(text: str) -> list[CountGroup]:
+    """Whole counts (共有/合计/实有 N辆) followed by “其中” and parts in the same unit, in one sentence
+    (a sentence that opens with 其中 continues the previous one)."""
+    text = normalise(text or "")
+    spans = []
+    for s, e in sentences(text):
+        if spans and text[s:e].lstrip(" \t\r\n").startswith("其中"):
+            spans[-1] = (spans[-1][0], e)
+        else:
+            spans.append((s, e))
+    out = []
+    for s, e in spans:
+        toks = [t for t in tokens(text, s, e) if t.unit in COUNT_UNITS]
+        i = 0
+        while i < len(toks):
+            t = toks[i]
+            lead = text[lead_start(text, t.start, s):t.start]
+            rest = [u for u in toks[i + 1:] if u.unit == t.unit]
+            if WHOLE_LEAD.search(lead) and rest and "其中" in text[t.end:rest[0].start]:
+                after = text.index("其中", t.end)
+                parts = [u for u in rest if u.start > after]
+                # a second whole in the list starts a new group
+                cut = next((k for k, u in enumerate(parts)
+                            if WHOLE_LEAD.search(text[lead_start(text, u.start, s):u.start])), len(parts))
+                parts = parts[:cut]
+                if parts:
+                    tail = text[parts[-1].end:e]
+                    open_end = bool(OPEN_END.search(text[after:parts[-1].start]) or re.match(r"\s*等", tail))
+                    out.append(CountGroup(t, parts, t.start, parts[-1].end, open_end))
+                    i = toks.index(parts[-1]) + 1
+                    continue
+            i += 1
+    return out
+
+
 def gap_marks(text: str) -> list[str]:
     """The clerk's gap markers left in a paragraph, in order, each once."""
     seen = []

@@ -40,6 +40,8 @@ from ..narrative_reader import (  # noqa: F401  (the reader's names, re-exported
     Unchecked,
     YearRef,
     blank_figures,
+    count_groups,
+    lead_start,
     gap_marks,
     half_unit,
     normalise,
@@ -100,6 +102,10 @@ register("N511", INFO, "说明数字未核对", """
 register("N512", ERROR, "说明数字留空", """
     段落中有单位或百分号而没有数字（如“占%”“基本支出万元”“增长%”“实有辆”），是套用模板时没有填写的数字。
     公开前应填写完整；没有这项内容的，删去整句。""")
+register("N513", ERROR, "说明中的数目前后矛盾", """
+    同一句中总数与其中各项的数目相矛盾：“共有公务用车5辆，其中：执法执勤用车3辆，机要通信用车3辆”（各项之和超过总数，
+    错误）；列出两项以上而各项之和小于总数，且没有用“等”表明未列全的，为警告（漏列一项或总数写错）。
+    适用于个、辆、人、人次、次、批、台。""")
 
 
 # ============================================================================ quantities: keys → figures
@@ -312,6 +318,31 @@ def check_blank_figures(ctx):
             yield ctx.finding("N512", e, f"“{_title(ctx, key)}”中有没有填写的数字：{shown}"
                                          f"{'等' if len(blanks) > 5 else ''}（单位前缺少数字），公开前应填写完整。",
                               expected=None, actual=blanks[0][2])
+
+
+@checker("N513")
+def check_counts(ctx):
+    """The parts listed after 其中 do not exceed (or, listed in full, fall short of) the whole count."""
+    d = ctx.d
+    for key in _fields(d):
+        e = d.entry("narrative", key)
+        if e is None or not isinstance(e.value, str):
+            continue
+        text = normalise(e.value)
+        for g in count_groups(text):
+            total = sum((t.number for t in g.parts), ZERO)
+            whole, unit = g.whole.number, g.whole.unit
+            if total == whole or (total < whole and (len(g.parts) < 2 or g.open_end)):
+                continue
+            listed = "+".join(_count(t.number) for t in g.parts)
+            phrase = quote(text, lead_start(text, g.whole.start, 0), g.end)
+            if total > whole:
+                yield ctx.finding("N513", e, f"文中“{phrase}”：其中各项 {listed} = {_count(total)}{unit}，"
+                                             f"超过总数 {_count(whole)}{unit}，前后矛盾。", expected=whole, actual=total)
+            else:
+                yield ctx.finding("N513", e, f"文中“{phrase}”：其中各项 {listed} = {_count(total)}{unit}，"
+                                             f"少于总数 {_count(whole)}{unit}，是漏列了一项还是总数写错？未列全时请写“等”。",
+                                  expected=whole, actual=total, severity=WARNING)
 
 
 @checker("N501", "N507", "N509", "N510")
