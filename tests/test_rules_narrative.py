@@ -335,3 +335,11 @@ def test_n513_counts_contradict(seed, example):
     assert f.severity == "error" and "2+2 = 4辆" in f.message and "3辆" in f.message
     fs = rewrite(seed, example, "s11_1", "实有3辆。", "实有3辆，其中：机要通信用车1辆，应急保障用车1辆。")
     assert only(fs, "N513", "s11_1")[0].severity == "warning"
+
+
+def test_n514_year_of_another_disclosure(seed, example):
+    fs = rewrite(seed, example, "s3", "2023年度支出预算", "2022年度支出预算")
+    f = only(fs, "N514", "s3")[0]
+    assert f.severity == "warning" and "2022" in f.message and "应为“2023年”" in f.message
+    fs = rewrite(seed, example, "s7", "与2022年预算数相同", "与2021年预算数相同")
+    assert "应为“2022年”" in only(fs, "N514", "s7")[0].message

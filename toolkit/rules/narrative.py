@@ -106,6 +106,10 @@ register("N513", ERROR, "说明中的数目前后矛盾", """
     同一句中总数与其中各项的数目相矛盾：“共有公务用车5辆，其中：执法执勤用车3辆，机要通信用车3辆”（各项之和超过总数，
     错误）；列出两项以上而各项之和小于总数，且没有用“等”表明未列全的，为警告（漏列一项或总数写错）。
     适用于个、辆、人、人次、次、批、台。""")
+register("N514", WARNING, "说明年度与预算年度不符", """
+    情况说明中写在金额前的年度（“2022年度支出预算…”）应是本公开的预算年度；与之比较的年度（“比2021年减少…”
+    “与2022年预算数相同”）应是上一年度。其他年度多半是沿用了往年的说明未改。说明原因时提到的往年
+    （“2022年购置了一辆新车”）和日期（“截至2022年底”）不在此列。""")
 
 
 # ============================================================================ quantities: keys → figures
@@ -343,6 +347,27 @@ def check_counts(ctx):
                 yield ctx.finding("N513", e, f"文中“{phrase}”：其中各项 {listed} = {_count(total)}{unit}，"
                                              f"少于总数 {_count(whole)}{unit}，是漏列了一项还是总数写错？未列全时请写“等”。",
                                   expected=whole, actual=total, severity=WARNING)
+
+
+@checker("N514")
+def check_years(ctx):
+    """Years before a statement are the budget year; years compared with are the year before."""
+    d = ctx.d
+    try:
+        year = int(str(d.year).strip())
+    except (TypeError, ValueError):
+        return
+    _, _, paras = _paragraphs(ctx)
+    for key, e, p in paras:
+        for y in p.years:
+            want = year if y.kind == "statement" else year - 1
+            if y.year == want:
+                continue
+            s, t = lead_start(p.text, y.start, 0), y.end
+            phrase = quote(p.text, s, min(len(p.text), max(t, y.end + 8)))
+            what = "金额所属的年度" if y.kind == "statement" else "比较的年度"
+            yield ctx.finding("N514", e, f"文中“{phrase}…”中{what}为 {y.year} 年，本公开的预算年度为 {year} 年，"
+                                         f"应为“{want}年”；请核对是否沿用了往年的说明。", expected=want, actual=y.year)
 
 
 @checker("N501", "N507", "N509", "N510")
