@@ -144,6 +144,26 @@ CASES: list[Case] = [
     P("5 years", "s11_1", "驻京办实有3辆", "截至2022年底，驻京办实有3辆", None),
     P("5 years", "s1", "主要原因是2022年购置了一辆新车", "主要原因是2021年购置了一辆新车", None),
     P("5 years", "s11_2", "", "2022年12月31日，在北京租赁275平方米的办公用房。", None),
+    # --- 7. repeated words, doubled punctuation; an empty-table note copied from another table
+    P("7 doubling", "s5_1", "比上年减少", "比上年减少减少", "N515"),
+    P("7 doubling", "s3", "其中：基本支出", "其中：的的基本支出", "N515"),
+    P("7 doubling", "s7", "因公出国（境）费0.00万元", "因公出国（境）经费费0.00万元", "N515"),
+    P("7 doubling", "s3", "占66.87%。", "占66.87%。。", "N515"),
+    P("7 doubling", "s4", "，政府性基金", "，，政府性基金", "N515"),
+    P("7 doubling", "s9", "其中：", "其中：：", "N515"),
+    P("7 doubling", "s10_2", "及时、高效", "及时、、高效", "N515"),
+    P("7 doubling", "s10_2", "严格执行", "严格执行执行", "N515"),
+    P("7 doubling", "table:t8", "", "注：本部门没有国有资本经营预算，本表无数据。", "N516"),
+    P("7 doubling", "table:t9", "", "注：本部门无政府性基金收入，本表无数据。", "N516"),
+    P("7 doubling", "table:t11", "", "注：本部门无“三公”经费，本表无数据。", "N516"),
+    P("7 doubling", "table:t13", "", "本部门无政府性基金预算支出，本表为空表。", "N516"),
+    P("7 doubling", "s10_2", "严格执行", "认认真真、扎扎实实、方方面面地严格执行", None),
+    P("7 doubling", "s10_2", "严格执行", "常常深入基层，层层落实，严格执行", None),
+    P("7 doubling", "s3", "其中：", "其中：1. ", None),
+    P("7 doubling", "s5_1", "下降3.99%。", "下降3.99% ,同比口径一致。", None),
+    P("7 doubling", "table:t8", "", "注：本部门没有政府性基金预算支出，本表无数据。", None),
+    P("7 doubling", "table:t9", "", "注：本部门无国有资本经营预算收支，本表无数据。", None),
+    P("7 doubling", "table:t13", "", "注：本部门无上年结转的项目支出，本表无数据。", None),
 ]
 
 SCHEMA = load_schema()
@@ -161,8 +181,8 @@ def seed():
 @contextlib.contextmanager
 def rewritten(d, para: str, old: str, new: str):
     """Paragraph `para` of `d` with `old` replaced by `new` (first occurrence), restored afterwards."""
-    e = d.entry("narrative", para)
-    text = e.value
+    e = d.entry(para.split(":", 1)[1], "_note") if para.startswith("table:") else d.entry("narrative", para)
+    text = e.value or ""
     if old:
         assert old in text, f"{old!r} not in {para}: {text!r}"
         e.value = text.replace(old, new, 1)

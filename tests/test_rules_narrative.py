@@ -65,6 +65,7 @@ def test_all_codes_registered_with_chinese_doc():
 def test_seed_fires_exactly_the_known_problems(seed):
     got = sorted((f.rule, f.severity, f.cell) for f in narrative_findings(seed))
     assert got == sorted([
+        ("N515", "warning", cell("s1")),  # “增加预算30万元。；本年部门…”: doubled punctuation
         ("N504", "error", cell("s7")),
         ("N505", "error", cell("s7")),
         ("N506", "info", cell("s5_2")),
@@ -343,3 +344,20 @@ def test_n514_year_of_another_disclosure(seed, example):
     assert f.severity == "warning" and "2022" in f.message and "应为“2023年”" in f.message
     fs = rewrite(seed, example, "s7", "与2022年预算数相同", "与2021年预算数相同")
     assert "应为“2022年”" in only(fs, "N514", "s7")[0].message
+
+
+def test_n515_doubled_words_and_punctuation(seed, example):
+    fs = rewrite(seed, example, "s7", "因公出国（境）费0.00万元", "因公出国（境）经费费0.00万元")
+    assert "费费" in only(fs, "N515", "s7")[0].message
+    fs = rewrite(seed, example, "s3", "其中：", "其中：认认真真、方方面面，")
+    assert not [f for f in fs if f.rule == "N515" and f.cell == cell("s3")]
+
+
+def test_n516_empty_note_copied_from_another_table(seed, example):
+    from conftest import edit_workbook as edit
+    note = layout(SCHEMA.sheet("t8")).get("_note").address
+    edit(example, {(SCHEMA.sheet("t8").sheet, note): "注：本部门没有国有资本经营预算，本表无数据。"})
+    f = next(f for f in narrative_findings(example) if f.rule == "N516")
+    assert f.cell == note and "国有资本经营" in f.message and "表9" in f.message
+    edit(example, {(SCHEMA.sheet("t8").sheet, note): "注：本部门没有政府性基金预算支出，本表无数据。"})
+    assert not [f for f in narrative_findings(example) if f.rule == "N516"]

@@ -251,6 +251,30 @@ def count_groups(text: str) -> list[CountGroup]:
     return out
 
 
+DOUBLED_PUNCT = re.compile(r"[，。；：、,;：]\s*[，。；：、,;]")
+DOUBLED_WORD = re.compile(r"([\u4e00-\u9fff]{1,4})\1")
+
+
+def _pair(text: str, i: int) -> bool:
+    return 0 <= i and i + 2 <= len(text) and text[i] == text[i + 1] and bool(CJK.match(text[i]))
+
+
+def doublings(text: str, allowed=None) -> list[tuple[int, int, str]]:
+    """(start, end, text) of each repeated word (“增加增加”、“的的”、“经费费”) and each doubled
+    punctuation (“。。”、“。；”、“，，”); the vocabulary's reduplications (常常、认认真真) are words."""
+    text = normalise(text or "")
+    allowed = set(vocabulary().get("reduplications", ())) if allowed is None else set(allowed)
+    out = [(m.start(), m.end(), m.group()) for m in DOUBLED_PUNCT.finditer(text)]
+    for m in DOUBLED_WORD.finditer(text):
+        word = m.group()
+        if word in allowed or m[1] * 2 in allowed:
+            continue
+        if len(m[1]) == 1 and (_pair(text, m.end()) or _pair(text, m.start() - 2)):
+            continue  # 认认真真: AABB, a word of doubled characters
+        out.append((m.start(), m.end(), word))
+    return sorted(out)
+
+
 def gap_marks(text: str) -> list[str]:
     """The clerk's gap markers left in a paragraph, in order, each once."""
     seen = []

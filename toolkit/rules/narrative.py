@@ -41,6 +41,7 @@ from ..narrative_reader import (  # noqa: F401  (the reader's names, re-exported
     YearRef,
     blank_figures,
     count_groups,
+    doublings,
     lead_start,
     gap_marks,
     half_unit,
@@ -53,6 +54,7 @@ from ..narrative_reader import (  # noqa: F401  (the reader's names, re-exported
     tokens,
     vocabulary,
 )
+from ..narrative_reader import _kw_pattern
 from . import ERROR, INFO, WARNING, checker, money, register
 
 register("N501", ERROR, "说明金额与表不符", """
@@ -110,6 +112,12 @@ register("N514", WARNING, "说明年度与预算年度不符", """
     情况说明中写在金额前的年度（“2022年度支出预算…”）应是本公开的预算年度；与之比较的年度（“比2021年减少…”
     “与2022年预算数相同”）应是上一年度。其他年度多半是沿用了往年的说明未改。说明原因时提到的往年
     （“2022年购置了一辆新车”）和日期（“截至2022年底”）不在此列。""")
+register("N515", WARNING, "说明中重复的字词或标点", """
+    段落中有紧挨着重复的字词或标点：“增加增加”“的的”“经费费”“。。”“。；”“，，”，多是录入或复制粘贴时的笔误。
+    汉语中本来就重叠的词（常常、层层、认认真真、方方面面，词表 reduplications）不在此列。""")
+register("N516", WARNING, "空表说明写的是别的表的内容", """
+    没有数据的表注明“本表无数据”时附带的说明，写的是另一张表的内容（如政府性基金预算支出表注明“本部门没有国有资本经营
+    预算”），多是从别的表复制来的，读者会误解本表为什么为空。说明应写本表的内容（词表 table_topics）。""")
 
 
 # ============================================================================ quantities: keys → figures
@@ -368,6 +376,58 @@ def check_years(ctx):
             what = "金额所属的年度" if y.kind == "statement" else "比较的年度"
             yield ctx.finding("N514", e, f"文中“{phrase}…”中{what}为 {y.year} 年，本公开的预算年度为 {year} 年，"
                                          f"应为“{want}年”；请核对是否沿用了往年的说明。", expected=want, actual=y.year)
+
+
+@checker("N515")
+def check_doublings(ctx):
+    """Repeated words and doubled punctuation in a paragraph."""
+    d = ctx.d
+    for key in _fields(d):
+        e = d.entry("narrative", key)
+        if e is None or not isinstance(e.value, str):
+            continue
+        text = normalise(e.value)
+        found = doublings(text)
+        if found:
+            shown = "、".join(f"“{quote(text, max(0, s - 4), min(len(text), t + 4)) or w}”中的“{w}”"
+                             for s, t, w in found[:5])
+            yield ctx.finding("N515", e, f"“{_title(ctx, key)}”中有重复的字词或标点：{shown}"
+                                         f"{'等' if len(found) > 5 else ''}，请核对。", expected=None, actual=found[0][2])
+
+
+def _topics(text: str) -> list[tuple[str, list]]:
+    """(phrase, tables) of the table contents a note names, longest phrase first, not overlapping."""
+    topics = vocabulary().get("table_topics", {})
+    out, taken = [], []
+    for phrase in sorted(topics, key=len, reverse=True):
+        for m in _kw(phrase).finditer(text):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            out.append((phrase, list(topics[phrase])))
+    return out
+
+
+def _kw(phrase: str):
+    return _kw_pattern(phrase)
+
+
+@checker("N516")
+def check_empty_notes(ctx):
+    """An empty table's note speaks of another table's content (copied from that table's note)."""
+    d = ctx.d
+    for spec in d.schema.tables:
+        note = d.entry(spec.key, "_note")
+        text = note.value if note is not None and isinstance(note.value, str) else ""
+        if not text.strip():
+            continue
+        named = _topics(text)
+        if not named or any(spec.key in tables for _, tables in named):
+            continue
+        phrase, tables = named[0]
+        yield ctx.finding("N516", note, f"本表（{ctx.sheet_name(spec.key)}）的说明“{text.strip()}”写的是“{phrase}”，"
+                                        f"那是{'、'.join(ctx.sheet_name(t) for t in tables)}的内容，像是从别的表复制来的；"
+                                        f"请改为说明本表为什么没有数据。", expected=None, actual=text)
 
 
 @checker("N501", "N507", "N509", "N510")
