@@ -361,3 +361,11 @@ def test_n516_empty_note_copied_from_another_table(seed, example):
     assert f.cell == note and "国有资本经营" in f.message and "表9" in f.message
     edit(example, {(SCHEMA.sheet("t8").sheet, note): "注：本部门没有政府性基金预算支出，本表无数据。"})
     assert not [f for f in narrative_findings(example) if f.rule == "N516"]
+
+
+def test_n517_list_leaves_out_an_item(seed, example):
+    fs = rewrite(seed, example, "s4", "、住房保障支出5.93万元", "")
+    f = only(fs, "N517", "s4")[0]
+    assert f.severity == "warning" and "住房保障支出 5.93" in f.message
+    fs = rewrite(seed, example, "s4", "、住房保障支出5.93万元", "等")
+    assert not [f for f in fs if f.rule == "N517"]

@@ -18,6 +18,7 @@ reported once (N501), not again in its share.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -51,6 +52,7 @@ from ..narrative_reader import (  # noqa: F401  (the reader's names, re-exported
     quote,
     r2,
     rounded,
+    sentences,
     tokens,
     vocabulary,
 )
@@ -118,6 +120,10 @@ register("N515", WARNING, "说明中重复的字词或标点", """
 register("N516", WARNING, "空表说明写的是别的表的内容", """
     没有数据的表注明“本表无数据”时附带的说明，写的是另一张表的内容（如政府性基金预算支出表注明“本部门没有国有资本经营
     预算”），多是从别的表复制来的，读者会误解本表为什么为空。说明应写本表的内容（词表 table_topics）。""")
+register("N517", WARNING, "列举不全", """
+    以“主要包括”“包括”“主要用于以下方面”“分别为”等引出、看来是完整列举的一串数量（收入来源、基本支出和项目支出、
+    人员经费和公用经费、“三公”经费各项、政府采购的货物/工程/服务、功能分类各“类”及其金额），列出了其中两项以上，
+    却漏了表中不为零的一项。漏列的数量会使读者以为它为零；确实只列主要几项的，请以“等”结尾。""")
 
 
 # ============================================================================ quantities: keys → figures
@@ -428,6 +434,52 @@ def check_empty_notes(ctx):
         yield ctx.finding("N516", note, f"本表（{ctx.sheet_name(spec.key)}）的说明“{text.strip()}”写的是“{phrase}”，"
                                         f"那是{'、'.join(ctx.sheet_name(t) for t in tables)}的内容，像是从别的表复制来的；"
                                         f"请改为说明本表为什么没有数据。", expected=None, actual=text)
+
+
+def _enumerations(p) -> list[tuple[int, int]]:
+    """Spans from an enumeration marker (主要包括：…) to the end of its sentence, unless the list ends with 等."""
+    v = vocabulary()
+    markers = sorted(v.get("enumeration_markers", ()), key=len, reverse=True)
+    open_ends = v.get("enumeration_open_ends", ())
+    out = []
+    for s, e in sentences(p.text):
+        at = min((i for i in (p.text.find(m, s, e) for m in markers) if i >= 0), default=-1)
+        if at < 0:
+            continue
+        body = p.text[at:e].rstrip("。；;，, \t\r\n")
+        if any(body.endswith(w) for w in open_ends) or re.search(r"等[^，；。\d]{0,4}$", body):
+            continue
+        out.append((at, e))
+    return out
+
+
+@checker("N517")
+def check_enumerations(ctx):
+    """A list that presents itself as complete leaves out a non-zero item of its table."""
+    d = ctx.d
+    _, qs, paras = _paragraphs(ctx)
+    groups = dict(vocabulary().get("enumerations", {}))
+    for key, e, p in paras:
+        for a, b in _enumerations(p):
+            listed = [m for m in p.mentions if a <= m.start < b and m.unit in MONEY_SCALE]
+            keys = {m.key for m in listed}
+            candidates = list(groups.items())
+            for table in ("t3", "t4", "t5"):
+                if any(k.startswith(f"class:{table}:") and k.count(":") == 2 for k in keys):
+                    codes = [code for code, _ in Lexicon.for_schema(d.schema).classes.items()]
+                    candidates.append((f"功能分类{ctx.sheet_name(table)}", [f"class:{table}:{c}" for c in codes]))
+            for name, members in candidates:
+                said = [k for k in members if k in keys or (k == "t10.car.total" and
+                                                            {"t10.car_buy.total", "t10.car_run.total"} & keys)]
+                if len(said) < 2:
+                    continue
+                missing = [qs[k] for k in members if k not in said and (qs[k].value or ZERO) != 0]
+                if not missing:
+                    continue
+                shown = "、".join(f"{q.name} {money(q.value)} 万元（{q.where}）" for q in missing)
+                yield ctx.finding("N517", e, f"文中“{p.phrase(a, min(b, a + 40))}…”列举了{len(said)}项，漏了表中不为零的"
+                                             f"{shown}；如只列主要几项，请以“等”结尾。",
+                                  expected="、".join(q.name for q in missing), actual=len(said))
 
 
 @checker("N501", "N507", "N509", "N510")
