@@ -369,3 +369,34 @@ def test_n517_list_leaves_out_an_item(seed, example):
     assert f.severity == "warning" and "住房保障支出 5.93" in f.message
     fs = rewrite(seed, example, "s4", "、住房保障支出5.93万元", "等")
     assert not [f for f in fs if f.rule == "N517"]
+
+
+def test_n518_root_cause_in_the_table_said_once(seed, example):
+    """表3's 基本支出 typed as 84.31 (its rows add to 74.32): the text's 74.31 is right — no N501 telling the
+    clerk to change it; one N518 at the table cell lists where the figure is quoted."""
+    t3 = SCHEMA.sheet("t3")
+    basic = layout(t3).get("total", "basic").address
+    before = narrative_findings(seed)
+    assert not [f for f in before if f.rule == "N518"]
+    edit_workbook(example, {(t3.sheet, basic): 84.31})
+    fs = narrative_findings(example)
+    assert not [f for f in fs if f.rule == "N501" and f.cell == cell("s3")]
+    f = [f for f in fs if f.rule == "N518"]
+    assert len(f) == 1 and f[0].sheet == t3.sheet and f[0].cell == basic
+    assert "74.32" in f[0].message and "与按明细计算的数一致" in f[0].message and cell("s3") in f[0].message
+    # the text copies the wrong figure: still one finding, saying the text must follow the table's fix
+    text = seed.get("narrative", "s3").replace("基本支出74.31万元", "基本支出84.31万元")
+    edit_workbook(example, {(SHEET, cell("s3")): text})
+    f = [f for f in narrative_findings(example) if f.rule == "N518"]
+    assert len(f) == 1 and "照抄了表中填报数" in f[0].message
+
+
+def test_identical_discrepancies_grouped_once(seed):
+    """The seed's one 尾差 (表3 合计 224.31, rows 224.32) copied into 表1/2/4/5: one finding lists the cells."""
+    plain, grouped = validate(seed), validate(seed, grouped=True)
+    same = [f for f in plain if f.rule == "A302" and f.expected == Decimal("224.32")]
+    assert len(same) == 8
+    one = [f for f in grouped if f.rule == "A302" and f.expected == Decimal("224.32")]
+    assert len(one) == 1 and "同一差异共 8 处" in one[0].message
+    assert all(f.location() in one[0].message for f in same[1:])
+    assert {f.rule for f in grouped} == {f.rule for f in plain}  # nothing else lost

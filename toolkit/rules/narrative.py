@@ -40,12 +40,13 @@ from ..narrative_reader import (  # noqa: F401  (the reader's names, re-exported
     Share,
     Unchecked,
     YearRef,
+    _kw_pattern,
     blank_figures,
     count_groups,
     doublings,
-    lead_start,
     gap_marks,
     half_unit,
+    lead_start,
     normalise,
     parse_paragraph,
     pct,
@@ -56,7 +57,6 @@ from ..narrative_reader import (  # noqa: F401  (the reader's names, re-exported
     tokens,
     vocabulary,
 )
-from ..narrative_reader import _kw_pattern
 from . import ERROR, INFO, WARNING, checker, money, register
 
 register("N501", ERROR, "说明金额与表不符", """
@@ -124,6 +124,10 @@ register("N517", WARNING, "列举不全", """
     以“主要包括”“包括”“主要用于以下方面”“分别为”等引出、看来是完整列举的一串数量（收入来源、基本支出和项目支出、
     人员经费和公用经费、“三公”经费各项、政府采购的货物/工程/服务、功能分类各“类”及其金额），列出了其中两项以上，
     却漏了表中不为零的一项。漏列的数量会使读者以为它为零；确实只列主要几项的，请以“等”结尾。""")
+register("N518", WARNING, "说明引用的表中数字本身有误", """
+    情况说明引用的表中数字本身与其计算关系不符（超出舍入误差，见同一格的 A301/A303/X401 等），问题的根源在表，
+    不在文字。报一次：指出该表格的数字、按明细应为多少，并列出情况说明中引用它的各处——与表中填报数相同的，
+    改表后要随之改；已与按明细计算的数一致的，文字是对的，只改表即可（此时不再对这句话报 N501）。""")
 
 
 # ============================================================================ quantities: keys → figures
@@ -137,6 +141,7 @@ class Quantity:
     unit: str = "万元"
     prior: Decimal | None = None  # last year's figure from 说明数据
     prior_where: str | None = None
+    at: tuple | None = None  # (table, row, column) of the table cell it is read from
 
 
 PRIOR_FIELDS = {
@@ -216,7 +221,7 @@ class Quantities:
                             unit=UNIT_OF_FAMILY[fam])
         sheet, row, col = key.split(".")
         return Quantity(key, name, d.amount(sheet, row, col), describe(d, sheet, row, col), "N501",
-                        prior=prior, prior_where=prior_where)
+                        prior=prior, prior_where=prior_where, at=(sheet, row, col))
 
     def _function_class(self, table: str, code: str, name: str, prefix: str = "class") -> Quantity:
         d = self.d
@@ -225,11 +230,13 @@ class Quantities:
             row = next((r.key for r in d.schema.sheet("t4").rows if getattr(r, "of", None) == code), None)
             if row is None:
                 return Quantity(key, name, None, f"「{d.sheet_names.get('t4', 't4')}」", "N501")
-            return Quantity(key, name, d.amount("t4", row, "ex_sub"), describe(d, "t4", row, "ex_sub"), "N501")
+            return Quantity(key, name, d.amount("t4", row, "ex_sub"), describe(d, "t4", row, "ex_sub"), "N501",
+                            at=("t4", row, "ex_sub"))
         rows = d.rows(table)
         own = [r for r in rows if r.code == code]
         if own:
-            return Quantity(key, name, own[0].get("total") or ZERO, describe(d, table, own[0].key, "total"), "N501")
+            return Quantity(key, name, own[0].get("total") or ZERO, describe(d, table, own[0].key, "total"), "N501",
+                            at=(table, own[0].key, "total"))
         leaves = [r for r in rows if r.code and r.code.startswith(code) and not r.is_parent]
         total = sum((r.get("total") for r in leaves if isinstance(r.get("total"), Decimal)), ZERO)
         return Quantity(key, name, total, f"「{d.sheet_names.get(table, table)}」{code} {name}", "N501")
@@ -482,6 +489,62 @@ def check_enumerations(ctx):
                                   expected="、".join(q.name for q in missing), actual=len(said))
 
 
+def _inconsistent(ctx) -> dict:
+    """{(table, row, col): (Entry, computed value, rounding tolerance)} of derived table cells whose entered figure differs from
+    their derivation beyond rounding — the table figures the 情况说明 must not be judged by."""
+    if "narrative_inconsistent" not in ctx._cache:
+        from ..derive import DeriveError, derived_cells
+
+        out = {}
+        for inst, row, col, e, expr, scope in derived_cells(ctx.d):
+            if e.spec.type != "amount" or not isinstance(e.value, Decimal):
+                continue
+            if expr.startswith(("fmt(", "function_name(", "economic_name(", "narrative(", "empty_note(")):
+                continue
+            try:
+                res = ctx.evaluator.evaluate(expr, scope)
+            except (DeriveError, TypeError):
+                continue
+            if isinstance(res.value, Decimal) and abs(e.value - res.value) > res.tolerance:
+                out[(inst, row, col)] = (e, res.value, res.tolerance)
+        ctx._cache["narrative_inconsistent"] = out
+    return ctx._cache["narrative_inconsistent"]
+
+
+def _near(m, computed: Decimal, tol: Decimal) -> bool:
+    """The text's figure is the table figure as computed from its rows (within their rounding)."""
+    return amount_agrees(m.value, m.unit, m.places, computed) or abs(m.wan() - computed) <= tol
+
+
+@checker("N518")
+def check_root_causes(ctx):
+    """A quoted table figure that is itself wrong: one finding at the table cell, listing the quotes."""
+    _, qs, paras = _paragraphs(ctx)
+    bad = _inconsistent(ctx)
+    quoted: dict = {}
+    for key, e, p in paras:
+        for m in p.mentions:
+            q = qs[m.key]
+            if q.at in bad and m.unit in MONEY_SCALE:
+                quoted.setdefault(q.at, []).append((key, e, p, m))
+    for at, uses in quoted.items():
+        cell, computed, tol = bad[at]
+        q = qs[uses[0][3].key]
+        where = []
+        for key, e, p, m in uses:
+            if _near(m, computed, tol):
+                how = "与按明细计算的数一致，文字无需改"
+            elif amount_agrees(m.value, m.unit, m.places, cell.value):
+                how = "照抄了表中填报数，改表后须随之改"
+            else:
+                how = "与两者都不同"
+            where.append(f"「{e.sheet}」{e.cell}（{_title(ctx, key)}）“{p.phrase(m.start, m.end)}”{how}")
+        yield ctx.finding("N518", cell, f"情况说明引用的{q.name} {money(cell.value)} 万元本身与计算关系不符："
+                                        f"按明细应为 {money(computed)} 万元（见本格的表内核对）。根源在表，请先改表；"
+                                        f"引用它的共 {len(uses)} 处：" + "；".join(where) + "。",
+                          expected=computed, actual=cell.value)
+
+
 @checker("N501", "N507", "N509", "N510")
 def check_amounts(ctx):
     """Every stated amount, count and area equals the table (or 说明数据) figure, at the precision written."""
@@ -501,6 +564,9 @@ def check_amounts(ctx):
             others = [qs[k] for k in m.alternatives]
             if any(amount_agrees(m.value, m.unit, m.places, x.value) for x in [q, *others] if x.value is not None):
                 continue
+            wrong_table = _inconsistent(ctx).get(q.at)
+            if wrong_table and _near(m, wrong_table[1], wrong_table[2]):
+                continue  # the text is right and the table is wrong: N518 says so, once, at the table
             stated = m.wan()
             right = wrong_unit(m, q.value)
             if right:
