@@ -370,6 +370,7 @@ class Lexicon:
             for key, words in para_words.items():
                 self.names.setdefault(key, words[0])
         self._by_para: dict[str, list[Keyword]] = {}
+        self.row_words: dict[str, list[Keyword]] = {}
 
     @staticmethod
     def _keywords(table: dict, family: str) -> list[Keyword]:
@@ -386,12 +387,25 @@ class Lexicon:
             if table:
                 extra += [Keyword(name, f"class:{table}:{code}", "money", _kw_pattern(name))
                           for code, name in self.classes.items()]
+                extra += self.row_words.get(table, [])
             if para in self.economic_paragraphs:
                 extra += [Keyword(w, f"econ:t6:{code}", "money", _kw_pattern(w))
                           for code, words in self.economic.items() for w in words]
             words = {k.word for k in extra}
             self._by_para[para] = extra + [k for k in self.general if k.word not in words]
         return self._by_para[para]
+
+    def add_rows(self, rows: dict) -> None:
+        """The disclosure's own 功能分类 rows ({table: [(code, name)]}) as phrases: “初中教育支出” is
+        表5's 2050203, not 教育支出 (205). 表3's rows serve 三、支出预算, 表5's everywhere else."""
+        for table, items in rows.items():
+            kws = [Keyword(name, f"class:{table}:{code}", "money", _kw_pattern(name))
+                   for code, name in items if name and len(code) > 3]
+            if table == "t5":
+                self.general += kws
+            self.row_words[table] = self.row_words.get(table, []) + kws
+            self.classes.update({code: name for code, name in items if name and len(code) > 3})
+        self._by_para.clear()
 
     def at_boundary(self, before: str) -> bool:
         """May a phrase start right after `before`? Not when `before` ends in a word that makes it part
@@ -686,7 +700,12 @@ def _read_mention(text, st: _Sentence, tok: Token, ls: int, lead: str, lex: Lexi
                                        tok.number, tok.unit, start, tok.end))
         st.last = None
         return
-    m = Mention(hit.key, tok.number, tok.unit, ls + hit.start, tok.end, st.index, quote(lead, hit.start, hit.end),
+    key = hit.key
+    prev = st.group_mentions[-1] if st.group_mentions else None
+    if key in ITEM_COLUMNS and prev is not None and prev.key.startswith("class:") and prev.key.count(":") == 2 \
+            and "其中" in text[prev.end:ls + hit.start]:
+        key = f"{prev.key}:{ITEM_COLUMNS[key]}"  # 初中教育支出X元，其中：基本支出Y元 — the item's own 基本支出
+    m = Mention(key, tok.number, tok.unit, ls + hit.start, tok.end, st.index, quote(lead, hit.start, hit.end),
                 tok.places, hit.keyword.alternatives)
     out.mentions.append(m)
     if tok.family == "money":
@@ -696,6 +715,8 @@ def _read_mention(text, st: _Sentence, tok: Token, ls: int, lead: str, lex: Lexi
     st.last = m
 
 
+ITEM_COLUMNS = {"t3.total.basic": "basic", "t5.total.basic": "basic", "t3.total.project": "project",
+                "t5.total.project": "project"}
 UNKNOWN = object()  # a change or share about a phrase the reader does not know
 
 

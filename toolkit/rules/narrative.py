@@ -195,8 +195,8 @@ class Quantities:
         name = self.lex.name(key)
         prior, prior_where = self._prior(key)
         if key.startswith("class:"):
-            _, table, code = key.split(":")
-            return self._function_class(table, code, name)
+            _, table, code, *col = key.split(":")
+            return self._function_class(table, code, name, col=col[0] if col else "total")
         if key.startswith("econ:"):  # an 经济分类 class of 表6: its row, else the sum of its items
             _, table, code = key.split(":")
             return self._function_class(table, code, name, prefix="econ")
@@ -223,9 +223,9 @@ class Quantities:
         return Quantity(key, name, d.amount(sheet, row, col), describe(d, sheet, row, col), "N501",
                         prior=prior, prior_where=prior_where, at=(sheet, row, col))
 
-    def _function_class(self, table: str, code: str, name: str, prefix: str = "class") -> Quantity:
+    def _function_class(self, table: str, code: str, name: str, prefix: str = "class", col: str = "total") -> Quantity:
         d = self.d
-        key = f"{prefix}:{table}:{code}"
+        key = f"{prefix}:{table}:{code}" + (f":{col}" if col != "total" else "")
         if table == "t4":
             row = next((r.key for r in d.schema.sheet("t4").rows if getattr(r, "of", None) == code), None)
             if row is None:
@@ -235,10 +235,10 @@ class Quantities:
         rows = d.rows(table)
         own = [r for r in rows if r.code == code]
         if own:
-            return Quantity(key, name, own[0].get("total") or ZERO, describe(d, table, own[0].key, "total"), "N501",
-                            at=(table, own[0].key, "total"))
+            return Quantity(key, name, own[0].get(col) or ZERO, describe(d, table, own[0].key, col), "N501",
+                            at=(table, own[0].key, col))
         leaves = [r for r in rows if r.code and r.code.startswith(code) and not r.is_parent]
-        total = sum((r.get("total") for r in leaves if isinstance(r.get("total"), Decimal)), ZERO)
+        total = sum((r.get(col) for r in leaves if isinstance(r.get(col), Decimal)), ZERO)
         return Quantity(key, name, total, f"「{d.sheet_names.get(table, table)}」{code} {name}", "N501")
 
 
@@ -256,6 +256,8 @@ def _paragraphs(ctx):
     if "narrative" not in ctx._cache:
         d = ctx.d
         lex = Lexicon.for_schema(d.schema, d.dept_name or "")
+        lex.add_rows({t: [(r.code, r.get("name")) for r in _rows(d, t) if r.code and isinstance(r.get("name"), str)]
+                      for t in ("t3", "t5")})
         out, parsed = [], {}
         for key in _fields(d):
             e = d.entry("narrative", key)
@@ -266,6 +268,13 @@ def _paragraphs(ctx):
             out.append((key, e, parsed[key]))
         ctx._cache["narrative"] = (lex, Quantities(d, lex), out)
     return ctx._cache["narrative"]
+
+
+def _rows(d, table: str) -> list:
+    try:
+        return d.rows(table)
+    except KeyError:
+        return []
 
 
 def _title(ctx, key: str) -> str:
