@@ -264,11 +264,14 @@ def doublings(text: str, allowed=None) -> list[tuple[int, int, str]]:
     punctuation (“。。”、“。；”、“，，”); the vocabulary's reduplications (常常、认认真真) are words."""
     text = normalise(text or "")
     allowed = set(vocabulary().get("reduplications", ())) if allowed is None else set(allowed)
+    singles = set(vocabulary().get("doubled_characters", ()))
     out = [(m.start(), m.end(), m.group()) for m in DOUBLED_PUNCT.finditer(text)]
     for m in DOUBLED_WORD.finditer(text):
         word = m.group()
         if word in allowed or m[1] * 2 in allowed:
             continue
+        if len(m[1]) == 1 and m[1] not in singles:
+            continue  # 安徽省省直、教职工工资: a character ending one word and starting the next
         if len(m[1]) == 1 and (_pair(text, m.end()) or _pair(text, m.start() - 2)):
             continue  # 认认真真: AABB, a word of doubled characters
         out.append((m.start(), m.end(), word))
@@ -451,7 +454,9 @@ class Lexicon:
     def name(self, key: str) -> str:
         """The quantity's name in messages."""
         if key.startswith("class:"):
-            return self.classes.get(key.rsplit(":", 1)[1], key)
+            _, _, code, *col = key.split(":")
+            name = self.classes.get(code, key)
+            return name + ({"basic": "·基本支出", "project": "·项目支出"}.get(col[0], "") if col else "")
         if key.startswith("econ:"):
             return self.economic.get(key.rsplit(":", 1)[1], [key])[0]
         if key in OTHER_NAMES:
@@ -524,6 +529,7 @@ class Change:
     rate_down: bool | None = None  # the rate's own direction (to catch 减少…增长)
     places: int = 2  # of the amount, as written
     rate_places: int = 2  # of the rate, as written
+    of: Mention | None = None  # the stated amount of its quantity in the same group (adjacent or not)
 
     @property
     def down(self) -> bool | None:
@@ -694,14 +700,18 @@ def _read_mention(text, st: _Sentence, tok: Token, ls: int, lead: str, lex: Lexi
         return
     if tok.family == "money":
         _statement_years(text, ls, ls + hit.start, out)
-    if not hit.key:
-        start = ls + (hit.start if not hit.unknown else len(OPENING.match(lead).group()))
-        out.unchecked.append(Unchecked(quote(text, start, ls + hit.end) if hit.unknown else hit.keyword.word,
-                                       tok.number, tok.unit, start, tok.end))
-        st.last = None
-        return
     key = hit.key
     prev = st.group_mentions[-1] if st.group_mentions else None
+    if key in ITEM_COLUMNS and prev is not None and not prev.key and "其中" in text[prev.end:ls + hit.start]:
+        key = ""  # 初中教育支出X元（not checked），其中：基本支出Y元 — the unknown item's, not the total's
+    if not key:
+        start = ls + (hit.start if not hit.unknown and hit.key else len(OPENING.match(lead).group()))
+        word = quote(text, start, ls + hit.end) if (hit.unknown or hit.key) else hit.keyword.word
+        out.unchecked.append(Unchecked(word, tok.number, tok.unit, start, tok.end))
+        if tok.family == "money":  # later changes and 其中 in this group are not the previous quantity's
+            st.group_mentions.append(Mention("", tok.number, tok.unit, start, tok.end, st.index, word, tok.places))
+        st.last = None
+        return
     if key in ITEM_COLUMNS and prev is not None and prev.key.startswith("class:") and prev.key.count(":") == 2 \
             and "其中" in text[prev.end:ls + hit.start]:
         key = f"{prev.key}:{ITEM_COLUMNS[key]}"  # 初中教育支出X元，其中：基本支出Y元 — the item's own 基本支出
@@ -731,10 +741,14 @@ def _target(text, st: _Sentence, ls: int, upto: int, lex: Lexicon, para):
             return hit.key, ls + hit.start, None
         if hit:
             return UNKNOWN
+    elif (hit := lex.at_end(clause, "money", para)) is not None:  # 其中因公出国(境)费增加…: its own clause
+        return (hit.key, ls + hit.start, None) if hit.key else UNKNOWN
     gm = st.group_mentions
     if not gm:
         return None
     m = gm[0] if len(gm) >= 3 else gm[-1]  # after an enumeration “A，其中：B，C，比上年…” the change is A's
+    if not m.key:
+        return UNKNOWN
     return m.key, m.start, m
 
 
@@ -748,7 +762,7 @@ def _read_change(text, st: _Sentence, tok: Token, ls: int, lead: str, lex: Lexic
     sign = -1 if is_down(verb) else 1
     adjacent = mention is not None and mention is st.last
     ch = Change(key, sign * tok.number, tok.unit, None, ls, tok.end,
-                mention=mention if adjacent else None, places=tok.places)
+                mention=mention if adjacent else None, places=tok.places, of=mention)
     out.changes.append(ch)
     st.last = ch
 

@@ -169,11 +169,26 @@ class Quantities:
         self.d = d
         self.lex = lexicon
         self._cache: dict[str, Quantity] = {}
+        self._empty_tables: dict[str, bool] = {}
 
     def __getitem__(self, key: str) -> Quantity:
         if key not in self._cache:
-            self._cache[key] = self._resolve(key)
+            q = self._resolve(key)
+            if q.at and self._empty(q.at[0]):
+                # a table with no figure at all was not filled in (or not transcribed): nothing to compare with
+                q = Quantity(q.key, q.name, None, q.where, q.code, q.unit, q.prior, q.prior_where, q.at)
+            self._cache[key] = q
         return self._cache[key]
+
+    def _empty(self, table: str) -> bool:
+        if table not in self._empty_tables:
+            from ..derive import table_is_empty
+
+            try:
+                self._empty_tables[table] = table_is_empty(self.d, table)
+            except KeyError:
+                self._empty_tables[table] = False
+        return self._empty_tables[table]
 
     def _prior(self, key: str) -> tuple[Decimal | None, str | None]:
         d = self.d
@@ -233,6 +248,8 @@ class Quantities:
             return Quantity(key, name, d.amount("t4", row, "ex_sub"), describe(d, "t4", row, "ex_sub"), "N501",
                             at=("t4", row, "ex_sub"))
         rows = d.rows(table)
+        if not rows:  # the table's rows are not filled in (only its totals): nothing to compare with
+            return Quantity(key, name, None, f"「{d.sheet_names.get(table, table)}」{code} {name}", "N501")
         own = [r for r in rows if r.code == code]
         if own:
             return Quantity(key, name, own[0].get(col) or ZERO, describe(d, table, own[0].key, col), "N501",
@@ -514,6 +531,8 @@ def _inconsistent(ctx) -> dict:
                 res = ctx.evaluator.evaluate(expr, scope)
             except (DeriveError, TypeError):
                 continue
+            if not any(isinstance(d_value, Decimal) for d_value in (ctx.d.get(*ref) for ref in res.refs)):
+                continue  # a total whose items are all blank: not derived from anything (not filled in yet)
             if isinstance(res.value, Decimal) and abs(e.value - res.value) > res.tolerance:
                 out[(inst, row, col)] = (e, res.value, res.tolerance)
         ctx._cache["narrative_inconsistent"] = out
@@ -712,6 +731,17 @@ def check_changes(ctx):
     for key, e, p in paras:
         for ch in p.changes:
             q = qs[ch.key]
+            if q.value is None and ch.of is not None and ch.of.unit in MONEY_SCALE \
+                    and ch.amount is not None and ch.rate is not None:
+                # the table does not hold the figure: the rate can still be checked against the text's own
+                # amount and change (“116433.12元，同比增加16803.36元，增长14.43%”)
+                amt = ch.amount_wan()
+                f = _rate_finding(ctx, e, p, ch, amt, ch.of.wan(), ch.of.wan() - amt,
+                                  f"文中本年 {money(ch.of.wan())} {'+' if amt < 0 else '−'} {money(abs(amt))}",
+                                  signed=False)
+                if f:
+                    yield f
+                continue
             if q.value is None:
                 continue
             cur = q.value
