@@ -254,21 +254,25 @@ def baseline(seed):
     return {_key(f) for f in validate(seed)}
 
 
+RESULTS: dict = {}  # case → passed, shared by the per-case tests and the recall report
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_mutation(seed, baseline, case):
     ok, new = outcome(seed, case, baseline)
+    RESULTS[case] = ok
     what = f"{case.para}: {case.old!r} → {case.new!r}"
     assert ok, (f"{what}: expected {case.code}" if case.code else f"{what}: false alarm") + \
         f"; new findings: {[(f.rule, f.severity, f.message) for f in new]}"
 
 
-def recall(d=None) -> dict:
+def recall(d=None, known: dict | None = None) -> dict:
     """{class: (planted found, planted, clean kept clean, clean)} over the suite."""
     d = d or toolkit.load(EXAMPLE)
     base = {_key(f) for f in validate(d)}
     out: dict = {}
     for case in CASES:
-        ok, _ = outcome(d, case, base)
+        ok = known[case] if known and case in known else outcome(d, case, base)[0]
         found, planted, kept, clean = out.get(case.cls, (0, 0, 0, 0))
         if case.code:
             out[case.cls] = (found + ok, planted + 1, kept, clean)
@@ -278,7 +282,7 @@ def recall(d=None) -> dict:
 
 
 def test_recall_report(seed, capsys):
-    r = recall(seed)
+    r = recall(seed, RESULTS)
     with capsys.disabled():
         print("\nmutation suite: class  found/planted  clean/clean-cases")
         for cls, (f, p, k, c) in r.items():
