@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from conftest import EXAMPLE
 
 import toolkit
-from conftest import EXAMPLE
 from toolkit.layout import layout
 from toolkit.rules import validate
 from toolkit.schema import load_schema

@@ -57,7 +57,7 @@ def test_unknown_share_base_and_change_are_not_guessed(lex):
 
 def test_tokens_units_and_precision():
     got = [(t.number, t.unit, t.places) for t in tokens("1.2亿元、70,500元、33%、33.1%、5辆、6人、2次、1批、3台")]
-    assert got == [(Decimal("1.2"), "亿元", 1), (Decimal("70500"), "元", 0), (Decimal(33), "%", 0),
+    assert got == [(Decimal("1.2"), "亿元", 1), (Decimal(70500), "元", 0), (Decimal(33), "%", 0),
                    (Decimal("33.1"), "%", 1), (Decimal(5), "辆", 0), (Decimal(6), "人", 0), (Decimal(2), "次", 0),
                    (Decimal(1), "批", 0), (Decimal(3), "台", 0)]
 
