@@ -65,6 +65,7 @@ def test_all_codes_registered_with_chinese_doc():
 def test_seed_fires_exactly_the_known_problems(seed):
     got = sorted((f.rule, f.severity, f.cell) for f in narrative_findings(seed))
     assert got == sorted([
+        ("N515", "warning", cell("s1")),  # “增加预算30万元。；本年部门…”: doubled punctuation
         ("N504", "error", cell("s7")),
         ("N505", "error", cell("s7")),
         ("N506", "info", cell("s5_2")),
@@ -221,7 +222,8 @@ def test_parser_other_departments_wording(lex):
 
 def test_parser_change_named_in_clause_and_explanations(lex):
     p = parse_paragraph("一般公共预算当年拨款300万元，其中基本支出比上年增加5万元，增长2.5%。因重新租房增加预算30万元。", lex, "s5_1")
-    assert [(c.key, c.amount, c.rate) for c in p.changes] == [("t3.total.basic", Decimal("5"), Decimal("2.5"))]
+    # in 五、一般公共预算 the 基本支出 is 表5's (一般公共预算), not 表3's (all funds)
+    assert [(c.key, c.amount, c.rate) for c in p.changes] == [("t5.total.basic", Decimal("5"), Decimal("2.5"))]
     p = parse_paragraph("项目支出中办公用房租赁费65万元。", lex, "s3")
     assert p.mentions == []  # a keyword far from the number is not enough
 
@@ -270,7 +272,9 @@ def test_share_in_continuing_paragraph(seed, example):
     ("一般公共服务支出（类）207.41万元。", "class:t5:201"),
 ])
 def test_parser_keyword_choice(lex, text, key):
-    assert [m.key for m in parse_paragraph(text, lex, "s3").mentions] == [key]
+    assert [m.key for m in parse_paragraph(text, lex, "s1").mentions] == [key]
+    # 三、支出预算 speaks of 表3 (all funds): its 类 are 表3's
+    assert [m.key for m in parse_paragraph("一般公共服务支出类科目207.41万元。", lex, "s3").mentions] == ["class:t3:201"]
 
 
 def test_parser_explanations_are_not_statements(lex):
@@ -299,3 +303,100 @@ def test_generated_paragraphs_pass_their_own_check(seed, example):
     got = sorted((f.rule, f.severity, f.cell) for f in narrative_findings(example))
     # the seed's 尾差 in the class shares, and the gap left for the 三公 reason the clerk has not given
     assert got == [("N506", "info", cell("s5_2")), ("N508", "error", cell("s7"))]
+
+
+# ------------------------------------------------------------------------------ issue 12: reading other wordings
+def test_n511_unknown_phrase_is_reported_not_compared(seed, example):
+    # “工资福利支出预算” ends with 支出预算 (the total, 224.31) but is not it: not checked, no N501
+    fs = rewrite(seed, example, "s3", "。", "，工资福利支出预算60.00万元。")
+    f = only(fs, "N511", "s3")[0]
+    assert f.severity == "info" and "工资福利支出" in f.message and "未核对" in f.message
+    assert not [x for x in fs if x.rule == "N501" and x.cell == cell("s3")]
+
+
+def test_n501_precision_as_written(seed, example):
+    fs = rewrite(seed, example, "s3", "基本支出74.31万元，占33.13%", "基本支出74.3万元，占33.1%")
+    assert not [f for f in fs if f.cell == cell("s3")]
+    fs = rewrite(seed, example, "s3", "支出预算224.31万元", "支出预算0.03亿元")
+    f = only(fs, "N501", "s3")[0]
+    assert "0.02亿元" in f.message and "224.31" in f.message
+
+
+def test_n512_blank_figure(seed, example):
+    fs = rewrite(seed, example, "s3", "基本支出74.31万元，占33.13%", "基本支出万元，占%")
+    f = only(fs, "N512", "s3")[0]
+    assert f.severity == "error" and "基本支出万元" in f.message and "占%" in f.message
+    fs = rewrite(seed, example, "s3", "。", "（金额单位：万元）。")
+    assert not [f for f in fs if f.rule == "N512"]
+
+
+def test_n513_counts_contradict(seed, example):
+    fs = rewrite(seed, example, "s11_1", "实有3辆。", "实有3辆，其中：机要通信用车2辆，应急保障用车2辆。")
+    f = only(fs, "N513", "s11_1")[0]
+    assert f.severity == "error" and "2+2 = 4辆" in f.message and "3辆" in f.message
+    fs = rewrite(seed, example, "s11_1", "实有3辆。", "实有3辆，其中：机要通信用车1辆，应急保障用车1辆。")
+    assert only(fs, "N513", "s11_1")[0].severity == "warning"
+
+
+def test_n514_year_of_another_disclosure(seed, example):
+    fs = rewrite(seed, example, "s3", "2023年度支出预算", "2022年度支出预算")
+    f = only(fs, "N514", "s3")[0]
+    assert f.severity == "warning" and "2022" in f.message and "应为“2023年”" in f.message
+    fs = rewrite(seed, example, "s7", "与2022年预算数相同", "与2021年预算数相同")
+    assert "应为“2022年”" in only(fs, "N514", "s7")[0].message
+
+
+def test_n515_doubled_words_and_punctuation(seed, example):
+    fs = rewrite(seed, example, "s7", "因公出国（境）费0.00万元", "因公出国（境）经费费0.00万元")
+    assert "费费" in only(fs, "N515", "s7")[0].message
+    fs = rewrite(seed, example, "s3", "其中：", "其中：认认真真、方方面面，")
+    assert not [f for f in fs if f.rule == "N515" and f.cell == cell("s3")]
+
+
+def test_n516_empty_note_copied_from_another_table(seed, example):
+    from conftest import edit_workbook as edit
+    note = layout(SCHEMA.sheet("t8")).get("_note").address
+    edit(example, {(SCHEMA.sheet("t8").sheet, note): "注：本部门没有国有资本经营预算，本表无数据。"})
+    f = next(f for f in narrative_findings(example) if f.rule == "N516")
+    assert f.cell == note and "国有资本经营" in f.message and "表9" in f.message
+    edit(example, {(SCHEMA.sheet("t8").sheet, note): "注：本部门没有政府性基金预算支出，本表无数据。"})
+    assert not [f for f in narrative_findings(example) if f.rule == "N516"]
+
+
+def test_n517_list_leaves_out_an_item(seed, example):
+    fs = rewrite(seed, example, "s4", "、住房保障支出5.93万元", "")
+    f = only(fs, "N517", "s4")[0]
+    assert f.severity == "warning" and "住房保障支出 5.93" in f.message
+    fs = rewrite(seed, example, "s4", "、住房保障支出5.93万元", "等")
+    assert not [f for f in fs if f.rule == "N517"]
+
+
+def test_n518_root_cause_in_the_table_said_once(seed, example):
+    """表3's 基本支出 typed as 84.31 (its rows add to 74.32): the text's 74.31 is right — no N501 telling the
+    clerk to change it; one N518 at the table cell lists where the figure is quoted."""
+    t3 = SCHEMA.sheet("t3")
+    basic = layout(t3).get("total", "basic").address
+    before = narrative_findings(seed)
+    assert not [f for f in before if f.rule == "N518"]
+    edit_workbook(example, {(t3.sheet, basic): 84.31})
+    fs = narrative_findings(example)
+    assert not [f for f in fs if f.rule == "N501" and f.cell == cell("s3")]
+    f = [f for f in fs if f.rule == "N518"]
+    assert len(f) == 1 and f[0].sheet == t3.sheet and f[0].cell == basic
+    assert "74.32" in f[0].message and "与按明细计算的数一致" in f[0].message and cell("s3") in f[0].message
+    # the text copies the wrong figure: still one finding, saying the text must follow the table's fix
+    text = seed.get("narrative", "s3").replace("基本支出74.31万元", "基本支出84.31万元")
+    edit_workbook(example, {(SHEET, cell("s3")): text})
+    f = [f for f in narrative_findings(example) if f.rule == "N518"]
+    assert len(f) == 1 and "照抄了表中填报数" in f[0].message
+
+
+def test_identical_discrepancies_grouped_once(seed):
+    """The seed's one 尾差 (表3 合计 224.31, rows 224.32) copied into 表1/2/4/5: one finding lists the cells."""
+    plain, grouped = validate(seed), validate(seed, grouped=True)
+    same = [f for f in plain if f.rule == "A302" and f.expected == Decimal("224.32")]
+    assert len(same) == 8
+    one = [f for f in grouped if f.rule == "A302" and f.expected == Decimal("224.32")]
+    assert len(one) == 1 and "同一差异共 8 处" in one[0].message
+    assert all(f.location() in one[0].message for f in same[1:])
+    assert {f.rule for f in grouped} == {f.rule for f in plain}  # nothing else lost

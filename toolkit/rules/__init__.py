@@ -117,8 +117,11 @@ def _load_families() -> None:
     from . import arithmetic, classification, completeness, crosstable, entry, narrative, performance  # noqa: F401
 
 
-def validate(d) -> list[Finding]:
-    """All findings for a read workbook (reader findings included), in stable order."""
+def validate(d, grouped: bool = False) -> list[Finding]:
+    """All findings for a read workbook (reader findings included), in stable order.
+
+    `grouped`: identical discrepancies (one rounding slip copied into several tables) as one finding
+    that lists the other cells (rules.rootcause)."""
     _load_families()
     ctx = Context(d)
     out = list(d.findings)
@@ -133,6 +136,10 @@ def validate(d) -> list[Finding]:
             continue  # the same fact found by two checks (e.g. a total that breaks two identities)
         seen.add(key)
         unique.append(f)
+    if grouped:
+        from .rootcause import group_identical
+
+        unique = group_identical(unique)
     return unique
 
 

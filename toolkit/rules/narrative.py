@@ -5,54 +5,74 @@ their shares (“占33.13%”), their change on last year (“比上年减少9.3
 and a few figures of the 说明数据 sheet (政府采购, 项目个数, 车辆, 租赁面积). Reading happens in two
 layers so the parser can be tested on any department's wording without a workbook behind it:
 
-1. *Parsing* (no values): a paragraph is split into sentences on 。 and each sentence into tokens
-   `number + unit` (万元 元 % 个 辆 平方米). The *lead* of a token — the text back to the previous
-   token or clause punctuation (，；：。、) — says what the token is:
+1. *Parsing* (no values) is the reader's, toolkit/narrative_reader.py, with its vocabulary as data
+   (toolkit/schema/narrative_vocabulary.yaml): mentions, changes, rates, shares, phrases it does not
+   know (not checked, N511), years, counts and enumerations.
+2. *Checking* (here) resolves each quantity key to the figure in the tables (`Quantity`; a blank
+   cell counts as 0.00) or in 说明数据, and compares.
 
-   - `Mention`  the amount of a known quantity: a keyword at the end of the lead, with only filler
-     words (为、共计、预算数…) between it and the number; of several, the whole noun phrase wins
-     (“一般公共预算基本支出” over “基本支出”). A keyword far from its number is not enough
-     (“项目支出中办公用房租赁费65万元” is not 项目支出);
-   - `Change`   an amount after 增加/减少… with a comparison (比上年、与2022年…), or a “与上年相同/持平”
-     phrase (a change of 0). It belongs to the quantity named in its own clause (“基本支出比上年增加…”),
-     else to the last quantity of its clause group (up to ；) — but after an enumeration
-     “总额A，其中：B，C，比上年减少…” to the group's head A;
-   - `Rate`     增长/下降 R% right after a change (or on its own, with a comparison);
-   - `Share`    占 P%: of the last mention, relative to the total named after 占, else to the
-     sentence's subject (its first mention, or the paragraph's subject when that is itself a part).
-
-   Explanations (主要原因是/由于… to the end of the sentence, and on through sentences that open with
-   一是/2./此外…) are reasons: their figures (购车价格17.22万元、追加维稳资金20万元) are not statements.
-
-2. *Checking* resolves each quantity key to the figure in the tables (`Quantity`; a blank cell
-   counts as 0.00) or in 说明数据, and compares.
-
-Comparisons: amounts exact at 0.01 万元 (“150万元” is 150.00); percentages to 2 decimals, ±0.01
-for the rounding of the amounts. Shares and rates are computed from the table figures, so a wrong
-amount is reported once (N501), not again in its share.
+Comparisons are at the precision written: “150万元” says 150.00 (and any figure that rounds to 150),
+“33.1%” any share that rounds to 33.1; two-decimal percentages ±0.01 for the rounding of the amounts;
+元 and 亿元 are converted. Shares and rates are computed from the table figures, so a wrong amount is
+reported once (N501), not again in its share.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from decimal import Decimal
 
 from ..describe import describe, row_label
+from ..narrative_reader import (  # noqa: F401  (the reader's names, re-exported for the rules' users)
+    CENT,
+    CONTINUED_FROM,
+    HALF_CENT,
+    HUNDRED,
+    MONEY_SCALE,
+    TEN_THOUSAND,
+    ZERO,
+    Change,
+    Hit,
+    Keyword,
+    Lexicon,
+    Mention,
+    Paragraph,
+    Share,
+    Unchecked,
+    YearRef,
+    _kw_pattern,
+    blank_figures,
+    count_groups,
+    doublings,
+    gap_marks,
+    half_unit,
+    lead_start,
+    normalise,
+    parse_paragraph,
+    pct,
+    quote,
+    r2,
+    rounded,
+    sentences,
+    tokens,
+    vocabulary,
+)
 from . import ERROR, INFO, WARNING, checker, money, register
 
 register("N501", ERROR, "说明金额与表不符", """
     情况说明中写明的某项金额（如“基本支出74.31万元”“一般公共服务支出207.41万元”““三公”经费预算9.00万元”）
-    与公开表中的对应数字不一致。情况说明是对公开表的文字解读，所述金额必须与表中数字完全相同（精确到0.01万元；
-    “150万元”视为150.00万元）。表中空格按0.00计。功能分类“类”级支出：第四部分与财政拨款收支总表核对，
+    与公开表中的对应数字不一致。情况说明是对公开表的文字解读，所述金额必须与表中数字一致：按文中写出的精度比较
+    （“74.31万元”精确到0.01万元；“150万元”“74.3万元”“1.2亿元”是表中数字按该精度四舍五入的结果即为一致；
+    以元写的金额换算为万元，允许表中0.01万元的舍入）。名称按最长匹配认定（“财政拨款支出预算”不是“支出预算”）。表中空格按0.00计。功能分类“类”级支出：第四部分与财政拨款收支总表核对，
     其他部分与一般公共预算支出表核对。""")
 register("N502", ERROR, "占比计算错误", """
     “A万元，占P%”中的P应等于A除以所属总额（本段或本句的总额，如“支出预算224.31万元，其中：基本支出……”，
-    或“占”字后写明的总额）乘以100，保留两位小数。金额取公开表中的数字计算，允许±0.01个百分点的舍入差。
-    占比算错会误导读者对支出结构的判断。""")
+    或“占”字后写明的总额）乘以100，按文中写出的小数位数四舍五入（“33.13%”“33.1%”“33%”都可以是正确的）。
+    金额取公开表中的数字计算，允许±0.01个百分点的舍入差。“占”字后的总额不是已知数量时不核对（N511）。占比算错会误导读者对支出结构的判断。""")
 register("N503", ERROR, "增减率分母错误或计算错误", """
     “比上年减少C万元，下降R%”中的R应等于C除以上年数乘以100，上年数 = 本年数 ± C（减少时加，增加时减）。
     常见错误是用本年数作分母（如9.32÷224.31=4.15%，正确为9.32÷233.63=3.99%）。
-    只写增减率未写增减额时，用「说明数据」中填写的上年数核对。""")
+    只写增减率未写增减额时，用「说明数据」中填写的上年数核对。增减率按文中写出的小数位数比较（“下降4%”可以是3.99%）。""")
 register("N504", ERROR, "增减额与上年数不符", """
     情况说明所写的增减额（“比上年减少/增加C万元”，或“与上年相同/持平”即增减为0）与「说明数据」中填写的上年数
     算出的增减额（本年数 − 上年数）不一致。核对的数量：收入总计、支出总计、一般公共预算当年拨款、“三公”经费合计
@@ -78,588 +98,36 @@ register("N510", ERROR, "说明数字与说明数据不符", """
     绩效管理涉及的一般公共预算当年拨款（即项目支出表一般公共预算合计），实有车辆数、车辆编制数，
     租赁（自有）办公用房面积。「说明数据」中未填的车辆数和面积不核对。""")
 
-ZERO = Decimal(0)
-CENT = Decimal("0.01")
-HUNDRED = Decimal(100)
-TEN_THOUSAND = Decimal(10000)
-HALF_CENT = Decimal("0.005")
-
-# ============================================================================ text: tokens, leads
-_FULLWIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
-
-UNITS = {"万元": "money", "元": "money", "%": "pct", "个": "count", "辆": "vehicle", "平方米": "area", "㎡": "area"}
-TOKEN = re.compile(r"(?<![\d.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?P<unit>万元|元|%|个|辆|平方米|㎡)")
-CLAUSE_PUNCT = frozenset("，；：。、,;:！？!?")
-SENTENCE_END = re.compile(r"[。！？!?]")
-GROUP_SEP = frozenset("；;")
-
-# words that may stand between a keyword and its number (“三公”经费预算数为9.00万元)
-FILLER = re.compile(r"(?:\s|[（(]类[）)]|的|为|是|共|共计|合计|总计|总额|总体|规模|达到|达|安排|预算数|预算|数|金额|资金|计|约"
-                    r"|财政拨款|年度|本年|全年|：|:)*")
-COMPARE = re.compile(r"(?:比|较|与|和|同)(?:20\d\d年度?|上年度?|上一年度?|去年)|同比")
-CONTINUES = re.compile(r"\s*(?:(?:比|较|与|同)(?:20\d\d年度?|上年度?|上一年度?|去年)|同比)")
-CHANGE_END = re.compile(r"(?P<verb>增加|增长|上升|提高|增|多|减少|下降|降低|压减|缩减|减|少)了?(?:预算|资金|经费)?\s*$")
-RATE_END = re.compile(r"(?P<verb>增长率|增长|增加|上升|提高|增幅|涨幅|增|下降率|减少|下降|降低|降幅|减幅|减)"
-                      r"(?:了|为|率|幅度)?(?:为|是|约)?\s*$")
-SHARE_LEAD = re.compile(r"占(?:比)?(?P<base>[^，；。]*?)(?:的)?(?:比例|比重)?(?:为|是|约)?\s*$")
-SAME = re.compile(r"(?:与|和|同|较|比)(?:20\d\d年度?|上年度?|上一年度?|去年)[^，；。、,;\d]{0,10}?"
-                  r"(?:相同|持平|一致|不变|相等|无变化|没有变化|无增减)|同比(?:持平|不变|无变化)")
-OPENING = re.compile(r"(?:\s|[；;，,：:]|其中|20\d\d年度?|本年度?|全年|本部门|部门|本单位)*")  # before a statement's keyword
-ORDINAL = re.compile(r"(?:[一二三四五六七八九十]+是|[（(]?[一二三四五六七八九十\d]{1,2}[）)、.．]|第[一二三四五六七八九十]"
-                     r"|首先|其次|再次|最后|另外|此外|同时|加之)")
-EXPLAIN = re.compile(r"主要原因|原因是|原因为|原因如下|主要是因为|主要是由于|主要由于|由于|因为")
-DOWN = ("减", "下降", "降", "少")
-
-GAP_MARKS = re.compile(r"【[^】]*】|[＿_]{2,}|[（(]?(?:请填写|请补充|待填写|待补充)[^）)，。；]{0,20}[）)]?"
-                       r"|(?<![A-Za-z])[XxＸｘ×]{2,}(?![A-Za-z])")
-
-
-def normalise(text: str) -> str:
-    """Full-width digits, point and percent to ASCII, one for one (positions stay the same)."""
-    return text.translate(_FULLWIDTH)
-
-
-def to_decimal(num: str) -> Decimal:
-    return Decimal(num.replace(",", ""))
-
-
-def r2(x: Decimal) -> Decimal:
-    """x rounded to 0.01; a figure too large to hold 0.01 (a share of a 1e-300 denominator, a
-    30-digit number typed in the text) is returned as it is: it is compared, never rounded."""
-    if not x.is_finite() or x.adjusted() >= 20:
-        return x
-    return x.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def pct(part: Decimal, whole: Decimal) -> Decimal:
-    return r2(part / whole * HUNDRED)
-
-
-def quote(text: str, start: int, end: int) -> str:
-    """The phrase as the reader sees it, whitespace collapsed and outer punctuation trimmed."""
-    return re.sub(r"\s+", "", text[start:end]).strip("，；：。、,;: ")
-
-
-def is_down(verb: str) -> bool:
-    return any(verb.startswith(w) or verb.endswith(w) for w in DOWN)
-
-
-@dataclass(frozen=True)
-class Token:
-    """A number with its unit: 224.31万元, 33.13%, 3个."""
-
-    start: int
-    end: int
-    number: Decimal
-    unit: str
-
-    @property
-    def family(self) -> str:
-        return UNITS[self.unit]
-
-
-def tokens(text: str, start: int = 0, end: int | None = None) -> list[Token]:
-    return [Token(m.start(), m.end(), to_decimal(m["num"]), m["unit"])
-            for m in TOKEN.finditer(text, start, len(text) if end is None else end)]
-
-
-def lead_start(text: str, pos: int, floor: int) -> int:
-    """Where the clause leading to `pos` starts: after the previous punctuation, not before `floor`."""
-    i = pos
-    while i > floor and text[i - 1] not in CLAUSE_PUNCT:
-        i -= 1
-    return i
-
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans, split after 。; a sentence that opens with 比上年/与上年… continues the previous one."""
-    spans, start = [], 0
-    for m in SENTENCE_END.finditer(text):
-        spans.append((start, m.end()))
-        start = m.end()
-    if start < len(text):
-        spans.append((start, len(text)))
-    merged: list[tuple[int, int]] = []
-    for s, e in spans:
-        head = text[s:e].lstrip(" \t\r\n，；、,;")
-        if merged and CONTINUES.match(head):
-            merged[-1] = (merged[-1][0], e)
-        else:
-            merged.append((s, e))
-    return merged
-
-
-def gap_marks(text: str) -> list[str]:
-    """The clerk's gap markers left in a paragraph, in order, each once."""
-    seen = []
-    for m in GAP_MARKS.finditer(text or ""):
-        if m.group() not in seen:
-            seen.append(m.group())
-    return seen
-
-
-# ============================================================================ lexicon: words → quantity keys
-def _kw_pattern(word: str) -> re.Pattern:
-    """A keyword as a regex: quotes optional (“三公”经费 = 三公经费), either kind of bracket."""
-    out = []
-    for ch in word:
-        if ch in "“”\"‘’'「」":
-            out.append("[“”\"‘’'「」]?")
-        elif ch in "（(":
-            out.append("[（(]")
-        elif ch in "）)":
-            out.append("[）)]")
-        else:
-            out.append(re.escape(ch))
-    return re.compile("".join(out))
-
-
-@dataclass(frozen=True)
-class Keyword:
-    word: str
-    key: str  # quantity key
-    family: str  # money | count | vehicle | area
-    pattern: re.Pattern
-
-
-@dataclass(frozen=True)
-class Hit:
-    keyword: Keyword
-    start: int  # in the searched string
-    end: int
-
-    @property
-    def key(self) -> str:
-        return self.keyword.key
-
-
-# quantity key → words the 情况说明 uses for it (the first is its name in messages)
-MONEY_WORDS: dict[str, tuple[str, ...]] = {
-    "t1.grand.in_amt": ("预算收入总计", "收入总计", "预算收入", "收入预算", "部门预算收入"),
-    "t1.subtotal.in_amt": ("本年收入", "本年收入合计", "当年收入"),
-    "t2.total.carry": ("上年结转", "上年结转收入", "上年结转资金"),
-    "t1.grand.ex_total": ("支出总计", "支出预算", "预算支出总计", "预算支出", "支出预算总计", "部门预算支出"),
-    "t1.subtotal.ex_cur": ("本年预算安排", "当年预算安排"),
-    "t2.total.gpb": ("一般公共预算拨款收入", "一般公共预算拨款", "一般公共预算当年拨款", "一般公共预算收入",
-                     "一般公共预算财政拨款"),
-    "t2.total.gf": ("政府性基金预算拨款收入", "政府性基金预算拨款", "政府性基金预算收入", "政府性基金收入"),
-    "t2.total.soc": ("国有资本经营预算拨款收入", "国有资本经营预算拨款", "国有资本经营预算收入"),
-    "t2.total.special": ("财政专户管理资金收入", "财政专户管理资金"),
-    "t2.total.unit": ("单位资金收入", "单位资金"),
-    "t4.grand.in_amt": ("财政拨款收支总预算", "财政拨款收支总计", "财政拨款收入总计"),
-    "t4.subtotal.in_amt": ("当年拨款收入", "当年财政拨款收入"),
-    "t3.total.basic": ("基本支出",),
-    "t3.total.project": ("项目支出",),
-    "t5.total.total": ("一般公共预算支出",),
-    "t5.total.basic": ("一般公共预算基本支出", "一般公共预算安排的基本支出", "一般公共预算安排基本支出"),
-    "t6.total.personnel": ("人员经费",),
-    "t6.total.public": ("公用经费",),
-    "t10.total.total": ("“三公”经费", "“三公”经费预算", "“三公”经费财政拨款预算"),
-    "t10.abroad.total": ("因公出国（境）费", "因公出国（境）费用", "因公出国（境）经费"),
-    "t10.reception.total": ("公务接待费",),
-    "t10.car.total": ("公务用车购置及运行费", "公务用车购置及运行维护费"),
-    "t10.car_buy.total": ("公务用车购置费",),
-    "t10.car_run.total": ("公务用车运行维护费", "公务用车运行费"),
-    "t11.total.total": ("机关运行经费",),
-    "notes.proc_total": ("政府采购预算总额", "政府采购预算", "政府采购总额"),
-    "notes.proc_goods": ("政府采购货物预算", "政府采购货物"),
-    "notes.proc_works": ("政府采购工程预算", "政府采购工程"),
-    "notes.proc_services": ("政府采购服务预算", "政府采购服务"),
-    "t12.gpb": ("涉及一般公共预算当年拨款", "涉及一般公共预算拨款", "涉及一般公共预算资金", "涉及财政拨款"),
-}
-OTHER_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "t12.count": ("count", ("项目", "绩效目标管理的项目")),
-    "notes.vehicles": ("vehicle", ("实有", "实有车辆", "实有公务用车", "现有车辆", "现有公务用车", "共有车辆",
-                                   "共有公务用车", "车辆总数")),
-    "notes.vehicle_quota": ("vehicle", ("编制", "车辆编制", "车辆编制数", "编制数")),
-    "notes.rented_area": ("area", ("租赁", "租赁办公用房", "租用", "租赁面积", "租赁办公用房面积")),
-    "notes.owned_area": ("area", ("自有办公用房", "自有办公用房面积", "自有房屋")),
-}
-# paragraph-specific meanings: 第四部分 speaks of 财政拨款 (表4); 政府采购 lists 货物/工程/服务
-PARAGRAPH_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "s4": {
-        "t4.carry.in_amt": ("上年结转", "上年结转收入", "上年财政拨款结转"),
-        "t4.grand.in_amt": ("财政拨款收支总预算", "收入总计", "财政拨款收入总计"),
-        "t4.grand.ex_sub": ("支出总计", "财政拨款支出总计"),
-    },
-    "s9": {
-        "notes.proc_goods": ("货物", "货物类", "政府采购货物预算", "政府采购货物"),
-        "notes.proc_works": ("工程", "工程类", "政府采购工程预算", "政府采购工程"),
-        "notes.proc_services": ("服务", "服务类", "政府采购服务预算", "政府采购服务"),
-    },
-}
-# words that look like a keyword but name something no table holds (政府购买服务 is not 政府采购服务)
-UNCHECKED_WORDS = ("政府购买服务",)
-CLASS_PARAGRAPH_TABLE = {"s4": "t4"}  # elsewhere a 功能分类 类 is the 表5 class total
-CONTINUED_FROM = {"s6_2": "s6_1", "s6_3": "s6_1"}  # 六、基本支出 is one section in three cells
-NUMBERING = re.compile(r"^[一二三四五六七八九十百]+、")
-
-
-def function_classes(schema) -> list[tuple[str, str]]:
-    """(code, name) of the 功能分类 classes, from 表1's rows (“一、一般公共服务支出” → 201, 一般公共服务支出)."""
-    out = []
-    try:
-        rows = schema.sheet("t1").rows
-    except KeyError:
-        return out
-    for row in rows:
-        spec = getattr(row, "cells", {}).get("ex_item")
-        if getattr(row, "of", None) and spec is not None and spec.text:
-            out.append((row.of, NUMBERING.sub("", spec.text)))
-    return out
-
-
-class Lexicon:
-    """Keyword → quantity key, by unit family, with paragraph-specific overrides."""
-
-    def __init__(self, classes: list[tuple[str, str]]):
-        self.classes = dict(classes)
-        self.general = self._keywords(MONEY_WORDS, "money") + [
-            Keyword(w, key, fam, _kw_pattern(w)) for key, (fam, words) in OTHER_WORDS.items() for w in words]
-        self.general += [Keyword(name, f"class:t5:{code}", "money", _kw_pattern(name)) for code, name in classes]
-        self.general += [Keyword(w, "", "money", _kw_pattern(w)) for w in UNCHECKED_WORDS]
-        self._by_para: dict[str, list[Keyword]] = {}
-
-    @staticmethod
-    def _keywords(table: dict, family: str) -> list[Keyword]:
-        return [Keyword(w, key, family, _kw_pattern(w)) for key, words in table.items() for w in words]
-
-    @classmethod
-    def for_schema(cls, schema) -> Lexicon:
-        return cls(function_classes(schema))
-
-    def keywords(self, para: str | None) -> list[Keyword]:
-        if para not in self._by_para:
-            extra = self._keywords(PARAGRAPH_WORDS.get(para, {}), "money")
-            table = CLASS_PARAGRAPH_TABLE.get(para)
-            if table:
-                extra += [Keyword(name, f"class:{table}:{code}", "money", _kw_pattern(name))
-                          for code, name in self.classes.items()]
-            words = {k.word for k in extra}
-            self._by_para[para] = extra + [k for k in self.general if k.word not in words]
-        return self._by_para[para]
-
-    def at_end(self, text: str, family: str, para: str | None) -> Hit | None:
-        """The keyword that ends `text` (only filler words after it).
-
-        Of several, the one that starts earliest — the whole noun phrase before the number:
-        “一般公共预算基本支出” over “基本支出”, “项目支出预算” as 项目支出 (预算 is filler) over “支出预算”.
-        """
-        best = None
-        for kw in self.keywords(para):
-            if kw.family != family:
-                continue
-            for m in kw.pattern.finditer(text):
-                if not FILLER.fullmatch(text, m.end()):
-                    continue
-                if best is None or (-m.start(), m.end()) > (-best.start, best.end):
-                    best = Hit(kw, m.start(), m.end())
-        return best
-
-    def inside(self, text: str, family: str, para: str | None) -> Hit | None:
-        """The longest keyword anywhere in `text` (for the total named after 占)."""
-        best = None
-        for kw in self.keywords(para):
-            if kw.family != family:
-                continue
-            for m in kw.pattern.finditer(text):
-                if best is None or m.end() - m.start() > best.end - best.start:
-                    best = Hit(kw, m.start(), m.end())
-        return best
-
-    def name(self, key: str) -> str:
-        """The quantity's name in messages."""
-        if key.startswith("class:"):
-            return self.classes.get(key.rsplit(":", 1)[1], key)
-        if key in MONEY_WORDS:
-            return MONEY_WORDS[key][0]
-        if key in OTHER_NAMES:
-            return OTHER_NAMES[key]
-        for para_words in PARAGRAPH_WORDS.values():
-            if key in para_words:
-                return para_words[key][0]
-        return key
-
-
-OTHER_NAMES = {
-    "t12.count": "实行绩效目标管理的项目个数", "notes.vehicles": "实有车辆数", "notes.vehicle_quota": "车辆编制数",
-    "notes.rented_area": "租赁办公用房面积", "notes.owned_area": "自有办公用房面积",
-    "t4.carry.in_amt": "上年财政拨款结转", "t4.grand.ex_sub": "财政拨款支出总计",
-}
-
-
-# ============================================================================ parsed statements
-@dataclass
-class Mention:
-    """“基本支出74.31万元”: the stated amount of a known quantity."""
-
-    key: str
-    value: Decimal  # as written, in `unit`
-    unit: str
-    start: int  # where the keyword starts (the phrase quoted in messages)
-    end: int  # end of the number and unit
-    sentence: int
-    word: str = ""  # the keyword as the text writes it
-
-
-@dataclass
-class Change:
-    """“比上年减少9.32万元，下降3.99%” or “与上年相同”: a stated change on last year."""
-
-    key: str
-    amount: Decimal | None  # signed, in `unit`; 0 for 与上年相同; None when only a rate is given
-    unit: str | None
-    rate: Decimal | None  # signed percentage, None when not stated
-    start: int
-    end: int
-    same: bool = False
-    mention: Mention | None = None  # the amount of the quantity stated right before, if any
-    rate_down: bool | None = None  # the rate's own direction (to catch 减少…增长)
-
-    @property
-    def down(self) -> bool | None:
-        if self.amount:
-            return self.amount < 0
-        return None
-
-    def amount_wan(self) -> Decimal | None:
-        if self.amount is None:
-            return None
-        return self.amount / TEN_THOUSAND if self.unit == "元" else self.amount
-
-
-@dataclass
-class Share:
-    """“基本支出74.31万元，占33.13%”: a part's share of a total."""
-
-    part: Mention
-    base: str  # quantity key of the total
-    percent: Decimal
-    start: int
-    end: int
-    base_word: str = ""  # the total as the text names it
-
-
-@dataclass
-class Paragraph:
-    """What one 情况说明 paragraph states."""
-
-    key: str
-    text: str
-    mentions: list = field(default_factory=list)
-    changes: list = field(default_factory=list)
-    shares: list = field(default_factory=list)
-    subject: Mention | None = None  # the total the paragraph ends on (carried into a continuing paragraph)
-
-    def phrase(self, start: int, end: int) -> str:
-        return quote(self.text, start, end)
-
-
-class _Sentence:
-    """Running state while reading one sentence."""
-
-    def __init__(self, index: int, start: int, end: int, subject: Mention | None):
-        self.index, self.start, self.end = index, start, end
-        self.carried = subject  # the paragraph's subject so far
-        self.group_mentions: list[Mention] = []
-        self.first: Mention | None = None
-        self.first_is_part = False
-        self.last = None  # last Mention | Change | Share | None (an unchecked number resets it)
-
-    @property
-    def subject(self) -> Mention | None:
-        return self.carried if self.first_is_part or self.first is None else self.first
-
-
-def _groups(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Clause-group spans of a sentence, split after each ；."""
-    out, s = [], start
-    for i in range(start, end):
-        if text[i] in GROUP_SEP:
-            out.append((s, i + 1))
-            s = i + 1
-    out.append((s, end))
-    return out
-
-
-def _opens_with_mention(text: str, start: int, end: int, lex: Lexicon, para) -> bool:
-    """The group starts straight with “keyword + amount” (公务接待费2.50万元…): a statement, not a reason."""
-    first = next(iter(tokens(text, start, end)), None)
-    if first is None:
-        return False
-    lead = text[start:first.start]
-    hit = lex.at_end(lead, first.family, para)
-    return hit is not None and bool(hit.key) and OPENING.fullmatch(lead[:hit.start]) is not None
-
-
-def explanations(text: str, spans: list[tuple[int, int]], lex: Lexicon, para) -> list[tuple[int, int]]:
-    """Spans of explanation, whose figures are reasons (追加资金20万元), not statements to check.
-
-    An explanation runs from 主要原因是/由于… to the end of its sentence, and on through following
-    sentences that open with a list marker (一是…、2.…、此外…). Inside its sentence, a clause group
-    (after ；) that opens straight with a keyword and its amount resumes the statements.
-    """
-    out, running = [], False
-    for s, e in spans:
-        if running and not ORDINAL.match(text[s:e].lstrip(" \t\r\n，；、,;")):
-            running = False
-        for gs, ge in _groups(text, s, e):
-            if running and _opens_with_mention(text, gs, ge, lex, para):
-                running = False
-            if running:
-                out.append((gs, ge))
-                continue
-            m = EXPLAIN.search(text, gs, ge)
-            if m:
-                out.append((m.start(), ge))
-                running = True
-    return out
-
-
-def parse_paragraph(text: str, lexicon: Lexicon, para: str | None = None, subject: Mention | None = None) -> Paragraph:
-    """Read a paragraph into mentions, changes and shares (no table values needed).
-
-    `subject` is the total that shares refer to when the paragraph names none itself (六、基本支出:
-    “人员经费…，占…%” in s6_2 is a share of the 基本支出 stated in s6_1).
-    """
-    text = normalise(text or "")
-    out = Paragraph(para or "", text)
-    spans = sentences(text)
-    muted = explanations(text, spans, lexicon, para)
-    for i, (s, e) in enumerate(spans):
-        st = _Sentence(i, s, e, subject)
-        _read_sentence(text, st, lexicon, para, out, muted)
-        subject = st.subject
-    out.subject = subject
-    return out
-
-
-def _read_sentence(text: str, st: _Sentence, lex: Lexicon, para, out: Paragraph, muted) -> None:
-    events = [(t.start, "token", t) for t in tokens(text, st.start, st.end)]
-    events += [(m.start(), "same", m) for m in SAME.finditer(text, st.start, st.end)]
-    events.sort(key=lambda ev: ev[0])
-    floor = st.start
-    for pos, kind, ev in events:
-        if any(ch in GROUP_SEP for ch in text[floor:pos]):
-            st.group_mentions = []
-        if any(a <= pos < b for a, b in muted):
-            floor = ev.end if kind == "token" else ev.end()
-            st.last = None
-            continue
-        ls = lead_start(text, pos, floor)
-        if kind == "same":
-            _read_same(text, st, ev, ls, lex, para, out)
-            floor = ev.end()
-            continue
-        lead = text[ls:pos]
-        if ev.family == "pct":
-            _read_percent(text, st, ev, ls, lead, lex, para, out)
-        elif ev.family == "money" and CHANGE_END.search(lead):
-            _read_change(text, st, ev, ls, lead, lex, para, out)
-        else:
-            _read_mention(text, st, ev, ls, lead, lex, para, out)
-        floor = ev.end
-
-
-def _read_mention(text, st: _Sentence, tok: Token, ls: int, lead: str, lex: Lexicon, para, out: Paragraph):
-    hit = lex.at_end(lead, tok.family, para)
-    if hit is None and tok.family == "count" and re.match(r"\s*(?:绩效)?项目", text[tok.end:]):
-        hit = Hit(Keyword("项目", "t12.count", "count", _kw_pattern("项目")), len(lead), len(lead))
-    if hit is None or not hit.key:
-        st.last = None
-        return
-    m = Mention(hit.key, tok.number, tok.unit, ls + hit.start, tok.end, st.index, quote(lead, hit.start, hit.end))
-    out.mentions.append(m)
-    if tok.family == "money":
-        st.group_mentions.append(m)
-        if st.first is None:
-            st.first = m
-    st.last = m
-
-
-def _target(text, st: _Sentence, ls: int, upto: int, lex: Lexicon, para):
-    """The quantity a change in the clause starting at `ls` is about: (key, phrase start, mention)."""
-    clause = text[ls:upto]
-    cm = COMPARE.search(clause)
-    if cm:  # 基本支出比上年增加…: the quantity is named in the clause itself
-        hit = lex.at_end(clause[:cm.start()], "money", para)
-        if hit and hit.key:
-            return hit.key, ls + hit.start, None
-    gm = st.group_mentions
-    if not gm:
-        return None
-    m = gm[0] if len(gm) >= 3 else gm[-1]  # after an enumeration “A，其中：B，C，比上年…” the change is A's
-    return m.key, m.start, m
-
-
-def _read_change(text, st: _Sentence, tok: Token, ls: int, lead: str, lex: Lexicon, para, out: Paragraph):
-    verb = CHANGE_END.search(lead)["verb"]
-    tgt = _target(text, st, ls, ls + CHANGE_END.search(lead).start(), lex, para)
-    if tgt is None or not COMPARE.search(text, min(tgt[1], ls), tok.start):
-        st.last = None  # 增加预算30万元 with no comparison: not a change on last year
-        return
-    key, start, mention = tgt
-    sign = -1 if is_down(verb) else 1
-    adjacent = mention is not None and mention is st.last
-    ch = Change(key, sign * tok.number, tok.unit, None, ls, tok.end,
-                mention=mention if adjacent else None)
-    out.changes.append(ch)
-    st.last = ch
-
-
-def _read_same(text, st: _Sentence, m: re.Match, ls: int, lex: Lexicon, para, out: Paragraph):
-    tgt = _target(text, st, ls, m.start(), lex, para)
-    if tgt is None:
-        return
-    key, start, mention = tgt
-    adjacent = mention is not None and mention is st.last
-    ch = Change(key, ZERO, None, None, start if (adjacent or mention is None) else m.start(), m.end(), same=True,
-                mention=mention if adjacent else None)
-    out.changes.append(ch)
-    st.last = ch
-
-
-def _read_percent(text, st: _Sentence, tok: Token, ls: int, lead: str, lex: Lexicon, para, out: Paragraph):
-    sm = SHARE_LEAD.search(lead)
-    if sm:
-        part = st.last if isinstance(st.last, Mention) and st.last.unit in ("万元", "元") else None
-        if part is None:
-            st.last = None
-            return
-        named = lex.inside(sm["base"], "money", para) if sm["base"].strip() else None
-        if named and named.key:
-            base, word = named.key, quote(sm["base"], named.start, named.end)
-        else:
-            if part is st.first:
-                st.first_is_part = True
-            subject = st.subject
-            if subject is None or subject is part:
-                st.last = None
-                return
-            base, word = subject.key, subject.word
-        sh = Share(part, base, tok.number, part.start, tok.end, word)
-        out.shares.append(sh)
-        st.last = sh
-        return
-    rm = RATE_END.search(lead)
-    if not rm:
-        st.last = None
-        return
-    down = is_down(rm["verb"])
-    if isinstance(st.last, Change) and st.last.rate is None and not st.last.same:
-        ch = st.last
-        ch.rate = -tok.number if down else tok.number
-        ch.rate_down = down
-        ch.end = tok.end
-        return
-    tgt = _target(text, st, ls, ls + rm.start(), lex, para)
-    if tgt is None or not COMPARE.search(text, min(tgt[1], ls), tok.start):
-        st.last = None
-        return
-    key, start, mention = tgt
-    ch = Change(key, None, None, -tok.number if down else tok.number, ls, tok.end, rate_down=down)
-    out.changes.append(ch)
-    st.last = ch
+register("N511", INFO, "说明数字未核对", """
+    情况说明中某个数字前的名称不是能与公开表对应的数量（词表 toolkit/schema/narrative_vocabulary.yaml 中没有，
+    或是表中没有的内容，如“政府购买服务”“事业收入”，或是已知名称被包含在更长的名称中，如“专项业务费支出预算”
+    不是“支出预算”）。这样的数字不与任何表中数字比较（不按猜测的数量核对），只提示未核对，请人工核对；
+    如是本地常用说法，可把它加入词表。""")
+register("N512", ERROR, "说明数字留空", """
+    段落中有单位或百分号而没有数字（如“占%”“基本支出万元”“增长%”“实有辆”），是套用模板时没有填写的数字。
+    公开前应填写完整；没有这项内容的，删去整句。""")
+register("N513", ERROR, "说明中的数目前后矛盾", """
+    同一句中总数与其中各项的数目相矛盾：“共有公务用车5辆，其中：执法执勤用车3辆，机要通信用车3辆”（各项之和超过总数，
+    错误）；列出两项以上而各项之和小于总数，且没有用“等”表明未列全的，为警告（漏列一项或总数写错）。
+    适用于个、辆、人、人次、次、批、台。""")
+register("N514", WARNING, "说明年度与预算年度不符", """
+    情况说明中写在金额前的年度（“2022年度支出预算…”）应是本公开的预算年度；与之比较的年度（“比2021年减少…”
+    “与2022年预算数相同”）应是上一年度。其他年度多半是沿用了往年的说明未改。说明原因时提到的往年
+    （“2022年购置了一辆新车”）和日期（“截至2022年底”）不在此列。""")
+register("N515", WARNING, "说明中重复的字词或标点", """
+    段落中有紧挨着重复的字词或标点：“增加增加”“的的”“经费费”“。。”“。；”“，，”，多是录入或复制粘贴时的笔误。
+    汉语中本来就重叠的词（常常、层层、认认真真、方方面面，词表 reduplications）不在此列。""")
+register("N516", WARNING, "空表说明写的是别的表的内容", """
+    没有数据的表注明“本表无数据”时附带的说明，写的是另一张表的内容（如政府性基金预算支出表注明“本部门没有国有资本经营
+    预算”），多是从别的表复制来的，读者会误解本表为什么为空。说明应写本表的内容（词表 table_topics）。""")
+register("N517", WARNING, "列举不全", """
+    以“主要包括”“包括”“主要用于以下方面”“分别为”等引出、看来是完整列举的一串数量（收入来源、基本支出和项目支出、
+    人员经费和公用经费、“三公”经费各项、政府采购的货物/工程/服务、功能分类各“类”及其金额），列出了其中两项以上，
+    却漏了表中不为零的一项。漏列的数量会使读者以为它为零；确实只列主要几项的，请以“等”结尾。""")
+register("N518", WARNING, "说明引用的表中数字本身有误", """
+    情况说明引用的表中数字本身与其计算关系不符（超出舍入误差，见同一格的 A301/A303/X401 等），问题的根源在表，
+    不在文字。报一次：指出该表格的数字、按明细应为多少，并列出情况说明中引用它的各处——与表中填报数相同的，
+    改表后要随之改；已与按明细计算的数一致的，文字是对的，只改表即可（此时不再对这句话报 N501）。""")
 
 
 # ============================================================================ quantities: keys → figures
@@ -673,6 +141,7 @@ class Quantity:
     unit: str = "万元"
     prior: Decimal | None = None  # last year's figure from 说明数据
     prior_where: str | None = None
+    at: tuple | None = None  # (table, row, column) of the table cell it is read from
 
 
 PRIOR_FIELDS = {
@@ -700,11 +169,26 @@ class Quantities:
         self.d = d
         self.lex = lexicon
         self._cache: dict[str, Quantity] = {}
+        self._empty_tables: dict[str, bool] = {}
 
     def __getitem__(self, key: str) -> Quantity:
         if key not in self._cache:
-            self._cache[key] = self._resolve(key)
+            q = self._resolve(key)
+            if q.at and self._empty(q.at[0]):
+                # a table with no figure at all was not filled in (or not transcribed): nothing to compare with
+                q = Quantity(q.key, q.name, None, q.where, q.code, q.unit, q.prior, q.prior_where, q.at)
+            self._cache[key] = q
         return self._cache[key]
+
+    def _empty(self, table: str) -> bool:
+        if table not in self._empty_tables:
+            from ..derive import table_is_empty
+
+            try:
+                self._empty_tables[table] = table_is_empty(self.d, table)
+            except KeyError:
+                self._empty_tables[table] = False
+        return self._empty_tables[table]
 
     def _prior(self, key: str) -> tuple[Decimal | None, str | None]:
         d = self.d
@@ -726,8 +210,11 @@ class Quantities:
         name = self.lex.name(key)
         prior, prior_where = self._prior(key)
         if key.startswith("class:"):
+            _, table, code, *col = key.split(":")
+            return self._function_class(table, code, name, col=col[0] if col else "total")
+        if key.startswith("econ:"):  # an 经济分类 class of 表6: its row, else the sum of its items
             _, table, code = key.split(":")
-            return self._function_class(table, code, name)
+            return self._function_class(table, code, name, prefix="econ")
         if key == "t12.gpb":
             rows = d.rows("t12")
             total = sum((r.get("gpb") for r in rows if isinstance(r.get("gpb"), Decimal)), ZERO)
@@ -738,7 +225,7 @@ class Quantities:
         if key.startswith("notes."):
             fld = key.split(".", 1)[1]
             v = d.get("notes", fld)
-            fam = next((f for k, (f, _) in OTHER_WORDS.items() if k == key), "money")
+            fam = self.lex.vocab.get("counts", {}).get(key, {}).get("family", "money")
             if fam == "money":
                 if v is None and fld == "proc_total":
                     parts = [d.amount("notes", f) for f in ("proc_goods", "proc_works", "proc_services")]
@@ -749,22 +236,26 @@ class Quantities:
                             unit=UNIT_OF_FAMILY[fam])
         sheet, row, col = key.split(".")
         return Quantity(key, name, d.amount(sheet, row, col), describe(d, sheet, row, col), "N501",
-                        prior=prior, prior_where=prior_where)
+                        prior=prior, prior_where=prior_where, at=(sheet, row, col))
 
-    def _function_class(self, table: str, code: str, name: str) -> Quantity:
+    def _function_class(self, table: str, code: str, name: str, prefix: str = "class", col: str = "total") -> Quantity:
         d = self.d
-        key = f"class:{table}:{code}"
+        key = f"{prefix}:{table}:{code}" + (f":{col}" if col != "total" else "")
         if table == "t4":
             row = next((r.key for r in d.schema.sheet("t4").rows if getattr(r, "of", None) == code), None)
             if row is None:
                 return Quantity(key, name, None, f"「{d.sheet_names.get('t4', 't4')}」", "N501")
-            return Quantity(key, name, d.amount("t4", row, "ex_sub"), describe(d, "t4", row, "ex_sub"), "N501")
+            return Quantity(key, name, d.amount("t4", row, "ex_sub"), describe(d, "t4", row, "ex_sub"), "N501",
+                            at=("t4", row, "ex_sub"))
         rows = d.rows(table)
+        if not rows:  # the table's rows are not filled in (only its totals): nothing to compare with
+            return Quantity(key, name, None, f"「{d.sheet_names.get(table, table)}」{code} {name}", "N501")
         own = [r for r in rows if r.code == code]
         if own:
-            return Quantity(key, name, own[0].get("total") or ZERO, describe(d, table, own[0].key, "total"), "N501")
+            return Quantity(key, name, own[0].get(col) or ZERO, describe(d, table, own[0].key, col), "N501",
+                            at=(table, own[0].key, col))
         leaves = [r for r in rows if r.code and r.code.startswith(code) and not r.is_parent]
-        total = sum((r.get("total") for r in leaves if isinstance(r.get("total"), Decimal)), ZERO)
+        total = sum((r.get(col) for r in leaves if isinstance(r.get(col), Decimal)), ZERO)
         return Quantity(key, name, total, f"「{d.sheet_names.get(table, table)}」{code} {name}", "N501")
 
 
@@ -781,7 +272,9 @@ def _paragraphs(ctx):
     """(field key, Entry, parsed Paragraph) of every 情况说明 paragraph with text, in order."""
     if "narrative" not in ctx._cache:
         d = ctx.d
-        lex = Lexicon.for_schema(d.schema)
+        lex = Lexicon.for_schema(d.schema, d.dept_name or "")
+        lex.add_rows({t: [(r.code, r.get("name")) for r in _rows(d, t) if r.code and isinstance(r.get("name"), str)]
+                      for t in ("t3", "t5")})
         out, parsed = [], {}
         for key in _fields(d):
             e = d.entry("narrative", key)
@@ -792,6 +285,13 @@ def _paragraphs(ctx):
             out.append((key, e, parsed[key]))
         ctx._cache["narrative"] = (lex, Quantities(d, lex), out)
     return ctx._cache["narrative"]
+
+
+def _rows(d, table: str) -> list:
+    try:
+        return d.rows(table)
+    except KeyError:
+        return []
 
 
 def _title(ctx, key: str) -> str:
@@ -824,9 +324,258 @@ def check_gaps(ctx):
                               expected=None, actual=marks[0])
 
 
+def as_written(value_wan: Decimal, unit: str, places: int) -> Decimal:
+    """A 万元 figure of the tables written in `unit` at `places` decimals: what the text should say."""
+    v = value_wan / MONEY_SCALE[unit]
+    return rounded(v, places)
+
+
+def amount_agrees(stated: Decimal, unit: str, places: int, value_wan: Decimal) -> bool:
+    """Does “stated unit” say the table's 万元 figure, at the precision the text writes?
+
+    150万元 is 150.00 (and 150.40 rounded); 33.1万元 is 33.05…33.149; 1.2亿元 is 11,500…12,499.99万元;
+    70500元 is 7.05万元 (the table holds 0.01万元 = 100元: ±50元)."""
+    if unit == "元":
+        return abs(stated / TEN_THOUSAND - value_wan) <= HALF_CENT
+    if unit == "万元" and places >= 2:
+        return r2(stated) == r2(value_wan)
+    return as_written(value_wan, unit, places) == stated
+
+
+def wrong_unit(m, value_wan: Decimal) -> str | None:
+    """The unit the number was meant in, when the written number is the table figure in another unit
+    (7.05元 for 7.05万元, 70500万元 for 70500元, 224.31亿元 for 224.31万元)."""
+    if value_wan == 0:
+        return None
+    for unit in MONEY_SCALE:
+        if unit != m.unit and m.value == as_written(value_wan, unit, m.places) and (
+                m.places >= 2 or unit == "元" or as_written(value_wan, unit, 2) == m.value):
+            return unit
+    return None
+
+
+@checker("N512")
+def check_blank_figures(ctx):
+    """A unit or % with no number: an unfilled placeholder."""
+    d = ctx.d
+    for key in _fields(d):
+        e = d.entry("narrative", key)
+        if e is None or not isinstance(e.value, str):
+            continue
+        blanks = blank_figures(e.value)
+        if blanks:
+            text = normalise(e.value)
+            shown = "、".join(f"“{quote(text, max(0, s - 6), t)}”" for s, t, _ in blanks[:5])
+            yield ctx.finding("N512", e, f"“{_title(ctx, key)}”中有没有填写的数字：{shown}"
+                                         f"{'等' if len(blanks) > 5 else ''}（单位前缺少数字），公开前应填写完整。",
+                              expected=None, actual=blanks[0][2])
+
+
+@checker("N513")
+def check_counts(ctx):
+    """The parts listed after 其中 do not exceed (or, listed in full, fall short of) the whole count."""
+    d = ctx.d
+    for key in _fields(d):
+        e = d.entry("narrative", key)
+        if e is None or not isinstance(e.value, str):
+            continue
+        text = normalise(e.value)
+        for g in count_groups(text):
+            total = sum((t.number for t in g.parts), ZERO)
+            whole, unit = g.whole.number, g.whole.unit
+            if total == whole or (total < whole and (len(g.parts) < 2 or g.open_end)):
+                continue
+            listed = "+".join(_count(t.number) for t in g.parts)
+            phrase = quote(text, lead_start(text, g.whole.start, 0), g.end)
+            if total > whole:
+                yield ctx.finding("N513", e, f"文中“{phrase}”：其中各项 {listed} = {_count(total)}{unit}，"
+                                             f"超过总数 {_count(whole)}{unit}，前后矛盾。", expected=whole, actual=total)
+            else:
+                yield ctx.finding("N513", e, f"文中“{phrase}”：其中各项 {listed} = {_count(total)}{unit}，"
+                                             f"少于总数 {_count(whole)}{unit}，是漏列了一项还是总数写错？未列全时请写“等”。",
+                                  expected=whole, actual=total, severity=WARNING)
+
+
+@checker("N514")
+def check_years(ctx):
+    """Years before a statement are the budget year; years compared with are the year before."""
+    d = ctx.d
+    try:
+        year = int(str(d.year).strip())
+    except (TypeError, ValueError):
+        return
+    _, _, paras = _paragraphs(ctx)
+    for key, e, p in paras:
+        for y in p.years:
+            want = year if y.kind == "statement" else year - 1
+            if y.year == want:
+                continue
+            s, t = lead_start(p.text, y.start, 0), y.end
+            phrase = quote(p.text, s, min(len(p.text), max(t, y.end + 8)))
+            what = "金额所属的年度" if y.kind == "statement" else "比较的年度"
+            yield ctx.finding("N514", e, f"文中“{phrase}…”中{what}为 {y.year} 年，本公开的预算年度为 {year} 年，"
+                                         f"应为“{want}年”；请核对是否沿用了往年的说明。", expected=want, actual=y.year)
+
+
+@checker("N515")
+def check_doublings(ctx):
+    """Repeated words and doubled punctuation in a paragraph."""
+    d = ctx.d
+    for key in _fields(d):
+        e = d.entry("narrative", key)
+        if e is None or not isinstance(e.value, str):
+            continue
+        text = normalise(e.value)
+        found = doublings(text)
+        if found:
+            shown = "、".join(f"“{quote(text, max(0, s - 4), min(len(text), t + 4)) or w}”中的“{w}”"
+                             for s, t, w in found[:5])
+            yield ctx.finding("N515", e, f"“{_title(ctx, key)}”中有重复的字词或标点：{shown}"
+                                         f"{'等' if len(found) > 5 else ''}，请核对。", expected=None, actual=found[0][2])
+
+
+def _topics(text: str) -> list[tuple[str, list]]:
+    """(phrase, tables) of the table contents a note names, longest phrase first, not overlapping."""
+    topics = vocabulary().get("table_topics", {})
+    out, taken = [], []
+    for phrase in sorted(topics, key=len, reverse=True):
+        for m in _kw(phrase).finditer(text):
+            if any(a < m.end() and m.start() < b for a, b in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            out.append((phrase, list(topics[phrase])))
+    return out
+
+
+def _kw(phrase: str):
+    return _kw_pattern(phrase)
+
+
+@checker("N516")
+def check_empty_notes(ctx):
+    """An empty table's note speaks of another table's content (copied from that table's note)."""
+    d = ctx.d
+    for spec in d.schema.tables:
+        note = d.entry(spec.key, "_note")
+        text = note.value if note is not None and isinstance(note.value, str) else ""
+        if not text.strip():
+            continue
+        named = _topics(text)
+        if not named or any(spec.key in tables for _, tables in named):
+            continue
+        phrase, tables = named[0]
+        yield ctx.finding("N516", note, f"本表（{ctx.sheet_name(spec.key)}）的说明“{text.strip()}”写的是“{phrase}”，"
+                                        f"那是{'、'.join(ctx.sheet_name(t) for t in tables)}的内容，像是从别的表复制来的；"
+                                        f"请改为说明本表为什么没有数据。", expected=None, actual=text)
+
+
+def _enumerations(p) -> list[tuple[int, int]]:
+    """Spans from an enumeration marker (主要包括：…) to the end of its sentence, unless the list ends with 等."""
+    v = vocabulary()
+    markers = sorted(v.get("enumeration_markers", ()), key=len, reverse=True)
+    open_ends = v.get("enumeration_open_ends", ())
+    out = []
+    for s, e in sentences(p.text):
+        at = min((i for i in (p.text.find(m, s, e) for m in markers) if i >= 0), default=-1)
+        if at < 0:
+            continue
+        body = p.text[at:e].rstrip("。；;，, \t\r\n")
+        if any(body.endswith(w) for w in open_ends) or re.search(r"等[^，；。\d]{0,4}$", body):
+            continue
+        out.append((at, e))
+    return out
+
+
+@checker("N517")
+def check_enumerations(ctx):
+    """A list that presents itself as complete leaves out a non-zero item of its table."""
+    d = ctx.d
+    _, qs, paras = _paragraphs(ctx)
+    groups = dict(vocabulary().get("enumerations", {}))
+    for key, e, p in paras:
+        for a, b in _enumerations(p):
+            listed = [m for m in p.mentions if a <= m.start < b and m.unit in MONEY_SCALE]
+            keys = {m.key for m in listed}
+            candidates = list(groups.items())
+            for table in ("t3", "t4", "t5"):
+                if any(k.startswith(f"class:{table}:") and k.count(":") == 2 for k in keys):
+                    codes = [code for code, _ in Lexicon.for_schema(d.schema).classes.items()]
+                    candidates.append((f"功能分类{ctx.sheet_name(table)}", [f"class:{table}:{c}" for c in codes]))
+            for name, members in candidates:
+                said = [k for k in members if k in keys or (k == "t10.car.total" and
+                                                            {"t10.car_buy.total", "t10.car_run.total"} & keys)]
+                if len(said) < 2:
+                    continue
+                missing = [qs[k] for k in members if k not in said and (qs[k].value or ZERO) != 0]
+                if not missing:
+                    continue
+                shown = "、".join(f"{q.name} {money(q.value)} 万元（{q.where}）" for q in missing)
+                yield ctx.finding("N517", e, f"文中“{p.phrase(a, min(b, a + 40))}…”列举了{len(said)}项，漏了表中不为零的"
+                                             f"{shown}；如只列主要几项，请以“等”结尾。",
+                                  expected="、".join(q.name for q in missing), actual=len(said))
+
+
+def _inconsistent(ctx) -> dict:
+    """{(table, row, col): (Entry, computed value, rounding tolerance)} of derived table cells whose entered figure differs from
+    their derivation beyond rounding — the table figures the 情况说明 must not be judged by."""
+    if "narrative_inconsistent" not in ctx._cache:
+        from ..derive import DeriveError, derived_cells
+
+        out = {}
+        for inst, row, col, e, expr, scope in derived_cells(ctx.d):
+            if e.spec.type != "amount" or not isinstance(e.value, Decimal):
+                continue
+            if expr.startswith(("fmt(", "function_name(", "economic_name(", "narrative(", "empty_note(")):
+                continue
+            try:
+                res = ctx.evaluator.evaluate(expr, scope)
+            except (DeriveError, TypeError):
+                continue
+            if not any(isinstance(d_value, Decimal) for d_value in (ctx.d.get(*ref) for ref in res.refs)):
+                continue  # a total whose items are all blank: not derived from anything (not filled in yet)
+            if isinstance(res.value, Decimal) and abs(e.value - res.value) > res.tolerance:
+                out[(inst, row, col)] = (e, res.value, res.tolerance)
+        ctx._cache["narrative_inconsistent"] = out
+    return ctx._cache["narrative_inconsistent"]
+
+
+def _near(m, computed: Decimal, tol: Decimal) -> bool:
+    """The text's figure is the table figure as computed from its rows (within their rounding)."""
+    return amount_agrees(m.value, m.unit, m.places, computed) or abs(m.wan() - computed) <= tol
+
+
+@checker("N518")
+def check_root_causes(ctx):
+    """A quoted table figure that is itself wrong: one finding at the table cell, listing the quotes."""
+    _, qs, paras = _paragraphs(ctx)
+    bad = _inconsistent(ctx)
+    quoted: dict = {}
+    for key, e, p in paras:
+        for m in p.mentions:
+            q = qs[m.key]
+            if q.at in bad and m.unit in MONEY_SCALE:
+                quoted.setdefault(q.at, []).append((key, e, p, m))
+    for at, uses in quoted.items():
+        cell, computed, tol = bad[at]
+        q = qs[uses[0][3].key]
+        where = []
+        for key, e, p, m in uses:
+            if _near(m, computed, tol):
+                how = "与按明细计算的数一致，文字无需改"
+            elif amount_agrees(m.value, m.unit, m.places, cell.value):
+                how = "照抄了表中填报数，改表后须随之改"
+            else:
+                how = "与两者都不同"
+            where.append(f"「{e.sheet}」{e.cell}（{_title(ctx, key)}）“{p.phrase(m.start, m.end)}”{how}")
+        yield ctx.finding("N518", cell, f"情况说明引用的{q.name} {money(cell.value)} 万元本身与计算关系不符："
+                                        f"按明细应为 {money(computed)} 万元（见本格的表内核对）。根源在表，请先改表；"
+                                        f"引用它的共 {len(uses)} 处：" + "；".join(where) + "。",
+                          expected=computed, actual=cell.value)
+
+
 @checker("N501", "N507", "N509", "N510")
 def check_amounts(ctx):
-    """Every stated amount, count and area equals the table (or 说明数据) figure."""
+    """Every stated amount, count and area equals the table (or 说明数据) figure, at the precision written."""
     _, qs, paras = _paragraphs(ctx)
     for key, e, p in paras:
         for m in p.mentions:
@@ -840,20 +589,51 @@ def check_amounts(ctx):
                 yield ctx.finding(q.code, e, f"文中“{phrase}”与{q.where}的 {_count(q.value)} {q.unit}不符，"
                                              f"应为 {_count(q.value)} {q.unit}。", expected=q.value, actual=m.value)
                 continue
-            stated = m.value / TEN_THOUSAND if m.unit == "元" else m.value
-            ok = abs(stated - q.value) <= HALF_CENT if m.unit == "元" else r2(stated) == r2(q.value)
-            if ok:
+            others = [qs[k] for k in m.alternatives]
+            if any(amount_agrees(m.value, m.unit, m.places, x.value) for x in [q, *others] if x.value is not None):
                 continue
-            if q.value != 0 and (m.value == q.value if m.unit == "元" else m.value == q.value * TEN_THOUSAND):
-                right = "万元" if m.unit == "元" else "元"
+            wrong_table = _inconsistent(ctx).get(q.at)
+            if wrong_table and _near(m, wrong_table[1], wrong_table[2]):
+                continue  # the text is right and the table is wrong: N518 says so, once, at the table
+            stated = m.wan()
+            right = wrong_unit(m, q.value)
+            if right:
                 yield ctx.finding("N507", e, f"文中“{phrase}”单位有误：{m.word or q.name}为 {money(q.value)} 万元（{q.where}），"
                                              f"数字写的是以{right}计的数，单位却写成“{m.unit}”；应为“{money(q.value)}万元”。",
                                   expected=q.value, actual=m.value)
                 continue
-            shown = f"（即 {money(r2(stated))} 万元）" if m.unit == "元" else ""
+            shown = f"（即 {money(r2(stated))} 万元）" if m.unit != "万元" else ""
             yield ctx.finding(q.code, e, f"文中“{phrase}”{shown}与{q.where}的 {money(q.value)} 万元不符"
-                                         f"（相差 {money(r2(stated - q.value))} 万元），应为 {money(q.value)} 万元。",
+                                         f"（相差 {money(r2(stated - q.value))} 万元），应为 {money(q.value)} 万元"
+                                         f"{_as_unit(q.value, m)}。",
                               expected=q.value, actual=stated)
+
+
+def _as_unit(value_wan: Decimal, m) -> str:
+    """“（即 1.23亿元）” when the text writes another unit or precision."""
+    if m.unit == "万元" and m.places >= 2:
+        return ""
+    return f"（按文中写法为“{as_written(value_wan, m.unit, m.places)}{m.unit}”）"
+
+
+@checker("N511")
+def check_unchecked(ctx):
+    """A figure after a phrase the reader does not know: said once, not compared with a guess."""
+    _, _, paras = _paragraphs(ctx)
+    for key, e, p in paras:
+        for u in p.unchecked:
+            yield ctx.finding("N511", e, f"文中“{p.phrase(u.start, u.end)}”中的“{u.phrase}”不是能与公开表对应的数量名称，"
+                                         f"该数字未核对，请人工核对。", expected=None, actual=u.value)
+
+
+def percent_agrees(written: Decimal, places: int, exact: Decimal) -> bool:
+    """A share or rate written at `places` decimals says `exact` (computed from the table amounts).
+
+    Two decimals: within ±0.01 of the rounded value (the amounts themselves are rounded); fewer
+    (33%, 33.1%): the correctly rounded value, with the same ±0.01 for the amounts' rounding."""
+    if places >= 2:
+        return abs(written - r2(exact)) <= CENT
+    return abs(written - exact) <= half_unit(places) + CENT
 
 
 @checker("N502")
@@ -866,11 +646,12 @@ def check_shares(ctx):
             if not base.value or part.value is None:
                 continue
             want = pct(part.value, base.value)
-            if abs(sh.percent - want) <= CENT:
+            if percent_agrees(sh.percent, sh.places, part.value / base.value * HUNDRED):
                 continue
+            shown = rounded(part.value / base.value * HUNDRED, min(sh.places, 2))
             yield ctx.finding("N502", e, f"文中“{p.phrase(sh.start, sh.end)}”占比计算有误：{sh.part.word or part.name} "
                                          f"{money(part.value)} 万元÷{sh.base_word or base.name} {money(base.value)} 万元×100 = "
-                                         f"{money(want)}%，应为“占{money(want)}%”，文中写作 {money(r2(sh.percent))}%。",
+                                         f"{money(want)}%，应为“占{money(shown)}%”，文中写作 {money(sh.percent)}%。",
                               expected=want, actual=sh.percent)
 
 
@@ -895,12 +676,14 @@ def check_share_totals(ctx):
             diff = total - HUNDRED
             if diff == 0:
                 continue
-            tol = HALF_CENT * len(shares)
+            tol = sum((half_unit(min(s.places, 2)) for s in shares), ZERO)
             listed = "+".join(f"{money(s.percent)}%" for s in shares)
             name = shares[0].base_word or base.name
+            if abs(diff) <= tol and any(sh.places < 2 for sh in shares):
+                continue  # shares written to fewer decimals need not add up to exactly 100
             if abs(diff) <= tol:
                 yield ctx.finding("N506", e, f"{name}各组成部分的占比 {listed} = {money(total)}%，与100%相差 "
-                                             f"{money(diff)} 个百分点，在 {len(shares)} 个两位小数占比的舍入误差（±{money(tol)}）之内，"
+                                             f"{money(diff)} 个百分点，在 {len(shares)} 个占比的舍入误差（±{money(tol)}）之内，"
                                              f"属尾差；可调整最大一项使合计为100%。",
                                   expected=HUNDRED, actual=total, severity=INFO)
             else:
@@ -920,10 +703,16 @@ def _rate_finding(ctx, e, p, ch: Change, change: Decimal, current: Decimal, prio
         return None
     want = pct(change, prior)
     rate = ch.rate if signed else (abs(ch.rate) if want >= 0 else -abs(ch.rate))
-    if abs(rate - want) <= CENT:
+    if percent_agrees(rate, ch.rate_places, change / prior * HUNDRED):
         return None
+    if not signed and ch.places < 2 and ch.unit in MONEY_SCALE:
+        # “减少8万元，下降1.24%”: a change written in whole 万元 is 7.5…8.5, and so is its rate's range
+        h = half_unit(ch.places) * MONEY_SCALE[ch.unit] * (1 if change >= 0 else -1)
+        ends = [(change + dc) / (current - change - dc) * HUNDRED for dc in (-h, h) if current - change - dc > 0]
+        if len(ends) == 2 and min(ends) - CENT <= rate <= max(ends) + CENT:
+            return None
     phrase = p.phrase(ch.start, ch.end)
-    wrong_base = current and abs(rate - pct(change, current)) <= CENT and abs(change) > 0
+    wrong_base = current and percent_agrees(rate, ch.rate_places, change / current * HUNDRED) and abs(change) > 0
     if wrong_base:
         msg = (f"文中“{phrase}”：增减率的分母错用了本年数 {money(current)} 万元"
                f"（{money(abs(change))}÷{money(current)}×100 = {money(r2(abs(ch.rate)))}%）。分母应为上年数 {money(prior)} 万元"
@@ -942,6 +731,17 @@ def check_changes(ctx):
     for key, e, p in paras:
         for ch in p.changes:
             q = qs[ch.key]
+            if q.value is None and ch.of is not None and ch.of.unit in MONEY_SCALE \
+                    and ch.amount is not None and ch.rate is not None:
+                # the table does not hold the figure: the rate can still be checked against the text's own
+                # amount and change (“116433.12元，同比增加16803.36元，增长14.43%”)
+                amt = ch.amount_wan()
+                f = _rate_finding(ctx, e, p, ch, amt, ch.of.wan(), ch.of.wan() - amt,
+                                  f"文中本年 {money(ch.of.wan())} {'+' if amt < 0 else '−'} {money(abs(amt))}",
+                                  signed=False)
+                if f:
+                    yield f
+                continue
             if q.value is None:
                 continue
             cur = q.value
@@ -958,7 +758,7 @@ def check_changes(ctx):
             if amt is None or q.prior is None:
                 continue
             actual = cur - q.prior
-            if r2(amt) == r2(actual):
+            if amount_agrees(ch.amount, ch.unit or "万元", ch.places, actual):
                 continue
             start = ch.mention.start if ch.mention else ch.start
             rate = pct(actual, q.prior) if q.prior else None
@@ -967,6 +767,11 @@ def check_changes(ctx):
                                          f"{money(q.prior)} 万元（{q.prior_where}），本年 {money(cur)} 万元（{q.where}），"
                                          f"实际{_fmt_change(actual)}{rate}。",
                               expected=actual, actual=amt)
+
+
+def same_figure(a: Mention, b: Mention) -> bool:
+    """Two written amounts say the same figure, each at its own unit and precision (150万元 = 150.00万元)."""
+    return amount_agrees(a.value, a.unit, a.places, b.wan()) or amount_agrees(b.value, b.unit, b.places, a.wan())
 
 
 def _stated_change(changes: dict, key: str, depth: int = 0) -> tuple[Decimal, list] | None:
@@ -1017,13 +822,13 @@ def check_contradictions(ctx):
                               expected=parts_sum, actual=total)
         # the same quantity given two different amounts (or changes) anywhere in the text
         for m in p.mentions:
-            if m.unit != "万元":
+            if m.unit not in MONEY_SCALE:
                 continue
             prev = seen_amount.get(m.key)
             phrase = p.phrase(m.start, m.end)
             if prev is None:
-                seen_amount[m.key] = (m.value, phrase, key)
-            elif r2(prev[0]) != r2(m.value):
+                seen_amount[m.key] = (m.value, phrase, key, m)
+            elif not same_figure(prev[3], m):
                 q = qs[m.key]
                 yield ctx.finding("N505", e, f"{q.name}在“{_title(ctx, prev[2])}”中写作“{prev[1]}”，"
                                              f"此处写作“{phrase}”，同一数字前后不一致（{q.where}为 {money(q.value)} 万元）。",
