@@ -186,3 +186,27 @@ def test_docs_rules_command(tmp_path):
     assert r.returncode == 0 and out.read_text(encoding="utf-8") == rules_markdown()
     r = bdt("docs", "rules")
     assert r.stdout == rules_markdown()
+
+
+def test_group_lists_one_discrepancy_once_with_its_other_cells():
+    """--group (issue 12 point 8): the seed's one 尾差 (224.31 typed where the items sum to 224.32),
+    copied into several tables, is one finding that names the other cells; every other finding
+    stays, and the JSON report agrees with the library's grouping."""
+    from toolkit.rules.rootcause import group_identical
+
+    findings = validate(toolkit.load(EXAMPLE))
+    grouped = group_identical(findings)
+    assert len(grouped) < len(findings)
+    r = bdt("validate", "--group", "--format", "json", str(EXAMPLE))
+    assert r.returncode == expected_status(EXAMPLE)
+    out = _json(r)["files"][0]["findings"]
+    assert [(f["rule"], f["sheet"], f["cell"]) for f in out] == [(f.rule, f.sheet, f.cell) for f in grouped]
+    merged = [f for f in out if "同一差异共" in f["message"]]
+    assert merged, "the 尾差 should be merged"
+    # every cell a merged finding stands for is named in its message
+    for f in merged:
+        n = int(f["message"].split("同一差异共 ")[1].split(" 处")[0])
+        assert n >= 2 and f["message"].count("」") >= n - 1
+    # without --group: one finding per cell, as before
+    plain = _json(bdt("validate", "--format", "json", str(EXAMPLE)))["files"][0]["findings"]
+    assert len(plain) == len(findings)

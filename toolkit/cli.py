@@ -250,6 +250,12 @@ def cmd_validate(args) -> int:
         marked = annotate(args.paths[0], args.annotate, findings=results[0].findings, schema=_schema(args))
         print(f"已写入标注版工作簿：{marked.path}（标出 {marked.marked} 个单元格，问题清单见「校验结果」工作表）",
               file=sys.stderr)
+    if args.group:  # the report only: the annotated copy above still marks every cell
+        from dataclasses import replace
+
+        from .rules.rootcause import group_identical
+
+        results = [replace(r, findings=group_identical(r.findings)) if r.findings else r for r in results]
     if args.format == "json":
         text = report.to_json(results)
     elif args.format == "html":
@@ -408,6 +414,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     v.add_argument("--lang", choices=["zh", "en"], default="zh", help="报告中固定标题的语言（问题说明始终为中文）")
     v.add_argument("--annotate", metavar="OUT.xlsx",
                    help="另存一份标注版工作簿：问题单元格按级别着色，并附「校验结果」工作表（原文件不改动）")
+    v.add_argument("--group", action="store_true",
+                   help="同一差异（同一个数字在各表中照抄的同一处差错）在报告中只列一次，并列出其余各处")
     v.set_defaults(func=cmd_validate)
 
     dc = sub.add_parser("docs", help="由代码生成文档")
