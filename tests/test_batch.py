@@ -175,7 +175,7 @@ def test_unexpected_exception_is_one_internal_error_row(tmp_path, monkeypatch):
     st = [o.status for o in r.outcomes]
     assert st[1] == INTERNAL and st[0] != INTERNAL and st[2] != INTERNAL
     assert "KeyError: 'boom'" in r.outcomes[1].message and "test_batch.py" in r.outcomes[1].message
-    assert r.exit_status == 2
+    assert r.exit_status == 3  # an internal error: its own exit status, as bdt validate
     assert (tmp_path / r.outcomes[1].folder / "report.html").is_file()
     assert "内部错误" in (tmp_path / "summary.html").read_text(encoding="utf-8")
 
