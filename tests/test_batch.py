@@ -60,7 +60,7 @@ def test_batch_over_departments_and_corrupt_cases(bureau_run, inbox):
     assert len(table) == len(corpus()) + len(cases)  # one row per workbook, lock file and .txt skipped
     by_file = {Path(r["文件"]).name: r for r in table}
     readable_cases = {"libreoffice", "formula_no_cache",  # readable, with findings naming the cells:
-                      "hostile_numbers", "value_outside", "prefixed_sheets", "copied_form"}
+                      "hostile_numbers", "value_outside", "prefixed_sheets", "copied_form", "hostile_text"}
     for case, path in cases.items():
         r = by_file[path.name]
         if case in readable_cases:

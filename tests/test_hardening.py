@@ -390,17 +390,13 @@ def test_limits_are_schema_data():
     assert yuan is not None and not f3
 
 
-def test_control_characters_and_overlong_codes_are_findings(tmp_path):
-    d = toolkit.load(SEED)
-    name = d.entry("info", "dept_name")
-    code = d.entry("info", "dept_code")
-    path = generate_module()._edit_sheet(SEED, tmp_path / "ctl.xlsx", name.sheet, {
-        name.cell: f'<c r="{name.cell}" t="inlineStr"><is><t>某某局\x07\x1b办公室</t></is></c>',
-        code.cell: f'<c r="{code.cell}" t="inlineStr"><is><t>{"1" * 41}</t></is></c>'})
+def test_control_characters_and_overlong_texts_are_findings(tmp_path):
+    path, cells = generate_module().make_hostile_text(SEED, tmp_path / "ctl.xlsx")
     fs = validate(toolkit.load(path))
-    assert [(f.cell, f.severity) for f in fs if f.rule == "F117"] == [(name.cell, "warning")]
+    assert [(f.sheet, f.cell, f.severity) for f in fs if f.rule == "F117"] == [(*cells["name"], "warning")]
     assert "U+0007" in next(f.message for f in fs if f.rule == "F117")
-    assert [(f.cell, f.severity) for f in fs if f.rule == "F118"] == [(code.cell, "error")]
+    assert sorted((f.sheet, f.cell, f.severity) for f in fs if f.rule == "F118") == sorted(
+        [(*cells["code"], "error"), (*cells["overview"], "error")])
 
 
 def test_copied_project_form_is_reported(tmp_path):
