@@ -707,6 +707,35 @@ def make_full_table_inserted_row(seed: Path, dst: Path, table: str = "t3") -> tu
     return dst, spec.sheet, lay.get("_note").row
 
 
+def make_shifted_rows(seed: Path, dst: Path, table: str = "t3", delta: int = -1) -> tuple[Path, str, int]:
+    """Rows deleted from (delta < 0) or inserted into (delta > 0) a table's last block the way
+    Excel does it: the rows below move and so do their merged ranges, the note row's merge with
+    them (openpyxl alone leaves the merges where they were). Returns (path, sheet, note row now)."""
+    import openpyxl
+
+    from toolkit.layout import layout
+    from toolkit.schema import load_schema
+
+    spec = load_schema().sheet(table)
+    note = layout(spec).get("_note").row
+    wb = openpyxl.load_workbook(seed)
+    sheet = spec.sheet
+    ws = wb[sheet]
+    at = note - 5  # a block row a little above the note
+    moved = [r for r in ws.merged_cells.ranges if r.min_row > at]
+    for r in moved:
+        ws.merged_cells.remove(r)
+    if delta < 0:
+        ws.delete_rows(at, -delta)
+    else:
+        ws.insert_rows(at, delta)
+    for r in moved:
+        r.shift(row_shift=delta)
+        ws.merge_cells(r.coord)
+    wb.save(dst)
+    return Path(dst), sheet, note + delta
+
+
 def make_value_outside(seed: Path, dst: Path, table: str = "t3") -> tuple[Path, str, list]:
     """Values typed below and to the right of a table (never read). Returns (path, sheet, cells)."""
     from toolkit.layout import a1, layout
@@ -804,6 +833,7 @@ def make_corrupt_cases(seed: Path, folder: Path, libreoffice: bool = True, bomb:
     cases["far_cell"] = make_far_cell(seed, folder / "极远单元格.xlsx")
     cases["far_cell_az"] = make_far_cell(seed, folder / "极远单元格AZ.xlsx", "AZ1048576")
     cases["full_table_inserted_row"] = make_full_table_inserted_row(seed, folder / "满表插入空行.xlsx")[0]
+    cases["deleted_row"] = make_shifted_rows(seed, folder / "删除了一行.xlsx")[0]
     cases["value_outside"] = make_value_outside(seed, folder / "表外有数据.xlsx")[0]
     cases["prefixed_sheets"] = make_prefixed_sheets(seed, folder / "带前缀的XML.xlsx")
     cases["copied_form"] = make_copied_form(seed, folder / "复制的绩效表.xlsx")[0]

@@ -530,3 +530,29 @@ def test_import_to_an_xlsm_name_writes_the_buttons_vba_project(tmp_path):
         assert "xl/vbaProject.bin" in z.namelist()
         assert "macroEnabled" in z.read("[Content_Types].xml").decode()
     assert dump(toolkit.load(xlsm)) == dump(toolkit.load(xlsx))  # the same data, now with the buttons
+
+
+@pytest.mark.parametrize("delta, words", [(-1, ["应在第 67 行，现在在第 66 行", "删除了 1 行", "插入 1 行空行"]),
+                                          (-2, ["现在在第 65 行", "删除了 2 行"]),
+                                          (1, ["现在在第 68 行", "插入了 1 行"])])
+def test_rows_deleted_or_inserted_above_the_note_are_refused(tmp_path, delta, words):
+    """Excel moves the note row's merge with the rows: a row deleted from (or inserted into) the
+    last block is seen from the merge even when every moved row is blank (issue 17, point 0)."""
+    path, sheet, _ = generate_module().make_shifted_rows(SEED, tmp_path / "shift.xlsx", delta=delta)
+    with pytest.raises(WorkbookError) as err:
+        toolkit.load(path)
+    assert f"「{sheet}」" in err.value.message and all(w in err.value.message for w in words), err.value.message
+    from toolkit import cli
+
+    assert cli.main(["validate", str(path)]) == 2
+
+
+def test_a_merely_unmerged_note_is_not_a_shift(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(SEED)
+    ws = wb["表3 支出总表"]
+    note = next(r for r in ws.merged_cells.ranges if r.min_row == 67)
+    ws.unmerge_cells(note.coord)
+    wb.save(tmp_path / "unmerged.xlsx")
+    assert toolkit.load(tmp_path / "unmerged.xlsx").dept_name
