@@ -5,6 +5,7 @@ that name the sheet and cell. The browser path for an unreadable file is test_se
 from __future__ import annotations
 
 import html
+from urllib.parse import quote
 
 import pytest
 
@@ -18,6 +19,7 @@ UNREADABLE = {  # case -> words the Chinese message must hold
     "far_cell": ["XFD1048576"],
     "full_table_inserted_row": ["「表3 支出总表」第 67 行是表注行", "A67", "--capacity"],
 }
+CELLS: dict = {}  # readable case -> the (sheet, cell) its findings must link to
 READABLE = {  # case -> rule codes among its findings
     "hostile_numbers": {"F115"},
     "hostile_text": {"F117", "F118"},
@@ -34,12 +36,15 @@ def server(tmp_path_factory):
 def cases(tmp_path_factory):
     gen = generate_module()
     folder = tmp_path_factory.mktemp("corrupt")
+    numbers, number_cells = gen.make_hostile_numbers(EXAMPLE, folder / "极端数字.xlsx")
+    text, text_cells = gen.make_hostile_text(EXAMPLE, folder / "控制字符与超长文字.xlsx")
+    CELLS["hostile_numbers"] = [(sh, c) for sh, c, _ in number_cells]
+    CELLS["hostile_text"] = list(text_cells.values())
     return {"bad_shared_string": gen.make_bad_shared_string(EXAMPLE, folder / "共享字符串索引错误.xlsx"),
             "undefined_entity": gen.make_undefined_entity(EXAMPLE, folder / "未定义的实体.xlsx"),
             "far_cell": gen.make_far_cell(EXAMPLE, folder / "极远单元格.xlsx"),
             "full_table_inserted_row": gen.make_full_table_inserted_row(EXAMPLE, folder / "满表插入空行.xlsx")[0],
-            "hostile_numbers": gen.make_hostile_numbers(EXAMPLE, folder / "极端数字.xlsx")[0],
-            "hostile_text": gen.make_hostile_text(EXAMPLE, folder / "控制字符与超长文字.xlsx")[0]}
+            "hostile_numbers": numbers, "hostile_text": text}
 
 
 def test_corrupt_uploads_get_the_chinese_reason_or_findings_naming_cells(server, cases):
@@ -58,4 +63,5 @@ def test_corrupt_uploads_get_the_chinese_reason_or_findings_naming_cells(server,
         page = c.get(f"/s/{ids[names.index(name)]}")[2].decode("utf-8")
         for rule in rules:
             assert f'href="/rules/{rule}"' in page, (name, rule)
-        assert "整表</a>" not in page.split(f'href="/rules/{sorted(rules)[0]}"')[0][-600:]  # names a cell
+        for sheet, cell in CELLS[name]:  # each finding links to its cell on the page
+            assert f"sheet={quote(sheet)}&amp;cell={cell}" in page, (name, sheet, cell)
