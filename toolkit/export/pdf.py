@@ -422,8 +422,8 @@ def split_long_rows(t: Table, widths: list) -> tuple[Table, set]:
     rows = t.header + t.body
 
     def parts_of(cell, j):
-        if cell is None or not cell.text or len(cell.text) < 200:
-            return None
+        if cell is None or not cell.text or (len(cell.text) < 200 and cell.text.count("\n") < PIECE_LINES):
+            return None  # (the quick test: short, few line feeds)
         per_line = max(1, int((sum(widths[j:j + cell.span]) - 2 * CELL_PAD) / CELL_SIZE))
         if _lines_estimate(cell.text, per_line) <= PIECE_LINES:
             return None
