@@ -12,7 +12,7 @@ import pytest
 from test_batch_support import copy_tree, corpus
 
 from toolkit import batch
-from toolkit.batch import INTERNAL, OK, ERRORS, UNREADABLE, Options, run_batch
+from toolkit.batch import ERRORS, INTERNAL, OK, UNREADABLE, Options, run_batch
 from toolkit.cli import main
 
 fork_only = pytest.mark.skipif(multiprocessing.get_start_method() != "fork",

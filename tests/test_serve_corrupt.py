@@ -8,7 +8,6 @@ import html
 from urllib.parse import quote
 
 import pytest
-
 from conftest import EXAMPLE
 from test_batch_support import generate_module
 from test_serve import Client, Server
