@@ -260,6 +260,13 @@ def test_a_short_text_of_many_line_feeds_exports(tmp_path):
         assert count[0] >= count[1] + 99 - 5, count  # (the replaced 项目概况 may itself hold a few 行)
 
 
+def test_a_vanishing_figure_in_the_generated_text_does_not_crash_fill():
+    """Found by the long run (seed 18, case of 5,294): 1e-46 in 说明数据!B3 made the generated
+    情况说明's change rate ~1e48 %, and rounding it to 0.01 raised decimal.InvalidOperation in
+    toolkit.narrative.pct (fill's plan)."""
+    assert run_case([("说明数据", "B3")], [1e-46]) is not None
+
+
 def test_a_vanishing_prior_year_figure_is_compared_not_rounded(example):
     """Found by the fuzz run: 1e-300 as a 上年数 made a change rate of ~1e302 %, and rounding it to
     0.01 raised decimal.InvalidOperation inside the narrative rules."""
