@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import random
 import shutil
 import subprocess
@@ -646,6 +647,25 @@ def make_hostile_numbers(seed: Path, dst: Path) -> tuple[Path, list]:
     return _edit_sheet(seed, dst, sheet, edits), [(sheet, c, v) for (_, c), v in zip(cells, HOSTILE_NUMBERS)]
 
 
+def make_hostile_text(seed: Path, dst: Path) -> tuple[Path, dict]:
+    """Text a clerk's tools can put in cells: control characters in the department name (BEL,
+    ESC), a code longer than any code (41 digits), and a 40,000-character 项目概况 (over Excel's
+    32,767). Returns (path, {"name"|"code"|"overview": (sheet, cell)})."""
+    import toolkit
+
+    d = toolkit.load(seed)
+    name, code, overview = d.entry("info", "dept_name"), d.entry("info", "dept_code"), d.entry("perf_project#1", "overview")
+    path = _edit_sheet(seed, dst, name.sheet, {
+        name.cell: f'<c r="{name.cell}" t="inlineStr"><is><t>某某局\x07\x1b办公室</t></is></c>',
+        code.cell: f'<c r="{code.cell}" t="inlineStr"><is><t>{"1" * 41}</t></is></c>'})
+    tmp = dst.with_name(dst.name + ".part")
+    _edit_sheet(path, tmp, overview.sheet, {
+        overview.cell: f'<c r="{overview.cell}" t="inlineStr"><is><t>{"项目概况。" * 8000}</t></is></c>'})
+    os.replace(tmp, path)
+    return path, {"name": (name.sheet, name.cell), "code": (code.sheet, code.cell),
+                  "overview": (overview.sheet, overview.cell)}
+
+
 def make_bad_shared_string(seed: Path, dst: Path) -> Path:
     """A cell pointing at a shared string that does not exist (calamine raises CalamineError)."""
     (sheet, cell), = input_cells(seed, n=1)
@@ -685,6 +705,35 @@ def make_full_table_inserted_row(seed: Path, dst: Path, table: str = "t3") -> tu
     ws.insert_rows(first + cap // 2, 1)
     wb.save(dst)
     return dst, spec.sheet, lay.get("_note").row
+
+
+def make_shifted_rows(seed: Path, dst: Path, table: str = "t3", delta: int = -1) -> tuple[Path, str, int]:
+    """Rows deleted from (delta < 0) or inserted into (delta > 0) a table's last block the way
+    Excel does it: the rows below move and so do their merged ranges, the note row's merge with
+    them (openpyxl alone leaves the merges where they were). Returns (path, sheet, note row now)."""
+    import openpyxl
+
+    from toolkit.layout import layout
+    from toolkit.schema import load_schema
+
+    spec = load_schema().sheet(table)
+    note = layout(spec).get("_note").row
+    wb = openpyxl.load_workbook(seed)
+    sheet = spec.sheet
+    ws = wb[sheet]
+    at = note - 5  # a block row a little above the note
+    moved = [r for r in ws.merged_cells.ranges if r.min_row > at]
+    for r in moved:
+        ws.merged_cells.remove(r)
+    if delta < 0:
+        ws.delete_rows(at, -delta)
+    else:
+        ws.insert_rows(at, delta)
+    for r in moved:
+        r.shift(row_shift=delta)
+        ws.merge_cells(r.coord)
+    wb.save(dst)
+    return Path(dst), sheet, note + delta
 
 
 def make_value_outside(seed: Path, dst: Path, table: str = "t3") -> tuple[Path, str, list]:
@@ -784,9 +833,11 @@ def make_corrupt_cases(seed: Path, folder: Path, libreoffice: bool = True, bomb:
     cases["far_cell"] = make_far_cell(seed, folder / "极远单元格.xlsx")
     cases["far_cell_az"] = make_far_cell(seed, folder / "极远单元格AZ.xlsx", "AZ1048576")
     cases["full_table_inserted_row"] = make_full_table_inserted_row(seed, folder / "满表插入空行.xlsx")[0]
+    cases["deleted_row"] = make_shifted_rows(seed, folder / "删除了一行.xlsx")[0]
     cases["value_outside"] = make_value_outside(seed, folder / "表外有数据.xlsx")[0]
     cases["prefixed_sheets"] = make_prefixed_sheets(seed, folder / "带前缀的XML.xlsx")
     cases["copied_form"] = make_copied_form(seed, folder / "复制的绩效表.xlsx")[0]
+    cases["hostile_text"] = make_hostile_text(seed, folder / "控制字符与超长文字.xlsx")[0]
     if bomb:
         cases["zip_bomb"] = make_zip_bomb(seed, folder / "压缩炸弹.xlsx")
     if libreoffice and soffice():

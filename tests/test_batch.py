@@ -60,7 +60,7 @@ def test_batch_over_departments_and_corrupt_cases(bureau_run, inbox):
     assert len(table) == len(corpus()) + len(cases)  # one row per workbook, lock file and .txt skipped
     by_file = {Path(r["文件"]).name: r for r in table}
     readable_cases = {"libreoffice", "formula_no_cache",  # readable, with findings naming the cells:
-                      "hostile_numbers", "value_outside", "prefixed_sheets", "copied_form"}
+                      "hostile_numbers", "value_outside", "prefixed_sheets", "copied_form", "hostile_text"}
     for case, path in cases.items():
         r = by_file[path.name]
         if case in readable_cases:
@@ -175,7 +175,7 @@ def test_unexpected_exception_is_one_internal_error_row(tmp_path, monkeypatch):
     st = [o.status for o in r.outcomes]
     assert st[1] == INTERNAL and st[0] != INTERNAL and st[2] != INTERNAL
     assert "KeyError: 'boom'" in r.outcomes[1].message and "test_batch.py" in r.outcomes[1].message
-    assert r.exit_status == 2
+    assert r.exit_status == 3  # an internal error: its own exit status, as bdt validate
     assert (tmp_path / r.outcomes[1].folder / "report.html").is_file()
     assert "内部错误" in (tmp_path / "summary.html").read_text(encoding="utf-8")
 

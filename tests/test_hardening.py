@@ -390,17 +390,13 @@ def test_limits_are_schema_data():
     assert yuan is not None and not f3
 
 
-def test_control_characters_and_overlong_codes_are_findings(tmp_path):
-    d = toolkit.load(SEED)
-    name = d.entry("info", "dept_name")
-    code = d.entry("info", "dept_code")
-    path = generate_module()._edit_sheet(SEED, tmp_path / "ctl.xlsx", name.sheet, {
-        name.cell: f'<c r="{name.cell}" t="inlineStr"><is><t>某某局\x07\x1b办公室</t></is></c>',
-        code.cell: f'<c r="{code.cell}" t="inlineStr"><is><t>{"1" * 41}</t></is></c>'})
+def test_control_characters_and_overlong_texts_are_findings(tmp_path):
+    path, cells = generate_module().make_hostile_text(SEED, tmp_path / "ctl.xlsx")
     fs = validate(toolkit.load(path))
-    assert [(f.cell, f.severity) for f in fs if f.rule == "F117"] == [(name.cell, "warning")]
+    assert [(f.sheet, f.cell, f.severity) for f in fs if f.rule == "F117"] == [(*cells["name"], "warning")]
     assert "U+0007" in next(f.message for f in fs if f.rule == "F117")
-    assert [(f.cell, f.severity) for f in fs if f.rule == "F118"] == [(code.cell, "error")]
+    assert sorted((f.sheet, f.cell, f.severity) for f in fs if f.rule == "F118") == sorted(
+        [(*cells["code"], "error"), (*cells["overview"], "error")])
 
 
 def test_copied_project_form_is_reported(tmp_path):
@@ -534,3 +530,29 @@ def test_import_to_an_xlsm_name_writes_the_buttons_vba_project(tmp_path):
         assert "xl/vbaProject.bin" in z.namelist()
         assert "macroEnabled" in z.read("[Content_Types].xml").decode()
     assert dump(toolkit.load(xlsm)) == dump(toolkit.load(xlsx))  # the same data, now with the buttons
+
+
+@pytest.mark.parametrize("delta, words", [(-1, ["应在第 67 行，现在在第 66 行", "删除了 1 行", "插入 1 行空行"]),
+                                          (-2, ["现在在第 65 行", "删除了 2 行"]),
+                                          (1, ["现在在第 68 行", "插入了 1 行"])])
+def test_rows_deleted_or_inserted_above_the_note_are_refused(tmp_path, delta, words):
+    """Excel moves the note row's merge with the rows: a row deleted from (or inserted into) the
+    last block is seen from the merge even when every moved row is blank (issue 17, point 0)."""
+    path, sheet, _ = generate_module().make_shifted_rows(SEED, tmp_path / "shift.xlsx", delta=delta)
+    with pytest.raises(WorkbookError) as err:
+        toolkit.load(path)
+    assert f"「{sheet}」" in err.value.message and all(w in err.value.message for w in words), err.value.message
+    from toolkit import cli
+
+    assert cli.main(["validate", str(path)]) == 2
+
+
+def test_a_merely_unmerged_note_is_not_a_shift(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(SEED)
+    ws = wb["表3 支出总表"]
+    note = next(r for r in ws.merged_cells.ranges if r.min_row == 67)
+    ws.unmerge_cells(note.coord)
+    wb.save(tmp_path / "unmerged.xlsx")
+    assert toolkit.load(tmp_path / "unmerged.xlsx").dept_name

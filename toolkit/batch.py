@@ -12,10 +12,17 @@ workbook and the per-rule totals across departments, with a chart. With --fill o
 findings reported (report.html, the counts, the summary) are those of the *filled* workbook —
 what is published — not of the workbook as submitted (`toolkit.export.check`).
 
-The same `run_batch(paths, options, executor)` runs on local processes (the default), in-process
-(`--jobs 1`), on a Dask cluster (`--executor dask`), or on any concurrent.futures-style
-executor passed from Python. Exit status as `bdt validate`: 0 no errors, 1 errors found,
-2 some file could not be read (or could not be processed).
+The same `run_batch(paths, options, executor)` runs on local processes (the default; `--jobs 1`
+is one worker process), in-process (`InlineExecutor`, from Python), on a Dask cluster
+(`--executor dask`), or on any concurrent.futures-style executor passed from Python. Exit status
+as `bdt validate`: 0 no errors, 1 errors found, 2 some file could not be read (or took longer
+than the per-file time limit), 3 an internal error.
+
+One file never holds up or takes down the batch: each has a time limit (`--timeout`, default
+10 minutes: SIGALRM inside the worker, and the parent kills a worker process that does not
+answer the alarm — a native library stuck without returning to Python); a file whose worker
+dies (a native crash, out of memory) is retried alone and reported; the command line runs even
+`--jobs 1` in a worker process, so a crash of the reading library never stops the summary.
 
 How it stays fast: the parent loads the schema, the reference tables and every rule once
 before the worker processes fork, so no worker repeats that; each workbook is read once with
@@ -32,20 +39,24 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import sys
+import threading
 import time
 import traceback
 import unicodedata
 import uuid
-from concurrent.futures import Future, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import TimeoutError as _FutureTimeout
 from concurrent.futures import BrokenExecutor as _BrokenExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3  # as bdt validate
 
 OK, ERRORS, UNREADABLE, INTERNAL = "ok", "errors", "unreadable", "internal error"
 STATUS_ZH = {OK: "通过", ERRORS: "有错误", UNREADABLE: "无法读取", INTERNAL: "内部错误"}
@@ -53,6 +64,8 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls only to tell the clerk to
 MARKER = ".bdt-batch"  # a department folder written by bdt batch (a re-run may replace it)
 STARTED = ".started"  # written by a worker when it starts a file (finds the file that crashed a pool)
 EXPORT_FOLDER = "公开文件"  # --export outputs, inside the department's folder
+SUMMARY_CSV, SUMMARY_HTML = "summary.csv", "summary.html"  # the batch's own files in --out
+DEFAULT_TIMEOUT = 600.0  # seconds one workbook may take (read, check, fill, export)
 TOP_RULES = 3
 _RANK = {"error": 0, "warning": 1, "info": 2}
 
@@ -70,6 +83,7 @@ class Options:
     export_all: bool = False  # export workbooks with errors too (default: only the clean ones)
     schema: str | None = None
     lang: str = "zh"
+    timeout: float | None = DEFAULT_TIMEOUT  # per file, seconds; None or 0: no limit
 
 
 @dataclass
@@ -127,14 +141,51 @@ def _internal(message: str, exc: BaseException) -> str:
 
 # ---------------------------------------------------------------- the worker
 
+class _TimeLimit(BaseException):
+    """Raised by SIGALRM in a worker whose file took longer than options.timeout."""
+
+
+@contextmanager
+def _time_limit(seconds):
+    """Raise _TimeLimit after `seconds` (on a process's main thread, where signals arrive;
+    elsewhere, e.g. a Dask worker thread, no limit inside the worker)."""
+    if not seconds or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def alarm(signum, frame):
+        raise _TimeLimit()
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, float(seconds))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def timeout_message(seconds) -> str:
+    return (f"处理时间超过每个文件的时间限制（{seconds:g} 秒），已停止处理该文件：文件可能过大或内容异常，"
+            "也可能是机器太忙。其他文件不受影响；可以单独重试该文件（bdt validate），或用 --timeout 放宽限制。")
+
+
+def _hard_limit(seconds):
+    """When the parent gives up on a worker that did not answer its alarm."""
+    return None if not seconds else float(seconds) * 1.5 + 5
+
+
 def work(path, options: Options) -> FileOutcome:
     """Check one workbook and write its outputs into its staging folder. Never raises."""
     t0 = time.perf_counter()
     out = FileOutcome(path=str(path))
     try:
-        _work(Path(path), options, out)
+        with _time_limit(options.timeout):
+            _work(Path(path), options, out)
     except KeyboardInterrupt:
         raise
+    except _TimeLimit:
+        out.status, out.message = UNREADABLE, timeout_message(options.timeout)
     except BaseException as exc:  # noqa: BLE001 - the contract: one row per file, whatever happens
         out.status = INTERNAL
         out.message = _internal("", exc)
@@ -214,7 +265,7 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
     notes = []
     source = path
     if findings is not None and options.fill:
-        target = staging / f"{path.stem}.filled{path.suffix if path.suffix.lower() in ('.xlsx', '.xlsm') else '.xlsx'}"
+        target = staging / filled_name(path)
         try:
             from .fill import fill
 
@@ -244,6 +295,17 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
         out.message = "；".join([m for m in [out.message] if m] + notes)
     (staging / STARTED).unlink(missing_ok=True)
     out.outputs = sorted(p.name for p in staging.iterdir() if not p.name.startswith("."))
+
+
+def filled_name(path: Path) -> str:
+    """The filled workbook's name in a department's folder: the input's stem (cut to fit a file
+    system's 255 bytes with room to spare) + .filled + .xlsx/.xlsm; never report.html,
+    findings.json, the export folder or a hidden name."""
+    suffix = ".filled" + (path.suffix.lower() if path.suffix.lower() in (".xlsx", ".xlsm") else ".xlsx")
+    stem = path.stem.lstrip(".") or "工作簿"
+    while len((stem + suffix).encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return stem + suffix
 
 
 def _text(v) -> str | None:
@@ -282,7 +344,7 @@ def warm(options: Options | None = None) -> None:
 _UNSAFE = set('/\\:*?"<>|')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
              *(f"COM{i}" for i in "0123456789¹²³"), *(f"LPT{i}" for i in "0123456789¹²³")}
-_SUMMARY_NAMES = {"summary.csv", "summary.html"}  # the batch's own files in --out
+_SUMMARY_NAMES = {SUMMARY_CSV, SUMMARY_HTML}  # a department's folder never takes these names
 MAX_NAME_CHARS = 60
 MAX_NAME_BYTES = 180  # of UTF-8; file systems allow 255 per component, leave room for suffixes
 
@@ -424,11 +486,25 @@ def make_executor(kind: str, jobs: int, scheduler: str | None, options: Options)
             client = Client(scheduler)
             label = f"Dask 集群 {scheduler}"
         return Executor(client.get_executor(pure=False), client.close, None, label)
-    if jobs <= 1:
+    if kind == "inline":
         return Executor(InlineExecutor(), None, None, "本进程")
     warm(options)  # before the fork: every worker inherits the loaded schema, references and rules
     pool = process_pool(jobs, options)
-    return Executor(pool, lambda: pool.shutdown(wait=True), lambda n: process_pool(n, options), f"{jobs} 个进程")
+    return Executor(pool, lambda: pool.shutdown(wait=True), lambda n: process_pool(n, options),
+                    f"{jobs} 个进程" if jobs > 1 else "1 个工作进程")
+
+
+def _kill_workers(executor) -> bool:
+    """SIGKILL a process pool's workers (one is stuck past its time limit); False if not a pool."""
+    procs = getattr(executor, "_processes", None)
+    if not procs:
+        return False
+    for p in list(procs.values()):
+        try:
+            p.kill()
+        except Exception:
+            pass
+    return True
 
 
 # ---------------------------------------------------------------- the batch
@@ -450,7 +526,10 @@ class BatchResult:
 
 
 def exit_status(outcomes) -> int:
-    if any(o.status in (UNREADABLE, INTERNAL) for o in outcomes):
+    """3 if any file met an internal error, else 2 if any could not be read, 1 if any has errors."""
+    if any(o.status == INTERNAL for o in outcomes):
+        return EXIT_INTERNAL
+    if any(o.status == UNREADABLE for o in outcomes):
         return EXIT_UNREADABLE
     if any(o.status == ERRORS for o in outcomes):
         return EXIT_FINDINGS
@@ -462,13 +541,29 @@ def _crashed(path, staging: str, what: str) -> FileOutcome:
                        message=f"程序内部错误（不是文件本身的问题）：{what}。请把该文件转给技术支持。")
 
 
+def _timed_out(path, staging: str, seconds) -> FileOutcome:
+    return FileOutcome(path=str(path), status=UNREADABLE, staging=staging, message=timeout_message(seconds))
+
+
+def _stuck(staging: Path, path: str, limit: float | None) -> bool:
+    """Whether the worker that started `path` has been at it longer than `limit` seconds."""
+    if not limit:
+        return False
+    try:
+        return time.time() - (staging / _key(path) / STARTED).stat().st_mtime > limit
+    except OSError:
+        return False
+
+
 def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=None, jobs: int = 1,
               summary: bool = True) -> BatchResult:
     """Check every path on `executor` (any concurrent.futures-style executor; default in-process),
     place each department's folder in options.out_dir and write summary.csv / summary.html.
 
     `respawn(n)` returns a fresh executor when a worker process dies (a process pool breaks):
-    the files that were running then are retried alone, the others on a fresh pool."""
+    the files that were running then are retried alone, the others on a fresh pool. A file still
+    running `_hard_limit(options.timeout)` seconds after it started (its worker did not answer the
+    alarm) gets its pool's workers killed and is reported as timed out; the others are retried."""
     t0 = time.perf_counter()
     out_dir = Path(options.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -482,6 +577,8 @@ def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=
     results: dict[int, FileOutcome] = {}
     created = []  # executors this call made (after a crash): shut down here
     done = 0
+    limit = _hard_limit(options.timeout)
+    timed_out: set[int] = set()
     try:
         pending = list(range(len(paths)))
         rounds = 0
@@ -509,8 +606,21 @@ def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=
                     collect(fut, i)
                 else:
                     futures[fut] = i
-            for fut in as_completed(futures):
-                collect(fut, futures[fut])
+            waiting = set(futures)
+            while waiting:
+                finished, waiting = wait(waiting, timeout=min(5.0, limit / 4) if limit else None,
+                                         return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    collect(fut, futures[fut])
+                stuck = [futures[f] for f in waiting if _stuck(staging, paths[futures[f]], limit)]
+                if stuck and _kill_workers(executor):  # the futures then fail as a broken pool
+                    timed_out.update(stuck)
+            for i in [i for i in broken if i in timed_out]:
+                broken.remove(i)
+                results[i] = _timed_out(paths[i], str(staging / _key(paths[i])), options.timeout)
+                done += 1
+                if progress:
+                    progress.update(done, Path(paths[i]).name)
             if not broken:
                 break
             # a worker process died (crash, out of memory): find the files it was working on
@@ -525,7 +635,10 @@ def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=
                 solo = respawn(1)
                 created.append(solo)
                 try:
-                    results[i] = solo.submit(work, paths[i], options).result()
+                    results[i] = solo.submit(work, paths[i], options).result(timeout=limit)
+                except _FutureTimeout:
+                    _kill_workers(solo)
+                    results[i] = _timed_out(paths[i], str(staging / _key(paths[i])), options.timeout)
                 except Exception:
                     results[i] = _crashed(paths[i], str(staging / _key(paths[i])),
                                           "处理该文件时工作进程异常退出（可能是内存不足或读取库崩溃）")
@@ -556,8 +669,8 @@ def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=
             shutil.rmtree(staging, ignore_errors=True)
     result = BatchResult(outcomes, out_dir, time.perf_counter() - t0)
     if summary:
-        result.summary_csv = write_summary_csv(outcomes, out_dir / "summary.csv")
-        result.summary_html = write_summary_html(outcomes, out_dir / "summary.html", seconds=result.seconds)
+        result.summary_csv = write_summary_csv(outcomes, out_dir / SUMMARY_CSV)
+        result.summary_html = write_summary_html(outcomes, out_dir / SUMMARY_HTML, seconds=result.seconds)
     return result
 
 
@@ -884,7 +997,8 @@ class Progress:
 
 def add_arguments(p) -> None:
     p.description = ("财政局批量处理：校验（并可填充、导出）多个单位的工作簿，每个单位一个输出文件夹，"
-                     "最后生成汇总（summary.html、summary.csv）。退出状态：0 无错误；1 有“错误”级问题；2 有文件无法读取。")
+                     "最后生成汇总（summary.html、summary.csv）。退出状态：0 无错误；1 有“错误”级问题；"
+                     "2 有文件无法读取或处理超时；3 程序内部错误。")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="工作簿、文件夹（含子文件夹）或通配符，如 '收件箱/*.xlsx'")
     p.add_argument("--out", "-o", required=True, metavar="DIR", help="输出文件夹：每个单位一个子文件夹，以及汇总")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help="并行进程数（默认：CPU 核数；1 为不并行）")
@@ -896,6 +1010,8 @@ def add_arguments(p) -> None:
                    help="Dask 调度器地址，如 tcp://10.0.0.5:8786（输入文件和 --out 须在各节点以相同路径可见的共享目录中）；"
                         "local 为本机临时集群")
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="各单位报告中固定标题的语言")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"每个文件的处理时间上限，秒（默认 {DEFAULT_TIMEOUT:g}；0 为不限）：超时的文件单独报告，其余照常处理")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--progress", dest="progress", action="store_true", default=None, help="总是显示进度（默认只在终端显示）")
     g.add_argument("--no-progress", dest="progress", action="store_false", help="不显示进度")
@@ -933,7 +1049,8 @@ def run(args) -> int:
         return EXIT_UNREADABLE
     schema = getattr(args, "schema", None)
     options = Options(out_dir=str(out_dir.resolve()), fill=args.fill, export=formats, export_all=args.export_all,
-                      schema=str(Path(schema).resolve()) if schema else None, lang=args.lang)
+                      schema=str(Path(schema).resolve()) if schema else None, lang=args.lang,
+                      timeout=getattr(args, "timeout", DEFAULT_TIMEOUT) or None)
     kind = args.executor or ("dask" if args.scheduler else "process")
     jobs = args.jobs or os.cpu_count() or 1
     if kind == "process":

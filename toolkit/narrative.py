@@ -24,7 +24,10 @@ def m(v) -> str:
 def pct(part, whole) -> str:
     if not whole:
         return "0.00"
-    return format((Decimal(100) * (part or ZERO) / whole).quantize(CENT, ROUND_HALF_UP), "f")
+    x = Decimal(100) * (part or ZERO) / whole
+    if x.adjusted() >= 20:  # a share of a vanishing figure (a 1e-46 上年数): too large to hold 0.01
+        return format(x, "f")
+    return format(x.quantize(CENT, ROUND_HALF_UP), "f")
 
 
 def change_phrase(now, prior, noun: str = "上年") -> str:

@@ -359,6 +359,9 @@ def render_data(doc: Document, d, out_dir, values: dict | None = None) -> dict:
     returns {"files": [...], "descriptor": path}."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # the descriptor goes first and comes back last: an export killed half-way leaves no
+    # datapackage.json, never an old one beside a mix of old and new CSVs (each CSV is atomic)
+    (out / "datapackage.json").unlink(missing_ok=True)
     for old in out.glob("*.csv"):  # a re-export replaces the package (no stale table01.csv)
         old.unlink()
     if values is None:

@@ -527,7 +527,152 @@ def _one_page(tbl: RLTable, t: Table):
     return KeepInFrame(FRAME_W, room, [tbl], mode="shrink", hAlign="CENTER")
 
 
-def _dept_line(t: Table, st: dict) -> RLTable:
+# ------------------------------------------------------------------------------ very long cell texts
+# A text a table cell cannot hold on one page (Excel allows 32,767 characters) is cut into pieces
+# of about a third of a page, each in a row of its own (the row's other cells stay in its first
+# piece): ReportLab then splits the table between rows, and lays each piece out once. Left in one
+# cell, the cell is split across pages with splitInRow, and its whole remaining text re-measured
+# on every page — quadratic: a 32,767-character department name took 69 s in the PDF and, through
+# the DOCX's 目录 page numbers, 64 s in the DOCX. The rows of one model row are drawn as one
+# (no rule between them), so the output looks like one tall cell; no character is dropped.
+
+PIECE_LINES = int(FRAME_H / 3 / CELL_LEADING)
+
+
+def _lines_estimate(text: str, per_line: int) -> int:
+    return sum(max(1, -(-len(part) // per_line)) for part in text.split("\n"))
+
+
+def _pieces(text: str, per_line: int, max_lines: int) -> list:
+    """`text` cut into pieces of at most ~max_lines lines of per_line full-width characters:
+    at line feeds where there are some, else every per_line * max_lines characters (after a
+    sentence end where one is near). "\n".join of pieces cut at line feeds gives the text back."""
+    out, cur, cur_lines = [], [], 0
+    for part in text.split("\n"):
+        n = max(1, -(-len(part) // per_line))
+        if n > max_lines:  # one line longer than a piece: flush, then cut it
+            if cur:
+                out.append("\n".join(cur))
+                cur, cur_lines = [], 0
+            out += chunks(part, per_line * max_lines) if len(part) > per_line * max_lines * 1.5 else [part]
+            continue
+        if cur and cur_lines + n > max_lines:
+            out.append("\n".join(cur))
+            cur, cur_lines = [], 0
+        cur.append(part)
+        cur_lines += n
+    if cur:
+        out.append("\n".join(cur))
+    return out
+
+
+def split_long_rows(t: Table, widths: list) -> tuple[Table, set]:
+    """A copy of `t` whose body cells taller than PIECE_LINES lines are spread over consecutive
+    rows, and the set of (row, column) where no horizontal rule is drawn above the cell (inside
+    one model row, and inside a vertical merge that had to be undone to let the rows split)."""
+    import dataclasses
+
+    from .document import Cell
+
+    h = len(t.header)
+    rows = t.header + t.body
+
+    def parts_of(cell, j):
+        if cell is None or not cell.text or (len(cell.text) < 200 and cell.text.count("\n") < PIECE_LINES):
+            return None  # (the quick test: short, few line feeds)
+        per_line = max(1, int((sum(widths[j:j + cell.span]) - 2 * CELL_PAD) / CELL_SIZE))
+        if _lines_estimate(cell.text, per_line) <= PIECE_LINES:
+            return None
+        return _pieces(cell.text, per_line, PIECE_LINES)
+
+    split = {}
+    for i in range(h, len(rows)):
+        for j, cell in enumerate(rows[i].cells):
+            parts = parts_of(cell, j)
+            if parts and len(parts) > 1:
+                split[(i, j)] = parts
+    if not split:
+        return t, set()
+    long_rows = {i for i, _ in split}
+    # vertical merges over a row that is spread: undone (the cell stays in its first row)
+    unmerged = {}
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row.cells):
+            if cell is not None and cell.vspan > 1 and any(r in long_rows for r in range(i, i + cell.vspan)):
+                unmerged[(i, j)] = cell.vspan
+    new_rows, joined, start = [], set(), {}
+    for i, row in enumerate(rows):
+        start[i] = len(new_rows)
+        n = max([len(split[(i, j)]) for j in range(len(row.cells)) if (i, j) in split] or [1])
+        for k in range(n):
+            cells = []
+            for j, cell in enumerate(row.cells):
+                if cell is None:
+                    cells.append(None)
+                    continue
+                if (i, j) in split:
+                    parts = split[(i, j)]
+                    text = parts[k] if k < len(parts) else ""
+                elif k == 0:
+                    text = cell.text
+                else:
+                    text = ""
+                vspan = 1 if (i, j) in unmerged or k else cell.vspan
+                cells.append(dataclasses.replace(cell, text=text, vspan=vspan) if (k or (i, j) in split
+                                                                                 or (i, j) in unmerged) else cell)
+                if k:
+                    joined.update((len(new_rows), jj) for jj in range(j, j + cell.span))
+            new_rows.append(dataclasses.replace(row, cells=cells))
+    for (i, j), vspan in unmerged.items():  # the rows the merge covered: no rule in its columns
+        span = rows[i].cells[j].span
+        first, end = start[i] + 1, start[i + vspan] if i + vspan in start else len(new_rows)
+        for r in range(first, end):
+            joined.update((r, jj) for jj in range(j, j + span))
+            c = new_rows[r].cells
+            if c[j] is None:  # a position the merge covered: now an empty cell of its own
+                c[j] = Cell(text="", header=rows[i].cells[j].header, span=span)
+    return dataclasses.replace(t, header=new_rows[:h], body=new_rows[h:]), joined
+
+
+def _rules_without(tbl: RLTable, n_rows: int, n_cols: int, joined: set) -> None:
+    """Replace the table's GRID by a box, the column rules and the row rules except at `joined`."""
+    tbl._linecmds = [c for c in tbl._linecmds if c[0] != "GRID"]
+    cmds = [("BOX", (0, 0), (-1, -1), 0.5, BLACK)]
+    if n_cols > 1:
+        cmds.append(("LINEBEFORE", (1, 0), (-1, -1), 0.5, BLACK))
+    for r in range(1, n_rows):
+        j = 0
+        while j < n_cols:
+            if (r, j) in joined:
+                j += 1
+                continue
+            k = j
+            while k + 1 < n_cols and (r, k + 1) not in joined:
+                k += 1
+            cmds.append(("LINEABOVE", (j, r), (k, r), 0.5, BLACK))
+            j = k + 1
+    tbl.setStyle(TableStyle(cmds))
+
+
+def _clip(text: str, size: float, width: float) -> str:
+    """`text` shortened with "…" to fit `width` at `size` (a running header line, not content)."""
+    if stringWidth(text, PDF_FONT, size) <= width:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if stringWidth(text[:mid] + "…", PDF_FONT, size) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo] + "…"
+
+
+def _dept_line(t: Table, st: dict):
+    if len(t.dept or "") > LONG_TEXT:  # a very long name: paragraphs, then the unit (not a one-row table)
+        unit = Para(t.unit or "", ParagraphStyle("u", parent=st["tlabel"], alignment=TA_RIGHT))
+        unit.keepWithNext = True
+        return paragraphs(t.dept, st["tlabel"]) + [unit]
     left = Para(t.dept or "", st["tlabel"])
     right = Para(t.unit or "", ParagraphStyle("u", parent=st["tlabel"], alignment=TA_RIGHT))
     line = RLTable([[left, right]], colWidths=[FRAME_W * 0.75, FRAME_W * 0.25], splitInRow=1)
@@ -556,8 +701,8 @@ def story(doc: Document, st: dict) -> tuple[list, list]:
     for i, b in enumerate(doc.blocks):
         key = f"bdt-h{i}"
         if isinstance(b, Cover):
-            flow += [Spacer(1, 62 * mm), _BoldPara(b.dept, st["cover_dept"]), Spacer(1, 14 * mm),
-                     _BoldPara(b.title, st["cover_title"])]
+            flow += [Spacer(1, 62 * mm), *paragraphs(b.dept, st["cover_dept"], _BoldPara), Spacer(1, 14 * mm),
+                     *paragraphs(b.title, st["cover_title"], _BoldPara)]
         elif isinstance(b, TOC):
             flow.append(_BoldPara(b.title, st["toc_title"]))
             for n, (bi, level, text) in enumerate(entries):
@@ -580,14 +725,18 @@ def story(doc: Document, st: dict) -> tuple[list, list]:
                     lab.keepWithNext = True
                     flow.append(lab)
                 flow.append(_heading(b.title, st["ttitle"], key, toc_of.get(i), b.level - 1))
-                flow.append(_dept_line(b, st))
+                line = _dept_line(b, st)
+                flow += line if isinstance(line, list) else [line]
             else:
                 flow.append(_heading(b.title, st["ttitle"], key, toc_of.get(i), b.level - 1))
                 if b.subtitle:
                     sub = Para(b.subtitle, st["tsub"])
                     sub.keepWithNext = True
                     flow.append(sub)
+            b, joined = split_long_rows(b, fit_widths(b, FRAME_W))
             tbl = _table_flowable(b, st)
+            if joined:
+                _rules_without(tbl, len(b.header) + len(b.body), len(b.widths), joined)
             if b.kind == "form":
                 tbl = _one_page(tbl, b)
             flow.append(tbl)
@@ -623,6 +772,8 @@ def _draft(canv: Canvas, mark: str) -> None:
 
 
 def _footer(reg: _Registry, title: str, mark: str | None = None):
+    title = _clip(title, 8, FRAME_W * 0.8)
+
     def draw(canv: Canvas, doc) -> None:
         page = canv.getPageNumber()
         if mark:
@@ -635,7 +786,7 @@ def _footer(reg: _Registry, title: str, mark: str | None = None):
         canv.drawCentredString(PAGE_W / 2, 11 * mm, f"- {reg.number(page)} -")
         canv.setFont(PDF_FONT, 8)
         canv.setFillColor(colors.HexColor("#666666"))
-        canv.drawRightString(PAGE_W - MARGIN_X, PAGE_H - 13 * mm, title)
+        canv.drawRightString(PAGE_W - MARGIN_X, PAGE_H - 13 * mm, title)  # clipped to the line
         canv.setStrokeColor(RULE)
         canv.setLineWidth(0.4)
         canv.line(MARGIN_X, PAGE_H - 14.5 * mm, PAGE_W - MARGIN_X, PAGE_H - 14.5 * mm)

@@ -8,13 +8,24 @@ import tempfile
 from pathlib import Path
 
 
+TMP_NAME_BYTES = 200  # of a temporary file's name (255 allowed): ".NAME." + 8 random + ".tmp"
+
+
+def tmp_prefix(name: str) -> str:
+    """".NAME." for the hidden temporary file beside NAME, NAME cut so the whole name fits a file
+    system's 255 bytes (a 250-byte target name still gets a temporary file)."""
+    while len(name.encode("utf-8", "surrogateescape")) > TMP_NAME_BYTES:
+        name = name[:-1]
+    return f".{name}."
+
+
 def _keep_original(path: Path) -> Path:
     """PATH.bak holds the original: made once (atomically, by a hard link or a copy renamed into
     place) and never overwritten by a later in-place write, so a second fill keeps the first original."""
     bak = path.with_name(path.name + ".bak")
     if bak.exists():
         return bak
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{bak.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=tmp_prefix(bak.name), suffix=".tmp")
     os.close(fd)
     try:
         shutil.copy2(path, tmp)
@@ -37,11 +48,13 @@ STALE_SECONDS = 600  # a temporary file this old is a killed writer's leftover, 
 def sweep_stale(path: Path) -> int:
     """Remove the hidden temporary files a writer of `path` killed with SIGKILL left behind
     (".NAME.*.tmp" beside it, older than STALE_SECONDS); returns how many."""
+    import glob
     import time
 
     n = 0
     limit = time.time() - STALE_SECONDS
-    for pattern in (f".{path.name}.*.tmp", f".{path.name}.bak.*.tmp"):
+    for name in (path.name, path.name + ".bak"):  # escaped: a name may hold [ ] * ?
+        pattern = glob.escape(tmp_prefix(name)) + "*.tmp"
         for p in path.parent.glob(pattern):
             try:
                 if p.is_file() and not p.is_symlink() and p.stat().st_mtime < limit:
@@ -83,7 +96,7 @@ def atomic_output(path: Path, backup: bool = False):
     the temporary file is removed and `path` is left as it was. `backup` keeps PATH.bak first.
     """
     sweep_stale(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=tmp_prefix(path.name), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh

@@ -249,6 +249,40 @@ def check_area(spec, sheet: str, rows: list, path: Path) -> list:
     return out
 
 
+def check_note_merge(spec, sheet: str, merges, path: Path) -> None:
+    """A table's note row is one cell merged across the table, at a fixed row. Found merged at
+    another row (Excel moves the merge with the rows), rows were deleted from or inserted into
+    the block above it: the sheet's rows no longer match the template's cells (a note read as a
+    detail row, a detail row read as the note) — refused, naming both rows. `merges`: ((row0, col0), (row1, col1)) 0-based, or None
+    when the reader cannot tell (then nothing is checked)."""
+    if not merges or not isinstance(spec, TableSpec):
+        return
+    note = layout(spec).get("_note")
+    if note is None:
+        return
+    want = note.row - 1  # 0-based
+    full = [(r0, c1) for (r0, c0), (r1, c1) in merges if c0 == 0 and r0 == r1 and c1 > 0]
+    if not full or any(r0 == want for r0, _ in full):
+        return
+    lay = layout(spec)
+    width = max(c1 for r0, c1 in full)
+    body = lay.header_rows[-1] if lay.header_rows else 0  # 0-based index of the first row below the header
+    moved = sorted((r0 for r0, c1 in full if c1 == width and r0 >= body), key=lambda r: abs(r - want))
+    if not moved:  # the note merely unmerged (or never merged by the producer): no shift to tell
+        return
+    at = moved[0] + 1
+    k = abs(note.row - at)
+    what = f"删除了 {k} 行" if at < note.row else f"插入了 {k} 行"
+    fix = (f"请撤销删除，或在第 {at} 行（表注行）上方插入 {k} 行空行恢复原有行数" if at < note.row
+           else f"请删除插入的 {k} 行（表注行上方的空行）")
+    raise WorkbookError(
+        f"工作表「{sheet}」的表注行应在第 {note.row} 行，现在在第 {at} 行：表格中可能{what}，"
+        f"表格的行与模板的格已不对应。为避免错读或漏读数据，未处理该工作簿。{fix}；"
+        "行数不够时用 bdt template build --capacity 生成更大的模板。",
+        path,
+    )
+
+
 def _places(fmt: str) -> int:
     return len(fmt.split(".")[1].rstrip("\"%")) if "." in fmt else 0
 
@@ -292,10 +326,18 @@ def read_workbook(path, schema: Schema | None = None) -> Disclosure:
     return d
 
 
-def _sheet_rows(book, name: str, path: Path) -> list:
-    """A sheet's cells as rows; a part calamine rejects is the file's fault (WorkbookError)."""
+def _sheet_rows(book, name: str, path: Path, merges: dict | None = None) -> list:
+    """A sheet's cells as rows; a part calamine rejects is the file's fault (WorkbookError).
+    `merges[name]` gets the sheet's merged ranges where the reader knows them (calamine), else None."""
     try:
-        return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheet = book.get_sheet_by_name(name)
+        rows = sheet.to_python(skip_empty_area=False)
+        if merges is not None:
+            try:
+                merges[name] = getattr(sheet, "merged_cell_ranges", None)
+            except Exception:  # a reader without merges for this format: the check is skipped
+                merges[name] = None
+        return rows
     except WorkbookError:
         raise
     except Exception as exc:  # CalamineError: a bad shared-string index, a malformed cell…
@@ -329,9 +371,11 @@ def _read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
     findings: list[Finding] = sheet_findings(book, schema, plan)
     for inst, name in plan.items():
         spec = schema.sheet(inst.split("#")[0])
-        rows = _sheet_rows(book, name, path)
+        merges: dict = {}
+        rows = _sheet_rows(book, name, path, merges)
         grids[inst] = rows
         _check_structure(spec, name, _grid(rows), path)
+        check_note_merge(spec, name, merges.get(name), path)
         findings.extend(check_area(spec, name, rows, path))
 
     entries = {}
