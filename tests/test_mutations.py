@@ -184,6 +184,13 @@ CASES: list[Case] = [
     P("6 lists", "s3", "", "2023年度支出预算224.31万元，包括基本支出74.31万元和项目支出150万元。", None),
     P("6 lists", "s2", "", "2023年度预算收入224.31万元，包括一般公共预算拨款收入224.31万元、单位资金0万元。", None),
     P("6 lists", "s9", "", "2023年政府采购预算7.05万元，分别为：政府采购货物预算0万元、政府采购服务预算7.05万元。", None),
+    # lists of names only (人员经费/公用经费 … 主要包括：…) against 表6's non-zero items
+    P("6 lists", "s6_2", "、住房公积金", "", "N517"),
+    P("6 lists", "s6_2", "主要包括：其他社会保障缴费、生活补助、", "主要包括：", "N517"),
+    P("6 lists", "s6_3", "、劳务费等。", "。", "N517"),
+    P("6 lists", "s6_2", "住房公积金、津贴补贴、职工基本医疗保险缴费；", "住房公积金等；", None),
+    P("6 lists", "s6_3", "、劳务费等。", "等。", None),
+    P("6 lists", "s6_2", "主要包括：", "分别为：", None),
     # --- 8. root cause once: a wrong table figure is reported at the table, the right text left alone
     P("8 root cause", "cell:t3.total.basic", "s3", "84.31", "N518"),
     P("8 root cause", "cell:t2.total.gpb", "s5_1", "242.31", "N518"),

@@ -123,7 +123,8 @@ register("N516", WARNING, "空表说明写的是别的表的内容", """
 register("N517", WARNING, "列举不全", """
     以“主要包括”“包括”“主要用于以下方面”“分别为”等引出、看来是完整列举的一串数量（收入来源、基本支出和项目支出、
     人员经费和公用经费、“三公”经费各项、政府采购的货物/工程/服务、功能分类各“类”及其金额），列出了其中两项以上，
-    却漏了表中不为零的一项。漏列的数量会使读者以为它为零；确实只列主要几项的，请以“等”结尾。""")
+    却漏了表中不为零的一项；只列名称的清单（“人员经费……主要包括：基本工资、津贴补贴……”）与基本支出表中该列不为零的
+    各项对照。漏列的数量会使读者以为它为零；确实只列主要几项的，请以“等”结尾。""")
 register("N518", WARNING, "说明引用的表中数字本身有误", """
     情况说明引用的表中数字本身与其计算关系不符（超出舍入误差，见同一格的 A301/A303/X401 等），问题的根源在表，
     不在文字。报一次：指出该表格的数字、按明细应为多少，并列出情况说明中引用它的各处——与表中填报数相同的，
@@ -494,6 +495,13 @@ def check_enumerations(ctx):
     groups = dict(vocabulary().get("enumerations", {}))
     for key, e, p in paras:
         for a, b in _enumerations(p):
+            omitted = _name_list_omissions(ctx, p, a, b)
+            if omitted:
+                subject, missing, n = omitted
+                yield ctx.finding("N517", e, f"文中“{p.phrase(a, min(b, a + 40))}…”列举了{subject}的{n}项，漏了"
+                                             f"{ctx.sheet_name('t6')}中不为零的{'、'.join(missing)}；如只列主要几项，请以“等”结尾。",
+                                  expected="、".join(missing), actual=n)
+                continue
             listed = [m for m in p.mentions if a <= m.start < b and m.unit in MONEY_SCALE]
             keys = {m.key for m in listed}
             candidates = list(groups.items())
@@ -513,6 +521,35 @@ def check_enumerations(ctx):
                 yield ctx.finding("N517", e, f"文中“{p.phrase(a, min(b, a + 40))}…”列举了{len(said)}项，漏了表中不为零的"
                                              f"{shown}；如只列主要几项，请以“等”结尾。",
                                   expected="、".join(q.name for q in missing), actual=len(said))
+
+
+_NAME_SEP = re.compile(r"[、，,；;：:\s]+")
+
+
+def _name_list_omissions(ctx, p, a: int, b: int):
+    """(subject, [names of non-zero rows left out], number listed) for a list of item names only
+    (“人员经费…主要包括：基本工资、津贴补贴…”), or None when the list is not one of the table's names."""
+    lists = vocabulary().get("name_lists") or {}
+    sentence_start = max((s for s, _ in sentences(p.text) if s <= a), default=0)
+    before = p.text[sentence_start:a]
+    subject = max((k for k in lists if k in before), key=before.rfind, default=None)
+    if subject is None:
+        return None
+    where = lists[subject]
+    rows = [r for r in _rows(ctx.d, where["table"]) if not r.is_parent and isinstance(r.get("name"), str)
+            and r.get("name").strip()]
+    names = {r.get("name").strip(): r for r in rows}
+    body = p.text[a:b]
+    for m in sorted(vocabulary().get("enumeration_markers", ()), key=len, reverse=True):
+        if body.startswith(m):
+            body = body[len(m):]
+            break
+    items = [w.strip("。“”\"'") for w in _NAME_SEP.split(body) if w.strip("。“”\"'")]
+    listed = [w for w in items if w in names]
+    if len(listed) < 2:  # not a list of this table's items
+        return None
+    missing = [n for n, r in names.items() if n not in listed and (r.get(where["column"]) or ZERO) != 0]
+    return (subject, missing, len(listed)) if missing else None
 
 
 def _inconsistent(ctx) -> dict:
