@@ -50,3 +50,31 @@ def test_fill_and_export_read_derive_and_validate_each_workbook_once(tmp_path, m
     assert counts.get("load", 0) == 0, counts
     assert counts.get("derive") == len(paths), counts  # 3 before 9436141 (fill, export, the findings)
     assert counts.get("validate") == len(paths), counts  # the filled model's, once (3 before 9436141)
+
+
+# ---------------------------------------------------------------- the --jobs default
+
+def test_default_jobs_is_the_least_of_cores_files_and_four(monkeypatch):
+    from toolkit import batch
+
+    for cores, files, expected in [(2, 8, 2), (16, 100, 4), (8, 3, 3), (1, 50, 1), (4, 0, 1)]:
+        monkeypatch.setattr(batch, "usable_cores", lambda c=cores: c)
+        assert batch.default_jobs(files) == expected, (cores, files)
+    monkeypatch.undo()
+    assert 1 <= batch.usable_cores() <= (__import__("os").cpu_count() or 1)
+
+
+def test_cli_without_jobs_uses_the_default(tmp_path, monkeypatch, capsys):
+    from toolkit import batch
+    from toolkit.cli import main
+
+    monkeypatch.setattr(batch, "usable_cores", lambda: 16)  # a big server: still 4 at most, and 1 per file
+    paths = []
+    for k in range(6):
+        p = tmp_path / f"单位{k}.xlsx"
+        shutil.copyfile(EXAMPLE, p)
+        paths.append(str(p))
+    assert main(["batch", *paths, "--out", str(tmp_path / "six"), "--no-progress"]) in (0, 1)
+    assert "使用4 个进程处理" in capsys.readouterr().err  # capped at 4
+    assert main(["batch", *paths[:2], "--out", str(tmp_path / "two"), "--no-progress"]) in (0, 1)
+    assert "使用2 个进程处理" in capsys.readouterr().err  # one per file at most
