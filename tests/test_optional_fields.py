@@ -1,0 +1,93 @@
+"""Optional fields (issue 13 point 4): 部门代码 may be left blank — many regions never publish one.
+
+A copy of the seed example with 基本信息's 部门代码 cleared validates without F111 and with the
+same findings otherwise; fill writes the derived 「主管部门及代码」/「部门名称」 cells of the
+performance forms as the name alone (no leading '-'); the open data keys rows by name instead.
+"""
+import csv
+import json
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+import toolkit
+from conftest import EXAMPLE, edit_workbook
+from toolkit.derive import fill_placeholders
+from toolkit.export import export
+from toolkit.fill import fill
+from toolkit.rules import validate
+
+NAME = "忻州市人民政府驻北京联络处"
+PERF = ["perf_dept", "perf_project#1", "perf_project#2", "perf_project#3"]
+
+
+@pytest.fixture(scope="module")
+def nocode(tmp_path_factory):
+    """The example with 部门代码 blank; the stale derived '104-…' cells left for fill to redo."""
+    d = toolkit.load(EXAMPLE)
+    e = d.entry("info", "dept_code")
+    assert e.value == "104"
+    out = tmp_path_factory.mktemp("nocode") / "nocode.xlsx"
+    return edit_workbook(EXAMPLE, {(e.sheet, e.cell): None}, out)
+
+
+def test_schema_marks_dept_code_optional():
+    spec = toolkit.load(EXAMPLE).entry("info", "dept_code").spec
+    assert not spec.required
+    assert toolkit.load(EXAMPLE).entry("info", "dept_name").spec.required  # the name stays required
+
+
+def test_blank_dept_code_is_no_finding(nocode):
+    with_code = Counter(f.rule for f in validate(toolkit.load(EXAMPLE)))
+    without = validate(toolkit.load(nocode))
+    assert not [f for f in without if f.rule == "F111"]
+    assert not [f for f in without if "部门代码" in f.message]
+    assert Counter(f.rule for f in without) == with_code
+
+
+def test_blank_name_is_still_f111(tmp_path):
+    e = toolkit.load(EXAMPLE).entry("info", "dept_name")
+    bad = edit_workbook(EXAMPLE, {(e.sheet, e.cell): None}, tmp_path / "noname.xlsx")
+    assert [f for f in validate(toolkit.load(bad)) if f.rule == "F111" and "部门名称" in f.message]
+
+
+def test_fill_writes_the_name_alone(nocode, tmp_path):
+    before = toolkit.load(nocode)
+    assert {before.get(i, "dept") for i in PERF} == {f"104-{NAME}"}  # stale, from the code
+    out, _plan = fill(nocode, tmp_path / "filled.xlsx")
+    after = toolkit.load(out)
+    assert [after.get(i, "dept") for i in PERF] == [NAME] * 4
+    assert after.dept_code is None
+    # and with the code the same derivation still gives code-name
+    out2, _ = fill(EXAMPLE, tmp_path / "filled2.xlsx")
+    assert toolkit.load(out2).get("perf_dept", "dept") == f"104-{NAME}"
+
+
+@pytest.mark.parametrize("ctx, want", [
+    ({"dept_code": "104", "dept_name": "X"}, "104-X"),
+    ({"dept_code": None, "dept_name": "X"}, "X"),
+    ({"dept_code": "  ", "dept_name": "X"}, "X"),
+    ({"dept_code": "104", "dept_name": None}, "104"),
+    ({}, ""),
+])
+def test_fill_placeholders_drops_the_separator_of_a_blank(ctx, want):
+    assert fill_placeholders("{dept_code}-{dept_name}", ctx) == want
+
+
+def test_open_data_without_code_keys_rows_by_name(nocode, tmp_path):
+    filled, _ = fill(nocode, tmp_path / "filled.xlsx")
+    pkg = export(filled, "data", tmp_path / "pub", force=True)["data"]
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    assert desc["name"] == "budget-dept-2023"
+    for res in desc["resources"]:
+        assert res["schema"]["primaryKey"][0] == "dept_name", res["name"]
+    with open(pkg / "table02.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(r["dept_code"] == "" and r["dept_name"] == NAME for r in rows)
+    perf = (pkg / "performance-projects.csv").read_text(encoding="utf-8-sig")
+    assert f"104-{NAME}" not in perf and "-" + NAME not in perf
+    r = subprocess.run([sys.executable, "-m", "frictionless", "validate", "--json", str(pkg / "datapackage.json")],
+                       capture_output=True, text=True, timeout=120)
+    assert json.loads(r.stdout)["valid"], r.stdout[:2000]
