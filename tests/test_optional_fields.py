@@ -91,3 +91,48 @@ def test_open_data_without_code_keys_rows_by_name(nocode, tmp_path):
     r = subprocess.run([sys.executable, "-m", "frictionless", "validate", "--json", str(pkg / "datapackage.json")],
                        capture_output=True, text=True, timeout=120)
     assert json.loads(r.stdout)["valid"], r.stdout[:2000]
+
+
+# ------------------------------------------------------------------ empty tables in every export
+
+EMPTY = ["t7", "t8", "t9", "t11", "t13"]  # the seed's tables without data
+OWN = "注：本部门没有政府性基金预算支出，本表无数据。"
+
+
+def test_empty_tables_carry_their_note_in_every_export(tmp_path):
+    """The workbook's note cells cleared (a clerk deleted them, no fill run): every export still
+    prints 注：本表无数据 under each empty table; a department's own wording (表8) is kept instead."""
+    from test_export import pdftext, squash  # the PDF text helpers (pdftotext)
+    import docx
+    import openpyxl
+
+    d = toolkit.load(EXAMPLE)
+    edits = {}
+    for key in EMPTY:
+        e = d.entry(key, "_note")
+        assert e.value == "注：本表无数据"
+        edits[(e.sheet, e.cell)] = OWN if key == "t8" else None
+    src = edit_workbook(EXAMPLE, edits, tmp_path / "nonotes.xlsx")
+    assert [toolkit.load(src).get(k, "_note") for k in EMPTY] == [None, OWN, None, None, None]
+    out = export(src, "pdf,docx,xlsx,html,data", tmp_path / "pub", force=True)
+    std = "注：本表无数据"
+    texts = {
+        "pdf": squash(pdftext(out["pdf"])),
+        "docx": "\n".join(p.text for p in docx.Document(str(out["docx"])).paragraphs),
+        "html": out["html"].read_text(encoding="utf-8"),
+        "xlsx": "\n".join(str(c.value) for ws in openpyxl.load_workbook(out["xlsx"]).worksheets
+                          for row in ws.iter_rows() for c in row if c.value is not None),
+    }
+    for fmt, text in texts.items():
+        own = squash(OWN) if fmt == "pdf" else OWN
+        assert text.count(own) == 1, fmt
+        assert text.count(std) == 4, fmt  # 表7 表9 表11 表13
+    # the print xlsx: the note sits on the sheet of its own table
+    wb = openpyxl.load_workbook(out["xlsx"])
+    with_note = sorted(ws.title for ws in wb.worksheets
+                       if any(isinstance(c.value, str) and c.value.startswith("注：本") for row in ws.iter_rows() for c in row))
+    numbers = sorted(d.schema.sheet(k).sheet.split()[0] for k in EMPTY)  # 表7, 表8, …
+    assert sorted(t.split()[0] for t in with_note) == numbers, with_note
+    desc = json.loads((out["data"] / "datapackage.json").read_text(encoding="utf-8"))
+    empty = sorted({r["bdt"]["table"] for r in desc["resources"] if r.get("bdt", {}).get("empty")})
+    assert empty == sorted(EMPTY), empty
