@@ -136,3 +136,19 @@ def test_empty_tables_carry_their_note_in_every_export(tmp_path):
     desc = json.loads((out["data"] / "datapackage.json").read_text(encoding="utf-8"))
     empty = sorted({r["bdt"]["table"] for r in desc["resources"] if r.get("bdt", {}).get("empty")})
     assert empty == sorted(EMPTY), empty
+
+
+def test_a_table_emptied_by_the_clerk_gets_the_note(tmp_path):
+    """表10's only figure (公务用车运行维护费 9.00) cleared, its stale derived 9.00 totals left in the
+    workbook: the export computes the table as empty and prints the note; fill writes it."""
+    d = toolkit.load(EXAMPLE)
+    e = d.entry("t10", "car_run", "gpb")
+    assert str(e.value) == "9.00" and d.get("t10", "_note") is None
+    src = edit_workbook(EXAMPLE, {(e.sheet, e.cell): None}, tmp_path / "t10.xlsx")
+    assert str(toolkit.load(src).get("t10", "total", "total")) == "9.00"  # stale until fill
+    html = export(src, "html", tmp_path / "pub", force=True)["html"].read_text(encoding="utf-8")
+    assert html.count("注：本表无数据") == 6  # the seed's 5 and 表10
+    filled, _ = fill(src, tmp_path / "filled.xlsx")
+    f = toolkit.load(filled)
+    assert f.get("t10", "_note") == "注：本表无数据"
+    assert not [x for x in validate(f) if x.rule in ("D701", "D702")]
