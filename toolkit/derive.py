@@ -23,6 +23,28 @@ HALF_CENT = Decimal("0.005")
 ZERO = Decimal(0)
 EMPTY_NOTE = "注：本表无数据"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_SEPARATORS = "-—–·/ "
+
+
+def fill_placeholders(template: str, ctx: dict) -> str:
+    """`template` with each {name} replaced by ctx[name]. A blank value (部门代码 is optional)
+    takes one separator next to it along, so '{dept_code}-{dept_name}' without a code gives the
+    name alone, not '-name'."""
+    parts = _PLACEHOLDER.split(template)  # literal, name, literal, name, ..., literal
+    out = parts[0::2]
+    names = parts[1::2]
+    for i, name in enumerate(names):
+        v = ctx.get(name)
+        v = "" if v is None else str(v)
+        if v.strip():
+            out[i] += v
+            continue
+        before, after = "".join(out[: i + 1]), out[i + 1]
+        if (not before or before[-1] in _SEPARATORS) and after[:1] and after[0] in _SEPARATORS:
+            out[i + 1] = after[1:]  # at the start or after a separator: drop the one that follows
+        elif before and before[-1] in _SEPARATORS:
+            out[i] = out[i][:-1] if out[i] else out[i]  # at the end: drop the one before
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -266,7 +288,7 @@ class Evaluator:
         if fn == "fmt":
             template = self._eval(args[0], scope).value
             ctx = {"year": self.d.year, "dept_name": self.d.dept_name, "dept_code": self.d.dept_code}
-            return Result(_PLACEHOLDER.sub(lambda m: "" if ctx.get(m.group(1)) is None else str(ctx[m.group(1)]), template))
+            return Result(fill_placeholders(template, ctx))
         if fn == "empty_note":
             return Result(EMPTY_NOTE if table_is_empty(self.d, scope.sheet, self.lookup) else None)
         if fn == "narrative":

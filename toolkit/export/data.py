@@ -7,7 +7,7 @@ Layout (documented again in ``datapackage.json``):
   units and classifications are in the descriptor);
 * every CSV starts with the same columns ``dept_code, dept_name, year, table``, so the files of
   many departments (or years) can be concatenated and still say whose each row is; the primary key
-  is (dept_code, year, row);
+  is (dept_code, year, row) — (dept_name, year, row) when the workbook has no 部门代码 (optional);
 * table CSVs then have ``row`` (the row's key: ``c201``, ``subtotal``, ``total`` for fixed rows,
   ``items#3`` for the third used detail row), ``level`` (``total`` | ``subtotal`` | ``类`` | ``款`` |
   ``项`` | ``目`` | ``item``), ``parent`` (the ``row`` of the row it sums into; blank for a top row),
@@ -252,6 +252,12 @@ def _write_csv(path: Path, header: list, rows: list) -> None:
 UNIT_FACTOR = {"万元": 10000, "元": 1, "千元": 1000, "亿元": 100000000}
 
 
+def _who_key(who: list) -> str:
+    """The column saying whose a row is in the primary key: dept_code, or dept_name when the
+    workbook has no 部门代码 (it is optional: many regions never publish one)."""
+    return "dept_code" if who[0] else "dept_name"
+
+
 def _table_resources(doc: Document, d, out: Path, who: list) -> list:
     unit = d.schema.unit
     factor = UNIT_FACTOR.get(unit, 1)
@@ -282,7 +288,7 @@ def _table_resources(doc: Document, d, out: Path, who: list) -> list:
             resources.append(_resource(
                 name, path, title,
                 f"{t.label}：{title}（单位：{unit}）" + ("。本表无数据。" if t.note else ""),
-                fields, ["dept_code", "year", "row"],
+                fields, [_who_key(who), "year", "row"],
                 {"table": t.key, "number": t.number, "side": side, "sheet": t.sheet, "empty": bool(t.note),
                  "classification_columns": codes}))
     return resources
@@ -346,8 +352,8 @@ def _perf_resources(V: Values, d, out: Path, who: list) -> list:
     ]
     out_res = []
     for name, rows, fields, key, title in (
-            ("performance-projects", proj_rows, pfields, ["dept_code", "year", "table"], "绩效目标（部门整体与各项目）"),
-            ("performance-indicators", ind_rows, ifields, ["dept_code", "year", "table", "row"], "绩效指标")):
+            ("performance-projects", proj_rows, pfields, [_who_key(who), "year", "table"], "绩效目标（部门整体与各项目）"),
+            ("performance-indicators", ind_rows, ifields, [_who_key(who), "year", "table", "row"], "绩效指标")):
         path = out / f"{name}.csv"
         _write_csv(path, [f["name"] for f in fields], rows)
         out_res.append(_resource(name, path, title, f"{title}，取自绩效目标申报表", fields, key, {"performance": True}))
