@@ -29,19 +29,10 @@ BOUND = 5.5  # ≤ 5.5× the operations for 4× the rows (linear ≈ 4, quadrati
 
 
 def _count(fn) -> tuple[int, object]:
-    n = 0
+    import scale  # benchmarks/scale.py: the same counter the --count sweep uses
 
-    def prof(frame, event, arg):
-        nonlocal n
-        if event == "call" or event == "c_call":
-            n += 1
-
-    sys.setprofile(prof)
-    try:
-        out = fn()
-    finally:
-        sys.setprofile(None)
-    return n, out
+    out, n = scale.operations(fn)
+    return int(n), out
 
 
 @pytest.fixture(scope="module")

@@ -299,6 +299,14 @@ def _title(ctx, key: str) -> str:
     return row_label(ctx.d, "narrative", key)
 
 
+def _narrative_texts(d):
+    """(field key, Entry) of every 情况说明 paragraph that holds text, in order."""
+    for key in _fields(d):
+        e = d.entry("narrative", key)
+        if e is not None and isinstance(e.value, str):
+            yield key, e
+
+
 def _count(v: Decimal) -> str:
     """A count or area as written: 3, 275, 275.5."""
     return str(int(v)) if v == v.to_integral_value() else money(v)
@@ -314,10 +322,7 @@ def _fmt_change(x: Decimal) -> str:
 def check_gaps(ctx):
     """A paragraph still holds a gap marker for the clerk."""
     d = ctx.d
-    for key in _fields(d):
-        e = d.entry("narrative", key)
-        if e is None or not isinstance(e.value, str):
-            continue
+    for key, e in _narrative_texts(d):
         marks = gap_marks(e.value)
         if marks:
             shown = "、".join(f"“{m}”" for m in marks)
@@ -359,10 +364,7 @@ def wrong_unit(m, value_wan: Decimal) -> str | None:
 def check_blank_figures(ctx):
     """A unit or % with no number: an unfilled placeholder."""
     d = ctx.d
-    for key in _fields(d):
-        e = d.entry("narrative", key)
-        if e is None or not isinstance(e.value, str):
-            continue
+    for key, e in _narrative_texts(d):
         blanks = blank_figures(e.value)
         if blanks:
             text = normalise(e.value)
@@ -376,10 +378,7 @@ def check_blank_figures(ctx):
 def check_counts(ctx):
     """The parts listed after 其中 do not exceed (or, listed in full, fall short of) the whole count."""
     d = ctx.d
-    for key in _fields(d):
-        e = d.entry("narrative", key)
-        if e is None or not isinstance(e.value, str):
-            continue
+    for key, e in _narrative_texts(d):
         text = normalise(e.value)
         for g in count_groups(text):
             total = sum((t.number for t in g.parts), ZERO)
@@ -422,10 +421,7 @@ def check_years(ctx):
 def check_doublings(ctx):
     """Repeated words and doubled punctuation in a paragraph."""
     d = ctx.d
-    for key in _fields(d):
-        e = d.entry("narrative", key)
-        if e is None or not isinstance(e.value, str):
-            continue
+    for key, e in _narrative_texts(d):
         text = normalise(e.value)
         found = doublings(text)
         if found:
