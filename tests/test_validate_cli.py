@@ -176,6 +176,10 @@ def test_status_rules():
     assert validate_status([ok, bad]) == EXIT_FINDINGS
     assert validate_status([bad, unreadable]) == EXIT_UNREADABLE
     assert validate_status([unreadable, ok]) == EXIT_UNREADABLE
+    # the program's own failure is told by the result, not by the wording of its message
+    crashed = FileResult("e", None, "任何文字", internal=True)
+    assert validate_status([ok, crashed, unreadable]) == 3
+    assert validate_status([FileResult("f", None, "程序内部错误（不是文件本身的问题）")]) == EXIT_UNREADABLE
 
 
 def test_docs_rules_command(tmp_path):

@@ -196,12 +196,12 @@ def validate_files(paths, schema=None) -> list:
             results.append(FileResult(str(p), None, f"无法读取文件「{Path(p).name}」：{exc.strerror or exc}。"))
             continue
         except Exception as exc:  # noqa: BLE001 - one file's crash never hides the other files' reports
-            results.append(FileResult(str(p), None, _internal_message(exc)))
+            results.append(FileResult(str(p), None, _internal_message(exc), internal=True))
             continue
         try:
             results.append(FileResult(str(p), validate(d), None))
         except Exception as exc:  # noqa: BLE001
-            results.append(FileResult(str(p), None, _internal_message(exc)))
+            results.append(FileResult(str(p), None, _internal_message(exc), internal=True))
     return results
 
 
@@ -214,7 +214,7 @@ def validate_status(results) -> int:
     any error-severity finding, else 0."""
     from .findings import ERROR
 
-    if any(r.error is not None and r.error.startswith(INTERNAL_PREFIX) for r in results):
+    if any(r.internal for r in results):
         return EXIT_INTERNAL
     if any(r.error is not None for r in results):
         return EXIT_UNREADABLE

@@ -68,6 +68,7 @@ class FileResult:
     file: str
     findings: list[Finding] | None
     error: str | None = None
+    internal: bool = False  # the error is the program's failure, not the file's (exit 3)
 
     @property
     def counts(self) -> dict:
