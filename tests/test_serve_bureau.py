@@ -18,6 +18,19 @@ def navigate(drv, element):
     WebDriverWait(drv, 30, poll_frequency=0.1).until(ec.staleness_of(element))
 
 
+def navigate_css(drv, css: str, tries: int = 3):
+    """`navigate` to what `css` finds, found again if the page replaced it between finding and
+    clicking (the bureau page refreshes itself while submissions are still being checked)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    for i in range(tries):
+        try:
+            return navigate(drv, _wait_css(drv, css))
+        except (StaleElementReferenceException, WebDriverException) as exc:
+            if i == tries - 1 or ("stale" not in str(exc).lower() and "does not belong to the document" not in str(exc)):
+                raise
+
+
 @pytest.fixture()
 def books(tmp_path):
     a = edit_workbook(EXAMPLE, {("基本信息", "B2"): "测试甲单位", ("基本信息", "B3"): "901"}, tmp_path / "甲.xlsx")
@@ -54,7 +67,7 @@ def test_bureau_sees_every_submission_the_latest_per_department_and_a_summary(tm
             navigate(drv, latest[0].find_element("tag name", "a"))
             _wait_css(drv, "#counts")
             drv.get(s.url + "/bureau")
-            navigate(drv, _wait_css(drv, "#make-summary"))  # the latest per department are ticked
+            navigate_css(drv, "#make-summary")  # the latest per department are ticked
             assert drv.find_element("tag name", "h1").text == "部门预算公开批量校验汇总"
             text = drv.find_element("tag name", "body").text
             assert "共 2 个工作簿" in text and "测试甲单位" in text and "测试乙单位" in text

@@ -5,9 +5,9 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 from . import __version__
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
 
 if TYPE_CHECKING:
     from .schema import FormSpec, TableSpec
@@ -431,6 +431,9 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if list(argv) == ["--version"]:  # what argparse prints, without its help formatter's imports
+        print(f"bdt {__version__}")
+        return EXIT_OK
     args = build_parser(argv).parse_args(argv)
     from .io.reader import WorkbookError
 
