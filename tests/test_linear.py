@@ -111,7 +111,8 @@ def test_sheet_writer_is_one_pass():
     xml4, ch4 = _sheet(2000)
     out = patch_sheet_xml(xml4, ch4)
     assert '<c r="D2000" s="3"><v>2000.04</v></c>' in out and '<c r="C2000" s="3"><v>2000</v></c>' in out
-    t1 = _cpu(lambda: patch_sheet_xml(xml1, ch1))
-    t4 = _cpu(lambda: patch_sheet_xml(xml4, ch4))
+    t1 = _cpu(lambda: patch_sheet_xml(xml1, ch1), repeat=5)
+    t4 = _cpu(lambda: patch_sheet_xml(xml4, ch4), repeat=5)
     print(f"writer 4x rows: {t4 / t1:.2f}x ({t1:.3f}s, {t4:.3f}s)")
-    assert t4 <= 6 * max(t1, 0.005), f"4× the rows and changes: {t4:.3f}s against {t1:.3f}s"
+    # one pass ≈ 4.2×, one pass per changed cell ≈ 14×; 6× failed once on a busy CI machine (6.05×)
+    assert t4 <= 8 * max(t1, 0.005), f"4× the rows and changes: {t4:.3f}s against {t1:.3f}s"
