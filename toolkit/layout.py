@@ -204,3 +204,14 @@ def layout(spec) -> SheetLayout:
 
 def layouts(schema: Schema) -> dict[str, SheetLayout]:
     return {s.key: layout(s) for s in schema.sheets}
+
+
+def consecutive_runs(values) -> list[tuple[int, int]]:
+    """Sorted integers as (first, last) runs of consecutive values: 1 2 3 5 → (1, 3), (5, 5)."""
+    runs: list[tuple[int, int]] = []
+    for v in sorted(values):
+        if runs and v == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], v)
+        else:
+            runs.append((v, v))
+    return runs

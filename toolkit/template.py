@@ -23,7 +23,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 
 from .io.atomic import atomic_output  # noqa: F401  (re-exported)
 from .colors import DERIVED_RGB, EDITABLE_RGB, HEADER_RGB, INPUT_RGB, cell_rgb
-from .layout import CAPACITY_PREFIX, CODES_SHEET, META_SHEET, SheetLayout, a1, layout  # noqa: F401  (the sheet names are re-exported)
+from .layout import CAPACITY_PREFIX, CODES_SHEET, META_SHEET, SheetLayout, a1, consecutive_runs, layout  # noqa: F401  (the sheet names are re-exported)
 from .reference import load_reference
 from .schema import DERIVED, INPUT, LABEL, FormSpec, Schema, TableSpec, load_schema
 FIXED_TIME = _dt.datetime(2023, 1, 1, 0, 0, 0)
@@ -99,15 +99,8 @@ def _ranges(cells: list[tuple[int, int]]) -> str:
         by_col.setdefault(c, []).append(r)
     parts = []
     for c in sorted(by_col):
-        rows = sorted(by_col[c])
-        start = prev = rows[0]
-        for r in rows[1:] + [None]:
-            if r is not None and r == prev + 1:
-                prev = r
-                continue
-            parts.append(a1(start, c) if start == prev else f"{a1(start, c)}:{a1(prev, c)}")
-            if r is not None:
-                start = prev = r
+        for start, end in consecutive_runs(by_col[c]):
+            parts.append(a1(start, c) if start == end else f"{a1(start, c)}:{a1(end, c)}")
     return " ".join(parts)
 
 

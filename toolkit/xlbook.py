@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .findings import cell_order
+from .layout import consecutive_runs
 
 DOC = "docs/excel.md 第六节「常见提示」"
 
@@ -105,17 +106,7 @@ def runs(cells: dict) -> list[tuple[int, int, int, int, list]]:
     by_row: dict = {}
     for (r, c), v in cells.items():
         by_row.setdefault(r, []).append(c)
-    spans = []
-    for r in sorted(by_row):
-        cols = sorted(by_row[r])
-        start = prev = cols[0]
-        for c in cols[1:] + [None]:
-            if c is not None and c == prev + 1:
-                prev = c
-                continue
-            spans.append((r, start, prev))
-            if c is not None:
-                start = prev = c
+    spans = [(r, c0, c1) for r in sorted(by_row) for c0, c1 in consecutive_runs(by_row[r])]
     rects = []  # [r0, c0, r1, c1]
     open_by_cols: dict = {}
     for r, c0, c1 in spans:
