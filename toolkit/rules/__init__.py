@@ -70,6 +70,13 @@ class Context:
 
     d: object
     _cache: dict = field(default_factory=dict)
+    #: rule parameters in force, {code: {name: value}} (a bureau's configuration; issue 16). A checker
+    #: reads them with `param()`, never from its own constants, so a bureau can change a threshold.
+    settings: dict = field(default_factory=dict)
+
+    def param(self, code: str, name: str, default):
+        """The value of a rule parameter (a tolerance, a threshold) in force for this workbook."""
+        return self.settings.get(code, {}).get(name, default)
 
     @property
     def evaluator(self):
@@ -117,13 +124,13 @@ def _load_families() -> None:
     from . import arithmetic, classification, completeness, crosstable, entry, narrative, performance  # noqa: F401
 
 
-def validate(d, grouped: bool = False) -> list[Finding]:
+def validate(d, grouped: bool = False, settings: dict | None = None) -> list[Finding]:
     """All findings for a read workbook (reader findings included), in stable order.
 
     `grouped`: identical discrepancies (one rounding slip copied into several tables) as one finding
-    that lists the other cells (rules.rootcause)."""
+    that lists the other cells (rules.rootcause). `settings`: rule parameters, see `Context.param`."""
     _load_families()
-    ctx = Context(d)
+    ctx = Context(d, settings=settings or {})
     out = list(d.findings)
     with paused_gc():  # the checks build many small acyclic results (see toolkit.model.paused_gc)
         for fn in CHECKERS:
