@@ -124,12 +124,17 @@ def _load_families() -> None:
     from . import arithmetic, classification, completeness, crosstable, entry, narrative, performance  # noqa: F401
 
 
-def validate(d, grouped: bool = False, settings: dict | None = None) -> list[Finding]:
+def validate(d, grouped: bool = False, settings: dict | None = None, config=None, waivers=None) -> list[Finding]:
     """All findings for a read workbook (reader findings included), in stable order.
 
     `grouped`: identical discrepancies (one rounding slip copied into several tables) as one finding
-    that lists the other cells (rules.rootcause). `settings`: rule parameters, see `Context.param`."""
+    that lists the other cells (rules.rootcause). `settings`: rule parameters, see `Context.param`.
+    `config`: a bureau's rule configuration (toolkit.config: `settings_for(d)` gives its parameters,
+    `apply(findings, d)` its selection and severities); `waivers`: reviewed findings
+    (toolkit.waivers: `apply(findings, d)` marks the ones a waiver still covers)."""
     _load_families()
+    if config is not None:
+        settings = {**config.settings_for(d), **(settings or {})}
     ctx = Context(d, settings=settings or {})
     out = list(d.findings)
     with paused_gc():  # the checks build many small acyclic results (see toolkit.model.paused_gc)
@@ -147,6 +152,10 @@ def validate(d, grouped: bool = False, settings: dict | None = None) -> list[Fin
         from .rootcause import group_identical
 
         unique = group_identical(unique)
+    if config is not None:
+        unique = config.apply(unique, d)
+    if waivers is not None:
+        unique = waivers.apply(unique, d)
     return unique
 
 
