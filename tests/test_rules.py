@@ -83,6 +83,8 @@ CASES = [
     ("F111", {("info", "dept_name", ""): None}, ("info", "dept_name", "")),
     ("F112", {("t12", "items#1", "name"): "123"}, ("t12", "items#1", "name")),
     ("F113", {("info", "year", ""): 23}, ("info", "year", "")),
+    ("F120", {("info", "entity", ""): "下属单位"}, ("info", "entity", "")),
+    ("F121", {("info", "entity", ""): "单位", ("info", "parent", ""): None}, ("info", "parent", "")),
     ("C201", {("t3", "items#3", "code"): "201035"}, ("t3", "items#3", "code")),
     ("C202", {("t3", "items#2", "code"): "20199"}, ("t3", "items#3", "code")),
     ("C203", {("t3", "items#3", "name"): "行政运行"}, ("t3", "items#3", "name")),

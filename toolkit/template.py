@@ -141,6 +141,7 @@ def add_sheet(wb: Workbook, schema: Schema, spec, name: str | None = None, index
         ws.print_title_rows = f"{lay.header_rows[0]}:{lay.header_rows[1]}"
         ws.page_setup.orientation = "landscape" if spec.landscape else "portrait"
     else:
+        _choice_validations(ws, lay)
         ws.freeze_panes = "A2"
         ws.page_setup.orientation = "portrait"
     ws.print_area = f"A1:{last_col}{lay.last_row}"
@@ -193,6 +194,17 @@ def _validations(ws, schema: Schema, spec: TableSpec, lay: SheetLayout) -> None:
         for rng in _ranges(amount_cells).split():
             dv.add(rng)
         ws.add_data_validation(dv)
+
+
+def _choice_validations(ws, lay: SheetLayout) -> None:
+    """A drop-down for each form field whose values are a fixed list (`choices:` in the schema)."""
+    for p in lay.cells:
+        if p.spec.role == INPUT and p.spec.choices:
+            dv = DataValidation(type="list", formula1='"' + ",".join(p.spec.choices) + '"', allow_blank=True,
+                                errorStyle="warning", showErrorMessage=True, errorTitle="填写值",
+                                error=f"应为{'或'.join(p.spec.choices)}之一（留空按“{p.spec.choices[0]}”处理）。")
+            dv.add(a1(p.row, p.col))
+            ws.add_data_validation(dv)
 
 
 def _codes_sheet(wb: Workbook) -> None:

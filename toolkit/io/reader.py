@@ -171,6 +171,8 @@ def _check_structure(spec, sheet: str, value, path: Path) -> None:
         if isinstance(spec, FormSpec) and p.spec.style == "title":
             continue
         actual = value(p.row, p.col)
+        if p.spec.optional and actual in (None, ""):
+            continue  # a label added to the template later (schema `optional: true`): older workbooks lack it
         if not _same_label(p.spec.text, actual):
             wrong.append((p, actual))
     if wrong:

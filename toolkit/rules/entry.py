@@ -50,6 +50,13 @@ register("F119", ERROR, "多出的工作表", """
     不会被读取，其中的数据不会公开，报“错误”；新增项目绩效表应改名为下一个序号（项目绩效2…）。
     单位自建的其他工作表只作提示（不读取、不公开）。以“_”开头的隐藏工作表是模板自带的，不报告。""")
 
+register("F120", ERROR, "填写值不在可选范围内", """
+    有固定可选值的格（结构定义中带 choices 的格，如基本信息的“公开主体”只能填“部门”或“单位”）填了其他内容。
+    “公开主体”决定汇总时该工作簿算作一个部门的本级，还是某个部门所属的单位；留空按“部门”处理。""")
+register("F121", ERROR, "单位未填上级主管部门", """
+    “公开主体”为“单位”的工作簿须在基本信息中填写“上级主管部门”：财政局按它把单位汇总到所属部门，
+    并核对部门的表与所属单位之和（bdt consolidate）。""")
+
 PLACEHOLDERS = re.compile(r"20XX|XX年|××|ＸＸ|待填写|\[略\]|【略】|\{\w+\}")
 NAME_FIELDS = {("t11", "unit_name"), ("t12", "name"), ("t13", "name"), ("t7", "name"), ("t9", "in_name")}
 _DIGITS = re.compile(r"^[\d.,，．\s]+$")
@@ -105,3 +112,21 @@ def _label(spec, field) -> str:
     from ..describe import _form_field_label
 
     return _form_field_label(spec, field)
+
+
+@checker("F120", "F121")
+def check_choices(ctx):
+    """Fields with a fixed list of values hold one of them; a 单位 names its 上级主管部门."""
+    d = ctx.d
+    for spec in d.schema.forms:
+        for inst in d.instances(spec.key):
+            for field, cs in spec.fields.items():
+                v = d.get(inst, field)
+                if cs.choices and v not in (None, "") and str(v).strip() not in cs.choices:
+                    yield ctx.finding("F120", d.entry(inst, field),
+                                      f"「{_label(spec, field)}」应填{'或'.join(f'“{c}”' for c in cs.choices)}，"
+                                      f"实际为「{v}」（留空按“{cs.choices[0]}”处理）。",
+                                      expected="/".join(cs.choices), actual=v)
+    if str(d.get("info", "entity") or "").strip() == "单位" and not str(d.get("info", "parent") or "").strip():
+        yield ctx.finding("F121", d.entry("info", "parent"),
+                          "公开主体为“单位”，但“上级主管部门”为空：汇总时无法归入所属部门，请填写上级主管部门名称。")

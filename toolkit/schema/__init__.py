@@ -47,6 +47,8 @@ class CellSpec:
     required: bool = False
     unit: str | None = None  # suffix shown by the number format (人, 个)
     style: str | None = None
+    choices: tuple = ()  # the values a form field may hold (empty: any); checked by rule F120
+    optional: bool = False  # a label added later to the template: older workbooks have it blank
 
     @property
     def is_value(self) -> bool:
@@ -315,10 +317,10 @@ def _cell_from_table_value(value, col: Column) -> CellSpec | None:
     return CellSpec(role=LABEL, type="label", text=value)
 
 
-def _label(text: str, style: str | None = None) -> CellSpec:
+def _label(text: str, style: str | None = None, optional: bool = False) -> CellSpec:
     if PLACEHOLDER.search(text):
         return CellSpec(role=DERIVED, type="label", text=text, derive=f"fmt({text!r})", style=style)
-    return CellSpec(role=LABEL, type="label", text=text, style=style)
+    return CellSpec(role=LABEL, type="label", text=text, style=style, optional=optional)
 
 
 def _form_cell(raw) -> FormCell:
@@ -337,9 +339,11 @@ def _form_cell(raw) -> FormCell:
             required=bool(raw.get("required", False)),
             unit=raw.get("unit"),
             style=raw.get("style"),
+            choices=tuple(str(c) for c in raw.get("choices") or ()),
         )
         return FormCell(spec=spec, field=raw["field"], span=span, vspan=vspan)
-    return FormCell(spec=_label(str(raw.get("text", "")), raw.get("style")), span=span, vspan=vspan)
+    return FormCell(spec=_label(str(raw.get("text", "")), raw.get("style"), bool(raw.get("optional", False))),
+                    span=span, vspan=vspan)
 
 
 def _parse_table(d: dict) -> TableSpec:
