@@ -504,6 +504,116 @@ def generate(n: int, out: Path, seed: int = 7, variants: int = 12, clean_share: 
         shutil.rmtree(work, ignore_errors=True)
 
 
+# ---------------------------------------------------------------- a bureau: 部门 with their units
+
+UNIT_SUFFIXES = ["机关", "事务服务中心", "信息中心", "综合保障中心", "监测站", "培训中心"]
+BUREAU_FAULTS = ("clean", "left_out", "counted_twice", "unit_unbalanced", "unit_missing")
+
+
+def _block_cell(d, table: str, code: str, col: str):
+    row = next(r for r in d.rows(table) if r.get("code") == code)
+    return row.entries[col]
+
+
+def generate_bureau(n: int, out: Path, seed: int = 7, groups: int = 6, log=print) -> dict:
+    """A finance bureau's folder: `n` departments, the first `groups` of them with a 本级 (机关)
+    unit and 2–5 more units (`groups` ≥ 1). Each unit is a copy of a variant tagged 单位 in
+    基本信息 with its 上级主管部门; units of one 部门 come from different variants, so no two have
+    the same figures. A 部门's own workbook is the consolidation of its units
+    (toolkit.consolidate: inputs summed, the rest derived by fill); the other departments are
+    variant copies tagged 部门 (blank). Deliberate faults, one kind per 部门 in BUREAU_FAULTS order:
+
+    * left_out: one 项 figure of the 部门's 表3 lacks one unit's amount;
+    * counted_twice: one 项 figure of the 部门's 表5 has one unit's amount twice;
+    * unit_unbalanced: one unit's 表3 合计 is 0.11 万元 (1,100 元) above its own items;
+    * unit_missing: one unit's workbook is left out of the folder (the 部门 includes it).
+
+    Returns a manifest {"departments": [...], "groups": [{name, code, head, units, fault}],
+    "faults": [{dept, kind, sheet, cell, unit, amount}]} (also written as bureau.json)."""
+    import json
+
+    import toolkit
+    from toolkit.consolidate import build_workbook, summed_data
+    from toolkit.io.writer import write_cells
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    t0 = time.perf_counter()
+    sizes = [(10 + 4 * k, 2 + k % 3) for k in range(6)]  # small variants: 6 distinct sets of figures
+    work = Path(tempfile.mkdtemp(prefix="bdt-bureau-"))
+    try:
+        vs = [build_variant(work, k, rows, projects, seed) for k, (rows, projects) in enumerate(sizes)]
+        log(f"  {len(vs)} variants built in {time.perf_counter() - t0:.1f} s")
+        names = department_names(n, rng)
+        manifest: dict = {"departments": [], "groups": [], "faults": []}
+        for k, name in enumerate(names):
+            code = f"{100 + k}"
+            if k >= groups:
+                dst = out / f"{k + 1:03d}-{name}.xlsx"
+                make_copy(vs[k % len(vs)], dst, name, code, [])
+                manifest["departments"].append({"name": name, "code": code, "file": dst.name})
+                continue
+            fault = BUREAU_FAULTS[k % len(BUREAU_FAULTS)]
+            n_units = 3 + (k * 2) % 4  # 本级 + 2–5 units
+            folder = out / f"{k + 1:03d}-{name}"
+            folder.mkdir(exist_ok=True)
+            unit_paths = []
+            offset = rng.randrange(len(vs))
+            for j in range(n_units):
+                v = vs[(offset + j) % len(vs)]
+                uname = f"{name}{UNIT_SUFFIXES[j]}"
+                info = {row: (sh, cell) for (inst, row, col), (sh, cell, _) in v.cells.items()
+                        if inst == "info" and row in ("entity", "parent")}
+                tags = [(info["entity"], "单位"), (info["parent"], name)]
+                dst = folder / f"{j + 1:02d}-{uname}.xlsx"
+                unit_paths.append(make_copy(v, dst, uname, f"{code}{j + 1:03d}", tags))
+            units = [toolkit.load(p) for p in unit_paths]
+            data, _ = summed_data(units, {"dept_name": name, "dept_code": code, "year": YEAR, "entity": "部门"},
+                                  extra_notes={"perf_dept": {"units": str(n_units)}})
+            head = build_workbook(data, folder / f"00-{name}.xlsx")
+            group = {"name": name, "code": code, "head": str(head.relative_to(out)), "fault": fault,
+                     "units": [str(p.relative_to(out)) for p in unit_paths]}
+            fault_rec = None
+            if fault in ("left_out", "counted_twice"):
+                table = "t3" if fault == "left_out" else "t5"
+                col = "basic" if fault == "left_out" else "project"
+                hd = toolkit.load(head)
+                # a 项 figure of one unit that no other unit of the 部门 has at that line
+                for j, u in enumerate(units):
+                    cands = [r for r in u.rows(table) if r.level == 3 and isinstance(r.get(col), Decimal)
+                             and r.get(col) > 0 and not any(o.get(col) is not None for w in units if w is not u
+                                                            for o in w.rows(table) if o.get("code") == r.get("code"))]
+                    if cands:
+                        r = cands[0]
+                        break
+                amount = r.get(col)
+                e = _block_cell(hd, table, r.get("code"), col)
+                new = e.value - amount if fault == "left_out" else e.value + amount
+                write_cells(head, {e.sheet: {e.cell: new}}, head)
+                fault_rec = {"sheet": e.sheet, "cell": e.cell, "unit": units[j].dept_name, "amount": s(amount),
+                             "code": r.get("code")}
+            elif fault == "unit_unbalanced":
+                u, p = units[1], unit_paths[1]
+                e = u.entry("t3", "total", "total")
+                write_cells(p, {e.sheet: {e.cell: e.value + Decimal("0.11")}}, p)
+                fault_rec = {"sheet": e.sheet, "cell": toolkit.load(head).entry("t3", "total", "total").cell,
+                             "unit": u.dept_name, "amount": "0.11"}
+            elif fault == "unit_missing":
+                gone = unit_paths[-1]
+                fault_rec = {"sheet": None, "cell": None, "unit": units[-1].dept_name, "file": str(gone.relative_to(out))}
+                gone.unlink()
+                group["units"] = group["units"][:-1]
+            if fault_rec:
+                manifest["faults"].append({"dept": name, "kind": fault, **fault_rec})
+            manifest["groups"].append(group)
+        (out / "bureau.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        log(f"  bureau of {n} departments ({groups} with units) written in {time.perf_counter() - t0:.1f} s")
+        return manifest
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 # ---------------------------------------------------------------- corrupt cases
 
 def _rezip(src: Path, dst: Path, replace: dict) -> Path:
@@ -859,7 +969,13 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--variants", type=int, default=12)
     p.add_argument("--corrupt", action="store_true", help="also write the corrupt cases (subfolder 问题文件)")
+    p.add_argument("--bureau", type=int, metavar="N",
+                   help="a bureau instead: N departments, the first --groups with units (本级 + 2–5), faults in bureau.json")
+    p.add_argument("--groups", type=int, default=6, help="departments with units in --bureau (default 6)")
     a = p.parse_args(argv)
+    if a.bureau:
+        generate_bureau(a.bureau, Path(a.out), a.seed, a.groups)
+        return 0
     generate(a.n, Path(a.out), a.seed, a.variants)
     if a.corrupt:
         cases = make_corrupt_cases(SEED_EXAMPLE, Path(a.out) / "问题文件")
