@@ -306,6 +306,35 @@ def cmd_fill(args) -> int:
     return EXIT_OK
 
 
+def cmd_consolidate(args) -> int:
+    """`bdt consolidate FOLDER… --out DIR`: one call of toolkit.consolidate.consolidate."""
+    from .batch import discover
+    from .consolidate import MISSING, consolidate
+
+    paths, notes = discover(args.inputs, args.out)
+    for n in notes:
+        print(n, file=sys.stderr)
+    if not paths:
+        print("错误：没有找到工作簿。", file=sys.stderr)
+        return EXIT_UNREADABLE
+    formats = []
+    if args.to:
+        from .export import parse_formats
+
+        formats = parse_formats(args.to)
+    r = consolidate(paths, args.out, formats=formats, name=args.name, schema=_schema(args))
+    for o in r.outputs:
+        state = "（草稿·未通过校验）" if o.draft else ""
+        print(f"已汇总 {o.kind}「{o.name}」（{len(o.members)} 个工作簿）：{o.path}{state}")
+    for p, m in r.unreadable:
+        print(f"未汇总（无法读取）：{m}", file=sys.stderr)
+    for d in r.differences:
+        who = f" → {d.culprit}" if d.culprit and d.culprit != MISSING else ""
+        print(f"不符：{d.message}{who}")
+    print(f"核对报告：{r.report_html}、{r.report_csv}（{len(r.differences)} 处部门与所属单位之和不符）")
+    return EXIT_FINDINGS if r.differences else EXIT_OK
+
+
 def _delegate(module: str):
     def run(args):
         import importlib
@@ -400,6 +429,16 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
         sp.set_defaults(func=_delegate(module), _module=module)
         if wanted is None or wanted == name:
             _add_module_arguments(sp, module)
+
+    cs = sub.add_parser("consolidate", help="汇总：本级合计与各部门（本级 + 所属单位），并核对部门表与所属单位之和",
+                        description="汇总文件夹中的工作簿（基本信息“公开主体”为单位的，按“上级主管部门”归入部门）："
+                                    "输出本级合计、各部门汇总工作簿及其公开文件，和核对报告（HTML + CSV）。"
+                                    "退出状态：0 无不符；1 有部门与所属单位之和不符。")
+    cs.add_argument("inputs", nargs="+", metavar="FOLDER", help="工作簿或文件夹（递归查找 .xlsx/.xlsm）")
+    cs.add_argument("--out", required=True, metavar="DIR", help="输出文件夹")
+    cs.add_argument("--to", metavar="FORMATS", help="同时导出的格式，逗号分隔：pdf,docx,html,xlsx,data（默认不导出）")
+    cs.add_argument("--name", default="本级合计", help="本级汇总工作簿的名称（默认：本级合计）")
+    cs.set_defaults(func=cmd_consolidate)
 
     dmp = sub.add_parser("dump", help="把工作簿中的数据导出为数据文件（YAML/JSON）")
     dmp.add_argument("path")
