@@ -276,6 +276,18 @@ def test_cli_on_one_department_folder(bureau, tmp_path, capsys):
     assert list((tmp_path / "bad" / "部门").rglob("*.html"))
 
 
+def test_batch_consolidate_flag(bureau, tmp_path, capsys):
+    from toolkit.cli import main
+
+    folder, manifest, _ = bureau
+    bad = folder / Path(_group(manifest, "counted_twice")["head"]).parent
+    main(["batch", str(bad), "--out", str(tmp_path / "b"), "--consolidate", "--jobs", "1", "--no-progress"])
+    assert "不符 1 处" in capsys.readouterr().out
+    rows = list(csv.reader(open(tmp_path / "b" / "汇总" / "汇总核对.csv", encoding="utf-8-sig")))
+    fault = next(f for f in manifest["faults"] if f["kind"] == "counted_twice")
+    assert rows[1][1:3] == [fault["sheet"], fault["cell"]] and rows[1][7] == fault["unit"]
+
+
 def test_workbook_of_the_older_template_reads_as_a_department(tmp_path):
     """A workbook saved before 公开主体 existed (C3/D3 blank) reads unchanged and counts as a 部门."""
     from conftest import EXAMPLE

@@ -1036,6 +1036,8 @@ def add_arguments(p) -> None:
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="各单位报告中固定标题的语言")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"每个文件的处理时间上限，秒（默认 {DEFAULT_TIMEOUT:g}；0 为不限）：超时的文件单独报告，其余照常处理")
+    p.add_argument("--consolidate", action="store_true",
+                   help="同时汇总（本级合计、各部门 = 所属单位之和，并核对部门表与所属单位之和），写入 --out 下的「汇总」（同 bdt consolidate）")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--progress", dest="progress", action="store_true", default=None, help="总是显示进度（默认只在终端显示）")
     g.add_argument("--no-progress", dest="progress", action="store_false", help="不显示进度")
@@ -1098,6 +1100,11 @@ def run(args) -> int:
             except Exception:
                 pass
     print(summary_text(result))
+    if getattr(args, "consolidate", False):
+        from .consolidate import consolidate
+
+        c = consolidate(paths, out_dir / "汇总", formats=formats, schema=schema)
+        print(f"汇总：{len(c.outputs)} 个汇总工作簿，部门与所属单位之和不符 {len(c.differences)} 处，见 {c.report_html}")
     return result.exit_status
 
 

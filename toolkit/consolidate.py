@@ -520,6 +520,10 @@ def consolidate(sources, out_dir, formats=(), name: str = "本级合计", schema
     from .io.reader import WorkbookError
     from .model import Disclosure
 
+    if isinstance(schema, (str, Path)):
+        from .schema import load_schema
+
+        schema = load_schema(schema)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = Consolidation()
