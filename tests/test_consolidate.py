@@ -306,3 +306,32 @@ def test_workbook_of_the_older_template_reads_as_a_department(tmp_path):
 def test_manifest_written(bureau):
     folder, manifest, _ = bureau
     assert json.loads((folder / "bureau.json").read_text(encoding="utf-8")) == manifest
+
+
+def test_grouping_by_parent_name_or_code_and_unplaced_workbooks(tmp_path):
+    """Units join their 部门 by name or by 部门代码; a 单位 without 上级主管部门 and a wrong 公开主体
+    are said, not silently dropped."""
+    from conftest import EXAMPLE
+    from toolkit.consolidate import group
+
+    def copy(name, ent=None, parent=None, code=None):
+        p = tmp_path / f"{name}.xlsx"
+        shutil.copy(EXAMPLE, p)
+        wb = openpyxl.load_workbook(p)
+        ws = wb["基本信息"]
+        ws["B2"], ws["D3"], ws["B5"] = name, ent, parent
+        if code:
+            ws["B3"] = code
+        wb.save(p)
+        return toolkit.load(p)
+
+    ds = [copy("甲局", code="901"), copy("甲局机关", "单位", "甲局"), copy("甲局中心", "单位", "901"),
+          copy("无主单位", "单位"), copy("乙局", "下属单位"), copy("丙局信息中心", "单位", "丙局")]
+    groups, notes = group(ds)
+    by = {g.name: g for g in groups}
+    assert [u.dept_name for u in by["甲局"].units] == ["甲局中心", "甲局机关"] and by["甲局"].head is ds[0]
+    assert by["丙局"].head is None and len(by["丙局"].units) == 1
+    assert by["乙局"].head is ds[4] and by["无主单位"].head is ds[3]
+    text = "\n".join(notes)
+    assert "「无主单位」" in text and "F121" in text and "「下属单位」" in text and "丙局" in text
+    assert {f.rule for f in validate(ds[3])} >= {"F121"} and "F120" in {f.rule for f in validate(ds[4])}

@@ -90,6 +90,9 @@ def group(disclosures) -> tuple[list[Group], list[str]]:
     by_code: dict[str, str] = {}
     notes = []
     for d in disclosures:
+        raw = str(d.get("info", "entity") or "").strip()
+        if raw not in ("", DEPT, UNIT):
+            notes.append(f"「{_name(d)}」的公开主体填为「{raw}」（应为“部门”或“单位”，规则 F120），按部门汇总。")
         if entity(d) == DEPT:
             name = _name(d)
             g = groups.setdefault(name, Group(name))
