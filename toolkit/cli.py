@@ -207,7 +207,7 @@ def validate_files(paths, schema=None, waivers=None) -> list:
             except WaiverError as exc:
                 results.append(FileResult(str(p), None, exc.message))
                 continue
-            findings = validate(d, waivers=w)
+            findings = validate(d, waivers=w) if w is not None else validate(d)
             results.append(FileResult(str(p), findings, None, waivers=w.outcome(d) if w is not None else None))
         except Exception as exc:  # noqa: BLE001
             results.append(FileResult(str(p), None, _internal_message(exc), internal=True))

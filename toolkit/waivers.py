@@ -46,7 +46,17 @@ CONTENT_LIMIT = 60  # longer cell content is recorded as a fingerprint
 FIGURE_KEYS = ("expected", "actual", "content")
 KEYS = ("department", "department_code", "rule", "sheet", "cell", *FIGURE_KEYS, "reason", "by", "at", "after_fill")
 _A1 = re.compile(r"^[A-Z]{1,3}[1-9][0-9]{0,6}$")
-_ABSENT = object()  # a figure key the entry does not have (not compared) — unlike null (must be empty)
+class _Absent:
+    """A figure key the entry does not have (not compared) — unlike null (the value must be empty)."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __reduce__(self):  # one instance across pickling and deepcopy
+        return "_ABSENT"
+
+
+_ABSENT = _Absent()
 
 
 class WaiverError(ValueError):

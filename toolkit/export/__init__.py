@@ -134,6 +134,7 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
         raise ExportRefused(status.errors)
     doc = build_document(d, values)
     doc.mark, doc.note = status.mark, status.note
+    doc.waivers = [dict(f.to_dict(), waived=f.waived.to_dict()) for f in status.findings if f.waived is not None] or None
     out = Path(out_dir) if out_dir is not None else default_out_dir(d.path if getattr(d, "path", None) else "export")
     out.mkdir(parents=True, exist_ok=True)
     stem = output_stem(d)
