@@ -307,3 +307,30 @@ def test_batch_counts_waived_apart_and_exports_the_waived_department(tmp_path, a
     report = json.loads((b / "findings.json").read_text(encoding="utf-8"))["files"][0]
     assert [x["rule"] for x in report["waivers"]["stale"]] == ["P604"]
     assert "已豁免" in (tmp_path / "out" / "summary.html").read_text(encoding="utf-8")
+
+
+def test_excel_buttons_use_the_waivers_beside_the_workbook(book, monkeypatch):
+    """校验 paints waived cells grey and lists them as 已豁免; 导出 asks nothing and is no draft."""
+    import os
+    import sys
+
+    os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+    xw = pytest.importorskip("xlwings")
+    from conftest import ROOT
+    from toolkit import excel
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from xlpayload import payload
+
+    monkeypatch.chdir(book.parent)  # the remote engine's fullname is the file's name
+    b = xw.Book(json=payload(book))
+    result = excel.validate(b)
+    assert result["summary"]["error"] == 0 and result["summary"]["waived"] == 4
+    colours = [a for a in b.json()["actions"] if a["func"] == "setRangeColors"]
+    assert any(("#" + MARK_RGB[WAIVED]).lower() in str(a["args"]).lower() for a in colours)
+    assert not any(excel.MARK["error"].lower() in str(a["args"]).lower() for a in colours)  # no red left
+    b = xw.Book(json=payload(book))
+    out = excel.export(b, formats="data", confirm=lambda q: pytest.fail("asked for a draft: " + q))
+    assert out["draft"] is False
+    dp = json.loads((book.parent / "单位-公开" / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    assert dp["bdt"]["status"] == "validated" and len(dp["bdt"]["waivers"]) == 16
