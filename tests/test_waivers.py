@@ -334,3 +334,22 @@ def test_excel_buttons_use_the_waivers_beside_the_workbook(book, monkeypatch):
     assert out["draft"] is False
     dp = json.loads((book.parent / "单位-公开" / "data" / "datapackage.json").read_text(encoding="utf-8"))
     assert dp["bdt"]["status"] == "validated" and len(dp["bdt"]["waivers"]) == 16
+
+
+def test_serve_jobs_use_the_bureaus_waiver_file(book, tmp_path):
+    """bdt serve: bdt-waivers.yaml in the data folder; the check counts waived apart, the export zip is no draft."""
+    pytest.importorskip("starlette")
+    from toolkit.serve import jobs
+
+    data = jobs.check(str(book), str(tmp_path / "out"), "单位.xlsx", str(book.with_name(WAIVERS_FILE)))
+    assert data["counts"]["error"] == 0 and data["counts"]["waived"] == 4 and data["status"] == "ok"
+    assert sum(1 for f in data["findings"] if f["waived"]) == 4
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["files"][0]
+    assert len(report["waivers"]["applied"]) == 4
+    zipped = jobs.export_zip(str(book), str(tmp_path / "export.zip"), ("data",), str(book.with_name(WAIVERS_FILE)))
+    assert zipped["draft"] is False and zipped["errors"] == 0
+    with zipfile.ZipFile(tmp_path / "export.zip") as zf:
+        assert json.loads(zf.read("data/datapackage.json"))["bdt"]["status"] == "validated"
+    # without the file: as before (4 errors, a draft)
+    assert jobs.check(str(book), str(tmp_path / "o2"), "单位.xlsx")["counts"]["error"] == 4
+    assert jobs.export_zip(str(book), str(tmp_path / "e2.zip"), ("data",))["draft"] is True
