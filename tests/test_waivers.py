@@ -19,7 +19,7 @@ from conftest import EXAMPLE, edit_workbook, rgb
 from toolkit.cli import main
 from toolkit.export import ExportRefused, export
 from toolkit.export.check import DRAFT_MARK
-from toolkit.findings import ERROR, MARK_RGB, WAIVED, open_errors, summary
+from toolkit.findings import MARK_RGB, WAIVED, open_errors, summary
 from toolkit.rules import validate
 from toolkit.waivers import WAIVERS_FILE, WaiverError, Waivers, make, parse
 
