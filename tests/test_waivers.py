@@ -353,3 +353,22 @@ def test_serve_jobs_use_the_bureaus_waiver_file(book, tmp_path):
     # without the file: as before (4 errors, a draft)
     assert jobs.check(str(book), str(tmp_path / "o2"), "单位.xlsx")["counts"]["error"] == 4
     assert jobs.export_zip(str(book), str(tmp_path / "e2.zip"), ("data",))["draft"] is True
+
+
+def test_serve_result_page_shows_waived_findings(tmp_path, all_errors_file):
+    """The running server (its own process) with bdt-waivers.yaml in its data folder: the result
+    page of an uploaded seed shows 已豁免 4 and each waived finding's reason."""
+    pytest.importorskip("starlette")
+    from test_serve import Client, Server
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(all_errors_file, data / WAIVERS_FILE)
+    with Server(data) as s:
+        c = Client(s.url)
+        ids = c.upload([("单位.xlsx", EXAMPLE.read_bytes())])
+        items = c.wait(ids)
+        assert items[0]["status"] == "ok" and items[0]["errors"] == 0
+        status, _, body = c.get(f"/s/{ids[0]}")
+        page = body.decode("utf-8")
+        assert status == 200 and "已豁免 4" in page and "P604 经核实可以接受" in page
