@@ -372,3 +372,31 @@ def test_serve_result_page_shows_waived_findings(tmp_path, all_errors_file):
         status, _, body = c.get(f"/s/{ids[0]}")
         page = body.decode("utf-8")
         assert status == 200 and "已豁免 4" in page and "P604 经核实可以接受" in page
+
+
+def test_the_bureau_waives_from_the_serve_result_page(tmp_path):
+    """Only the bureau: its result page offers 豁免 per open error; posting it writes the data
+    folder's bdt-waivers.yaml with the current figure and re-checks the submission."""
+    pytest.importorskip("starlette")
+    from test_serve import BUREAU, Client, Server
+
+    data = tmp_path / "data"
+    with Server(data) as s:
+        clerk = Client(s.url)
+        ids = clerk.upload([("单位.xlsx", EXAMPLE.read_bytes())])
+        assert clerk.wait(ids)[0]["errors"] == 4
+        fields = {"rule": "P604", "sheet": "部门整体绩效目标", "cell": "E6", "reason": "含借调人员", "by": "张三"}
+        assert clerk.post(f"/s/{ids[0]}/waive", {"csrf": clerk.csrf(), **fields})[0] == 403  # not the bureau
+        assert 'action="/s/' + ids[0] + '/waive"' not in clerk.get(f"/s/{ids[0]}")[2].decode("utf-8")
+        bureau = Client(s.url)
+        assert bureau.post("/bureau/login", {"csrf": bureau.csrf(), "password": BUREAU})[0] == 303
+        page = bureau.get(f"/s/{ids[0]}")[2].decode("utf-8")
+        assert page.count(f'action="/s/{ids[0]}/waive"') == 4  # one form per open error
+        status, _, body = bureau.post(f"/s/{ids[0]}/waive", {"csrf": bureau.csrf(), **fields, "rule": "N503"})
+        assert status == 400 and "没有可以豁免的问题" in body.decode("utf-8")
+        assert bureau.post(f"/s/{ids[0]}/waive", {"csrf": bureau.csrf(), **fields})[0] == 303
+        assert bureau.wait(ids)[0]["errors"] == 3
+        entries = yaml.safe_load((data / WAIVERS_FILE).read_text(encoding="utf-8"))["waivers"]
+        assert [(e["rule"], e["cell"], e["actual"], e["by"]) for e in entries] == [("P604", "E6", "10", "张三")]
+        page = bureau.get(f"/s/{ids[0]}")[2].decode("utf-8")
+        assert "已豁免 1" in page and "含借调人员" in page and page.count(f'action="/s/{ids[0]}/waive"') == 3
