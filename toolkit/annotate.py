@@ -213,11 +213,13 @@ def _add_sheet(zf: zipfile.ZipFile, parts: dict) -> str:
 
 # ---------------------------------------------------------------- annotate
 
-def annotate(src, out, findings=None, schema=None, stamp: str | None = None) -> Annotated:
+def annotate(src, out, findings=None, schema=None, stamp: str | None = None, waivers=None) -> Annotated:
     """Write a copy of `src` at `out` with every finding's cell coloured and a 校验结果 sheet.
 
-    `findings` default: toolkit.rules.validate of the file. Raises WorkbookError (Chinese message)
-    for a file that cannot be read, ValueError when `out` is the source itself."""
+    `findings` default: toolkit.rules.validate of the file (with `waivers`, toolkit.waivers).
+    A cell whose findings are all waived gets a light grey (findings.MARK_RGB["waived"]) and its
+    rows on 校验结果 read 已豁免（错误） with the reason and who waived it. Raises WorkbookError
+    (Chinese message) for a file that cannot be read, ValueError when `out` is the source itself."""
     from .io.reader import read_workbook
     from .rules import validate
 
@@ -226,7 +228,7 @@ def annotate(src, out, findings=None, schema=None, stamp: str | None = None) -> 
         raise ValueError("标注版工作簿不能覆盖原文件，请用另一个文件名。")
     d = read_workbook(src, schema=schema)
     if findings is None:
-        findings = validate(d)
+        findings = validate(d, waivers=waivers)
     previous = previous_marks(src)
     paint = mark_plan(d, findings, previous)
     marks = cell_marks(findings)

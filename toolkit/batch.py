@@ -84,6 +84,7 @@ class Options:
     schema: str | None = None
     lang: str = "zh"
     timeout: float | None = DEFAULT_TIMEOUT  # per file, seconds; None or 0: no limit
+    waivers: str | None = None  # the waiver file in force (toolkit.waivers; --waivers, or bdt-waivers.yaml beside the inputs)
 
 
 @dataclass
@@ -215,6 +216,9 @@ def count_findings(out: FileOutcome, findings) -> None:
     """A summary row's counts per severity and rule, the most severe severity per rule, and its
     status (errors / clean) unless the work already failed inside the toolkit."""
     for f in findings:
+        if getattr(f, "waived", None) is not None:  # reviewed and accepted (toolkit.waivers): counted apart
+            out.counts["waived"] = out.counts.get("waived", 0) + 1
+            continue
         out.counts[f.severity] = out.counts.get(f.severity, 0) + 1
         out.rules[f.rule] = out.rules.get(f.rule, 0) + 1
         if _RANK.get(f.severity, 3) < _RANK.get(out.severities.get(f.rule), 3):
@@ -237,6 +241,7 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
     schema = load_schema(options.schema) if options.schema else load_schema()
 
     findings = None
+    waivers = _waivers(options.waivers)
     d = read_outcome(path, out, schema=schema)
     if d is not None:
         try:
@@ -247,10 +252,10 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
                 from .fill import compute
 
                 plan = compute(d)
-                status = exported_findings(d, plan.values, plan.fingerprints)
+                status = exported_findings(d, plan.values, plan.fingerprints, waivers=waivers)
                 findings = status.findings
             else:
-                findings = validate(d)
+                findings = validate(d, waivers=waivers) if waivers is not None else validate(d)
         except Exception as exc:
             out.status, out.message = INTERNAL, _internal("校验时出错：", exc)
     if findings is not None:
@@ -258,7 +263,10 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
 
     # the department's report: its findings, or why its file could not be read
     error = None if findings is not None else (out.message or "无法读取")
-    result = FileResult(str(path), findings, error)
+    outcome = None
+    if waivers is not None and findings is not None:
+        outcome = waivers.outcome(d, filled=bool(options.fill or options.export))
+    result = FileResult(str(path), findings, error, waivers=outcome)
     _write_text(staging / "report.html", to_html([result], lang=options.lang))
     _write_text(staging / "findings.json", to_json([result]))
 
@@ -295,6 +303,20 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
         out.message = "；".join([m for m in [out.message] if m] + notes)
     (staging / STARTED).unlink(missing_ok=True)
     out.outputs = sorted(p.name for p in staging.iterdir() if not p.name.startswith("."))
+
+
+_WAIVERS: dict = {}
+
+
+def _waivers(path):
+    """The waiver file of the batch, read once per worker process (validated by `run` first)."""
+    if not path:
+        return None
+    if path not in _WAIVERS:
+        from .waivers import Waivers
+
+        _WAIVERS[path] = Waivers.load(path)
+    return _WAIVERS[path]
 
 
 def filled_name(path: Path) -> str:
@@ -732,7 +754,7 @@ def discover(inputs, out_dir=None) -> tuple[list[Path], list[str]]:
     def add(p: Path, explicit: bool) -> None:
         if not explicit:
             if p.suffix.lower() not in WORKBOOK_SUFFIXES:
-                if not p.name.startswith(("~$", ".")):
+                if not p.name.startswith(("~$", ".")) and p.name != "bdt-waivers.yaml":  # the waivers (toolkit.waivers)
                     others.append(p.name)
                 return
             if skip(p):
@@ -794,7 +816,7 @@ def _csv_safe(v) -> str:
     return "'" + t if t[:1] in ("=", "+", "-", "@", "\t", "\r") else t
 
 
-CSV_COLUMNS = ["序号", "部门", "部门代码", "文件", "状态", "status", "错误", "警告", "提示", "主要问题", "输出文件夹", "说明"]
+CSV_COLUMNS = ["序号", "部门", "部门代码", "文件", "状态", "status", "错误", "警告", "提示", "已豁免", "主要问题", "输出文件夹", "说明"]
 
 
 def write_summary_csv(outcomes, path) -> Path:
@@ -805,7 +827,8 @@ def write_summary_csv(outcomes, path) -> Path:
     for k, o in enumerate(outcomes, 1):
         w.writerow([k, _csv_safe(o.department or ""), _csv_safe(o.dept_code or ""), _csv_safe(o.path),
                     STATUS_ZH.get(o.status, o.status), o.status, o.counts.get("error", 0), o.counts.get("warning", 0),
-                    o.counts.get("info", 0), _top(o), _csv_safe(o.folder or ""), _csv_safe(o.message)])
+                    o.counts.get("info", 0), o.counts.get("waived", 0), _top(o), _csv_safe(o.folder or ""),
+                    _csv_safe(o.message)])
     return _atomic_write(Path(path), buf.getvalue().encode("utf-8-sig"))
 
 
@@ -939,7 +962,7 @@ def write_summary_html(outcomes, path, seconds: float | None = None, today: date
     out.append("<section>")
     out.append("<h2>各单位校验结果</h2>")
     out.append("<table><thead><tr><th>序号</th><th>部门</th><th>文件</th><th>状态</th><th>错误</th><th>警告</th>"
-               "<th>提示</th><th>主要问题</th><th>报告</th><th>说明</th></tr></thead><tbody>")
+               "<th>提示</th><th>已豁免</th><th>主要问题</th><th>报告</th><th>说明</th></tr></thead><tbody>")
     for k, o in ordered:
         cls = {OK: "status-ok", ERRORS: "status-errors", UNREADABLE: "status-unreadable",
                INTERNAL: "status-internal"}.get(o.status, "")
@@ -947,7 +970,8 @@ def write_summary_html(outcomes, path, seconds: float | None = None, today: date
         out.append(f'<tr><td class="num">{k}</td><td>{e(_display(o))}</td><td>{e(o.name)}</td>'
                    f'<td><span class="{cls}">{e(STATUS_ZH.get(o.status, o.status))}</span></td>'
                    f'<td class="num">{o.counts.get("error", 0)}</td><td class="num">{o.counts.get("warning", 0)}</td>'
-                   f'<td class="num">{o.counts.get("info", 0)}</td><td>{e(_top(o))}</td><td>{link}</td>'
+                   f'<td class="num">{o.counts.get("info", 0)}</td><td class="num">{o.counts.get("waived", 0)}</td>'
+                   f'<td>{e(_top(o))}</td><td>{link}</td>'
                    f'<td class="msg">{e(o.message)}</td></tr>')
     out.append("</tbody></table></section>")
     out.append(f"<footer>本汇总由 bdt {e(__version__)}（部门预算公开工具）生成。各单位的问题清单见其文件夹中的 report.html。</footer>")
@@ -1029,6 +1053,9 @@ def add_arguments(p) -> None:
     p.add_argument("--fill", action="store_true", help="同时生成填充派生格后的工作簿（原文件不改动）")
     p.add_argument("--export", metavar="FORMATS", help="同时导出公开文件，如 pdf,docx（只导出没有“错误”的单位）")
     p.add_argument("--export-all", action="store_true", help="有“错误”的单位也导出")
+    p.add_argument("--waivers", metavar="FILE",
+                   help="豁免文件（YAML，bdt waive 生成；默认用输入文件夹中的 bdt-waivers.yaml）：各单位数字未变的豁免问题"
+                        "列为“已豁免”，不计入错误，不阻止导出")
     p.add_argument("--executor", choices=["process", "dask"], default=None, help="执行方式：本机多进程（默认）或 Dask 集群")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="Dask 调度器地址，如 tcp://10.0.0.5:8786（输入文件和 --out 须在各节点以相同路径可见的共享目录中）；"
@@ -1074,9 +1101,18 @@ def run(args) -> int:
         print("错误：没有找到要处理的工作簿。", file=sys.stderr)
         return EXIT_UNREADABLE
     schema = getattr(args, "schema", None)
+    from .waivers import WaiverError, Waivers
+
+    try:
+        waivers = (Waivers.load(args.waivers) if getattr(args, "waivers", None)
+                   else next((w for w in (Waivers.beside(i) for i in args.inputs if Path(i).exists()) if w), None))
+    except WaiverError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_UNREADABLE
     options = Options(out_dir=str(out_dir.resolve()), fill=args.fill, export=formats, export_all=args.export_all,
                       schema=str(Path(schema).resolve()) if schema else None, lang=args.lang,
-                      timeout=getattr(args, "timeout", DEFAULT_TIMEOUT) or None)
+                      timeout=getattr(args, "timeout", DEFAULT_TIMEOUT) or None,
+                      waivers=str(waivers.path.resolve()) if waivers is not None else None)
     kind = args.executor or ("dask" if args.scheduler else "process")
     jobs = args.jobs or default_jobs(len(paths))
     if kind == "process":

@@ -177,8 +177,9 @@ def cmd_dump(args) -> int:
     return EXIT_OK
 
 
-def validate_files(paths, schema=None) -> list:
-    """Read and check each file; a file that cannot be read is reported, never stops the others."""
+def validate_files(paths, schema=None, waivers=None) -> list:
+    """Read and check each file; a file that cannot be read is reported, never stops the others.
+    `waivers`: a `toolkit.waivers.Waivers`, or "beside" (each file's bdt-waivers.yaml, if any)."""
     import toolkit
 
     from .io.reader import WorkbookError
@@ -199,7 +200,15 @@ def validate_files(paths, schema=None) -> list:
             results.append(FileResult(str(p), None, _internal_message(exc), internal=True))
             continue
         try:
-            results.append(FileResult(str(p), validate(d), None))
+            from .waivers import WaiverError, Waivers
+
+            try:
+                w = Waivers.beside(p) if waivers == "beside" else waivers
+            except WaiverError as exc:
+                results.append(FileResult(str(p), None, exc.message))
+                continue
+            findings = validate(d, waivers=w) if w is not None else validate(d)
+            results.append(FileResult(str(p), findings, None, waivers=w.outcome(d) if w is not None else None))
         except Exception as exc:  # noqa: BLE001
             results.append(FileResult(str(p), None, _internal_message(exc), internal=True))
     return results
@@ -218,8 +227,8 @@ def validate_status(results) -> int:
         return EXIT_INTERNAL
     if any(r.error is not None for r in results):
         return EXIT_UNREADABLE
-    if any(f.severity == ERROR for r in results for f in r.findings or []):
-        return EXIT_FINDINGS
+    if any(f.severity == ERROR and f.waived is None for r in results for f in r.findings or []):
+        return EXIT_FINDINGS  # waived errors (toolkit.waivers) do not count
     return EXIT_OK
 
 
@@ -243,7 +252,14 @@ def cmd_validate(args) -> int:
     if args.annotate and len(args.paths) != 1:
         print("错误：--annotate 只能用于一个工作簿。", file=sys.stderr)
         return EXIT_UNREADABLE
-    results = validate_files(args.paths, _schema(args))
+    from .waivers import WaiverError, Waivers
+
+    try:
+        waivers = Waivers.load(args.waivers) if args.waivers else "beside"
+    except WaiverError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    results = validate_files(args.paths, _schema(args), waivers=waivers)
     if args.annotate and results[0].error is None:
         from .annotate import annotate
 
@@ -269,6 +285,21 @@ def cmd_validate(args) -> int:
     else:
         sys.stdout.write(text)
     return validate_status(results)
+
+
+def cmd_waive(args) -> int:
+    from .waivers import WaiverError, waive
+
+    try:
+        path, new = waive(args.path, args.rule, args.cell, args.reason, args.by, file=args.file, schema=_schema(args))
+    except WaiverError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_FINDINGS
+    for w in new:
+        stage = "（填充后的工作簿，即导出的内容）" if w.after_fill else ""
+        print(f"已豁免 {w.rule} {w.place()}{stage}：应为 {w.expected or '空'}，实际 {w.actual or '空'}")
+    print(f"已写入豁免文件：{path}（共 {len(new)} 条新豁免；数字改变后自动失效）")
+    return EXIT_OK
 
 
 def cmd_docs(args) -> int:
@@ -455,7 +486,21 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
                    help="另存一份标注版工作簿：问题单元格按级别着色，并附「校验结果」工作表（原文件不改动）")
     v.add_argument("--group", action="store_true",
                    help="同一差异（同一个数字在各表中照抄的同一处差错）在报告中只列一次，并列出其余各处")
+    v.add_argument("--waivers", metavar="FILE",
+                   help="豁免文件（YAML，bdt waive 生成；默认用工作簿旁的 bdt-waivers.yaml）：数字未变的豁免问题列为“已豁免”，不计入错误")
     v.set_defaults(func=cmd_validate)
+
+    wv = sub.add_parser("waive", help="豁免一个经审核可以接受的问题：记下规则、单元格、当时的数字、理由和审核人",
+                        description="把工作簿中某个校验问题记入豁免文件（默认为工作簿旁的 bdt-waivers.yaml）。"
+                                    "记录的是问题当时的数字：数字改变后豁免自动失效，问题重新列出。")
+    wv.add_argument("path", metavar="BOOK", help="工作簿（.xlsx）")
+    wv.add_argument("--rule", required=True, metavar="CODE", help="规则编号，如 N503")
+    wv.add_argument("--cell", metavar="工作表!单元格",
+                    help="问题所在单元格，如 \"情况说明!B12\"（省略：该规则在本工作簿中的全部问题）")
+    wv.add_argument("--reason", required=True, help="豁免理由")
+    wv.add_argument("--by", required=True, help="审核人")
+    wv.add_argument("--file", metavar="FILE", help="豁免文件（默认：工作簿旁的 bdt-waivers.yaml，没有则新建）")
+    wv.set_defaults(func=cmd_waive)
 
     dc = sub.add_parser("docs", help="由代码生成文档")
     dsub = dc.add_subparsers(dest="action", required=True)

@@ -50,8 +50,9 @@ def _entry(func, book, *args, **kw) -> dict:
 def _error(book, exc) -> str:
     """Tell the clerk in Chinese what went wrong (never a traceback) and return the message."""
     from .io.reader import WorkbookError
+    from .waivers import WaiverError
 
-    if isinstance(exc, (WorkbookError, ProtectionError)):
+    if isinstance(exc, (WorkbookError, ProtectionError, WaiverError)):
         msg = exc.message
     else:
         msg = (f"程序出错，本次操作未完成（{type(exc).__name__}：{exc}）。\n"
@@ -68,11 +69,23 @@ def validate(book=None) -> dict:
     return _entry(_validate, book)
 
 
+def _waivers(book):
+    """The bdt-waivers.yaml beside the workbook's file (toolkit.waivers), or None."""
+    from pathlib import Path
+
+    from .waivers import Waivers
+
+    name = getattr(book, "fullname", None)
+    path = Path(str(name)) if name else None
+    return Waivers.beside(path) if path is not None and path.is_file() else None
+
+
 def _validate(book) -> dict:
     from .rules import validate as run_rules
 
     adapter, d = read(book)
-    findings = run_rules(d)
+    waivers = _waivers(book)
+    findings = run_rules(d, waivers=waivers) if waivers is not None else run_rules(d)
     plan = mark_plan(d, findings, previous_marks(adapter.rows(FINDINGS_SHEET)))
     colors = {s: {c: None if v is None else "#" + v for c, v in cells.items()} for s, cells in plan.items()}
     line = summary_line(findings, _dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
@@ -158,8 +171,9 @@ def _export(book, formats, confirm) -> dict:
     out_dir = src.with_name(src.stem + "-公开")
     fmts = formats.split(",")
     draft = False
+    waivers = _waivers(book)  # reviewed findings (bdt-waivers.yaml beside the file) do not refuse the export
     try:
-        paths = run_export(src, fmts, out_dir)
+        paths = run_export(src, fmts, out_dir, waivers=waivers)
     except ExportRefused as refused:
         codes = "、".join(sorted({f.rule for f in refused.errors}))
         question = DRAFT_QUESTION.format(n=len(refused.errors), codes=codes)
@@ -167,7 +181,7 @@ def _export(book, formats, confirm) -> dict:
             line = f"已取消导出：仍有 {len(refused.errors)} 个“错误”级问题（{codes}）。请点「校验」查看并改正后再导出。"
             alert(book, line, "导出")
             return {"cancelled": True, "errors": len(refused.errors), "line": line}
-        paths = run_export(src, fmts, out_dir, force=True)
+        paths = run_export(src, fmts, out_dir, force=True, waivers=waivers)
         draft = True
     names = "、".join(sorted(paths))
     draft = bool(getattr(paths, "draft", draft))

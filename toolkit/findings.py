@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -38,11 +38,16 @@ class Finding:
     message: str
     expected: object = None
     actual: object = None
+    #: the waiver that covers this finding (toolkit.waivers.Waiver: who, why, when), None when open.
+    #: A waived finding stays in every list and report, shown as 已豁免; it does not count as an
+    #: open error (exit status, export gate, batch counts). Not part of equality: the same finding.
+    waived: object = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["expected"] = _plain(self.expected)
         d["actual"] = _plain(self.actual)
+        d["waived"] = self.waived.to_dict() if self.waived is not None else None
         return d
 
     def location(self) -> str:
@@ -59,37 +64,68 @@ def sort_findings(findings, sheet_order: list[str] | None = None) -> list[Findin
     )
 
 
+def is_open(f) -> bool:
+    """Not covered by a waiver (toolkit.waivers)."""
+    return getattr(f, "waived", None) is None
+
+
+def open_errors(findings) -> list:
+    """Error findings no waiver covers: what refuses an export and sets exit status 1."""
+    return [f for f in findings if f.severity == ERROR and is_open(f)]
+
+
 def summary(findings) -> dict:
+    """Open findings per severity; plus "waived": how many are waived, when any are."""
     out = {s: 0 for s in SEVERITIES}
+    waived = 0
     for f in findings:
-        out[f.severity] += 1
+        if is_open(f):
+            out[f.severity] += 1
+        else:
+            waived += 1
+    if waived:
+        out["waived"] = waived
     return out
 
 
 # ------------------------------------------------------------------ marking findings in a workbook
 # shared by the headless annotated copy (toolkit.annotate) and the Excel 校验 button (toolkit.excel)
-MARK_RGB = {ERROR: "FF9999", WARNING: "FFD966", INFO: "BDD7EE"}  # cell fill per severity
+WAIVED = "waived"  # the mark of a cell whose findings are all waived (toolkit.waivers)
+MARK_RGB = {ERROR: "FF9999", WARNING: "FFD966", INFO: "BDD7EE", WAIVED: "E7E6E6"}  # cell fill per severity
 FINDINGS_HEADER = ["级别", "规则", "工作表", "单元格", "说明", "应为", "实际"]
-_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+_ORDER = {ERROR: 0, WARNING: 1, INFO: 2, WAIVED: 3}
 
 
 def cell_marks(findings) -> dict:
-    """{(sheet, A1): severity of the worst finding on that cell} — what gets coloured."""
+    """{(sheet, A1): severity of the worst open finding on that cell, or "waived" when every
+    finding on it is waived (a light grey: reviewed, nothing to do)} — what gets coloured."""
     worst: dict = {}
     for f in findings:
         if not f.cell:
             continue
         key = (f.sheet, f.cell)
-        if key not in worst or _ORDER[f.severity] < _ORDER[worst[key]]:
-            worst[key] = f.severity
+        sev = f.severity if is_open(f) else WAIVED
+        if key not in worst or _ORDER[sev] < _ORDER[worst[key]]:
+            worst[key] = sev
     return worst
 
 
 def summary_line(findings, stamp: str) -> str:
     """The first line of the 校验结果 sheet."""
     counts = summary(findings)
+    waived = f"已豁免 {counts['waived']} 项（灰色，见“级别”列的豁免理由）；" if counts.get("waived") else ""
     return (f"校验完成（{stamp}）：错误 {counts[ERROR]} 项，警告 {counts[WARNING]} 项，提示 {counts[INFO]} 项。"
+            + waived
             + ("红色为错误，黄色为警告，蓝色为提示；点击单元格地址可跳转。" if findings else "未发现问题。"))
+
+
+def waived_note(f) -> str:
+    """“已豁免：理由（张三，2026-12-03）” for a waived finding, "" for an open one."""
+    w = getattr(f, "waived", None)
+    if w is None:
+        return ""
+    who = "，".join(x for x in (w.by, w.at) if x)
+    return f"已豁免：{w.reason}" + (f"（{who}）" if who else "")
 
 
 FINDINGS_SHEET = "校验结果"
@@ -101,7 +137,10 @@ def findings_rows(findings) -> list[list]:
     rows = []
     for f in findings:
         message = f.message.split("：", 1)[1] if f.message.startswith("「") and "：" in f.message else f.message
-        rows.append([SEVERITY_ZH[f.severity], f.rule, f.sheet, f.cell or "", message, f.expected, f.actual])
+        level = SEVERITY_ZH[f.severity] if is_open(f) else f"已豁免（{SEVERITY_ZH[f.severity]}）"
+        if not is_open(f):
+            message = f"{message}\n{waived_note(f)}"
+        rows.append([level, f.rule, f.sheet, f.cell or "", message, f.expected, f.actual])
     return rows
 
 

@@ -32,7 +32,7 @@ def refusal_message(errors: list, limit: int = 5) -> str:
         lines.append(f"  {f.rule} {f.message}")
     if len(errors) > limit:
         lines.append(f"  ……另有 {len(errors) - limit} 个，运行 bdt validate 查看全部。")
-    lines.append("请修正后再导出；经审核可以接受的问题用 --waive 规则编号 豁免；如确需按现状导出草稿，请加 --force"
+    lines.append("请修正后再导出；经审核可以接受的问题用 bdt waive 逐项豁免（记录理由和审核人）；如确需按现状导出草稿，请加 --force"
                  "（Python 中 force=True；文件每页标注“草稿·未通过校验”）。")
     return "\n".join(lines)
 
@@ -95,7 +95,7 @@ class ExportResult(dict):
 
 
 def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None, values: dict | None = None,
-           waive=None, status=None, typography: str | None = None) -> dict:
+           waive=None, status=None, typography: str | None = None, waivers=None) -> dict:
     """Export a workbook (path or read `Disclosure`) to the given formats; returns {format: path}
     (an `ExportResult`, whose `.status` holds the findings of the exported document).
 
@@ -107,6 +107,9 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
     installed the PDF uses a standard non-embedded font (`fonts.fallback_warning()`).
     `typography="official"`: the PDF and the DOCX in the 党政机关公文 style (GB/T 9704) where its
     fonts are installed (`fonts.typography(...).warning()` names the missing ones).
+    `waivers` (toolkit.waivers.Waivers): error findings a waiver still covers do not refuse the
+    export and do not make it a draft; they are recorded in the document properties and the data
+    package (`Status.note`).
     """
     import toolkit
 
@@ -126,11 +129,12 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
         plan = compute(d)
         values, fingerprints = plan.values, plan.fingerprints
     if status is None:  # else: `check.exported_findings` of exactly these values (the batch's, computed once)
-        status = exported_findings(d, values, fingerprints, waive)
+        status = exported_findings(d, values, fingerprints, waive, waivers=waivers)
     if status.errors and not force:
         raise ExportRefused(status.errors)
     doc = build_document(d, values)
     doc.mark, doc.note = status.mark, status.note
+    doc.waivers = [dict(f.to_dict(), waived=f.waived.to_dict()) for f in status.findings if f.waived is not None] or None
     out = Path(out_dir) if out_dir is not None else default_out_dir(d.path if getattr(d, "path", None) else "export")
     out.mkdir(parents=True, exist_ok=True)
     stem = output_stem(d)

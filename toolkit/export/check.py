@@ -10,7 +10,9 @@ write it (derived cells replaced, kept paragraphs kept, paragraph fingerprints r
 A document exported with error findings left (``force=True``) is a *draft*: `draft_mark` gives
 the text every back end prints on each page and in the document properties. The mark depends only
 on the findings: it goes away when the errors are corrected or explicitly waived (`waive`: rule
-codes the bureau accepts, each recorded in the document), never by a switch of its own.
+codes the bureau accepts; `waivers`: a waiver file's reviewed findings, each covering one finding
+while its figure is unchanged — toolkit.waivers; both recorded in the document), never by a
+switch of its own.
 """
 from __future__ import annotations
 
@@ -57,7 +59,8 @@ class Status:
     findings: list = field(default_factory=list)  # every finding of the filled model
     errors: list = field(default_factory=list)  # error findings not waived
     waived: list = field(default_factory=list)  # error findings waived
-    waivers: dict = field(default_factory=dict)  # code -> reason
+    waivers: dict = field(default_factory=dict)  # code -> reason (--waive: whole rules)
+    outcome: object = None  # toolkit.waivers.Outcome of a waiver file (per finding), or None
 
     @property
     def draft(self) -> bool:
@@ -78,23 +81,37 @@ class Status:
             codes = sorted({f.rule for f in self.errors})
             parts.append(f"{DRAFT_MARK}：导出时仍有 {len(self.errors)} 个“错误”级问题（{'、'.join(codes)}），"
                          "不得作为正式公开文件")
-        if self.waived:
+        if any(f.rule in self.waivers and f.waived is None for f in self.waived):
             parts.append("已豁免：" + "；".join(
                 f"{code}{('（' + why + '）') if why else ''}" for code, why in sorted(self.waivers.items())
                 if any(f.rule == code for f in self.waived)))
+        each = [f for f in self.waived if f.waived is not None]
+        if each:
+            parts.append("已豁免（经审核）：" + "；".join(
+                f"{f.rule} {f.location()}（{f.waived.reason}，{f.waived.by}{('，' + f.waived.at) if f.waived.at else ''}）"
+                for f in each))
         return "。".join(parts) + "。" if parts else None
 
 
-def exported_findings(d, values: dict, fingerprints: dict | None = None, waive=None) -> Status:
-    """Validate the document that will be published (the filled model), minus waived rules."""
-    from ..findings import ERROR
+def exported_findings(d, values: dict, fingerprints: dict | None = None, waive=None, waivers=None) -> Status:
+    """Validate the document that will be published (the filled model), minus waived rules.
+
+    `waivers` (toolkit.waivers.Waivers): the findings a waiver still covers are marked waived and
+    do not count as errors (export is refused only for open errors); `Status.outcome` says which
+    waivers applied, which are stale (the figure changed) and which are unused."""
+    from ..findings import ERROR, is_open
     from ..rules import validate
 
-    findings = validate(filled_model(d, values, fingerprints))
-    waivers = parse_waive(waive)
-    errors = [f for f in findings if f.severity == ERROR and f.rule not in waivers]
-    waived = [f for f in findings if f.severity == ERROR and f.rule in waivers]
-    return Status(findings, errors, waived, waivers)
+    model = filled_model(d, values, fingerprints)
+    findings = validate(model)
+    outcome = None
+    if waivers is not None:
+        findings = waivers.apply(findings, model, filled=True)
+        outcome = waivers.outcome(model, filled=True)
+    codes = parse_waive(waive)
+    errors = [f for f in findings if f.severity == ERROR and is_open(f) and f.rule not in codes]
+    waived = [f for f in findings if f.severity == ERROR and (not is_open(f) or f.rule in codes)]
+    return Status(findings, errors, waived, codes, outcome)
 
 
 __all__ = ["filled_model", "exported_findings", "Status", "DRAFT_MARK", "parse_waive"]

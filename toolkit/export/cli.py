@@ -22,6 +22,9 @@ def add_arguments(parser) -> None:
                              "三号，标题黑体/楷体；本机未安装的字体仍用常规字体并提示）")
     parser.add_argument("--waive", metavar="CODES",
                         help="豁免的规则编号，逗号分隔（如 N504,P601）：经审核确认可以接受的“错误”，记录在文档属性中")
+    parser.add_argument("--waivers", metavar="FILE",
+                        help="豁免文件（YAML，bdt waive 生成；默认用工作簿旁的 bdt-waivers.yaml）：其中逐项豁免、数字未变的"
+                             "“错误”不阻止导出，并记录在文档属性和开放数据中")
 
 
 def run(args) -> int:
@@ -48,12 +51,22 @@ def run(args) -> int:
     except OSError as exc:
         print(f"错误：无法读取文件「{args.path}」：{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
+    from ..waivers import WaiverError, resolve
+
+    try:
+        waivers = resolve(args.path, getattr(args, "waivers", None))
+    except WaiverError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_FAILED
     out = args.out or default_out_dir(args.path)
     try:
         result = export(d, fmts, out, force=args.force, waive=getattr(args, "waive", None),
-                        typography=getattr(args, "typography", None))
+                        typography=getattr(args, "typography", None), waivers=waivers)
     except ExportRefused as exc:
         print(str(exc), file=sys.stderr)
+        if waivers is not None:
+            for line in waivers.outcome(d, filled=True).lines():
+                print(f"  {line}", file=sys.stderr)
         return EXIT_REFUSED
     for f, path in result.items():
         print(f"已导出 {FORMAT_NAMES[f]}：{path}")
@@ -66,8 +79,11 @@ def run(args) -> int:
             print(typography(args.typography).warning(), file=sys.stderr)
     status = result.status
     if status.waived:
-        print(f"已豁免 {len(status.waived)} 个“错误”级问题（{','.join(sorted(status.waivers))}），记录在文档属性中。",
-              file=sys.stderr)
+        codes = sorted({f.rule for f in status.waived})
+        print(f"已豁免 {len(status.waived)} 个“错误”级问题（{','.join(codes)}），记录在文档属性中。", file=sys.stderr)
+    if status.outcome is not None:
+        for line in status.outcome.lines():
+            print(line, file=sys.stderr)
     if status.errors:
         print(f"注意：导出的文件（填充后）有 {len(status.errors)} 个“错误”级问题，已按 --force 导出并在每页标注"
               "“草稿·未通过校验”（运行 bdt validate 查看，改正或 --waive 后重新导出）。", file=sys.stderr)

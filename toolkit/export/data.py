@@ -408,7 +408,8 @@ def render_data(doc: Document, d, out_dir, values: dict | None = None) -> dict:
         "contributors": [{"title": clean_text(d.dept_name or "") or "部门", "role": "publisher"}],
         "bdt": {"version": __version__, "schema_version": d.schema.schema_version,
                 "template_version": d.schema.template_version, "schema": d.schema.name,
-                "status": "draft" if doc.mark else "validated", "status_note": doc.note},
+                "status": "draft" if doc.mark else "validated", "status_note": doc.note,
+                **({"waivers": doc.waivers} if getattr(doc, "waivers", None) else {})},
         "resources": resources,
     }
     descriptor = {k: v for k, v in descriptor.items() if v is not None}

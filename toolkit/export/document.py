@@ -140,6 +140,7 @@ class Document:
     blocks: list
     mark: str | None = None  # "草稿·未通过校验" on every page of a forced export (check.Status.mark)
     note: str | None = None  # the validation status sentence for the document properties
+    waivers: list | None = None  # the waived findings (toolkit.waivers), recorded in the data package
     values: object = None  # the filled model's values the document was built from (open data reads forms)
 
     @property

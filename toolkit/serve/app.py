@@ -181,6 +181,35 @@ async def start_export(request):
     return RedirectResponse(f"/s/{sid}#export", status_code=303)
 
 
+_WAIVE_LOCK = asyncio.Lock()  # one writer of the data folder's bdt-waivers.yaml at a time
+
+
+async def waive(request):
+    """The bureau waives one finding of a submission (toolkit.waivers.waive into the data folder's
+    bdt-waivers.yaml, recording its current figure), then the submission is checked again."""
+    if not _is_bureau(request):
+        raise HTTPException(403, "只有财政局可以豁免问题（需要财政局口令）。")
+    sid = request.path_params["sid"]
+    row = _own(request, sid)
+    form = await _form(request)
+    if row["status"] in PENDING:
+        raise HTTPException(409, "校验完成后才能豁免。")
+    from ..waivers import WAIVERS_FILE, WaiverError
+    from ..waivers import waive as record
+
+    store = request.app.state.store
+    where = f"{form.get('sheet', '')}!{form.get('cell', '')}" if form.get("cell") else str(form.get("sheet", ""))
+    async with _WAIVE_LOCK:
+        try:
+            await asyncio.to_thread(record, store.source(row), str(form.get("rule", "")), where,
+                                    str(form.get("reason", "")), str(form.get("by", "")), Path(store.root) / WAIVERS_FILE)
+        except WaiverError as exc:
+            raise HTTPException(400, exc.message) from None
+    store.set_status(sid, QUEUED)
+    request.app.state.runner.check(sid)
+    return RedirectResponse(f"/s/{sid}", status_code=303)
+
+
 async def rule(request):
     from ..docs import unwrap
     from ..report import _rules
@@ -289,6 +318,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/", index), Route("/upload", upload, methods=["POST"]), Route("/list", listing),
         Route("/api/status", status), Route("/s/{sid}", result), Route("/s/{sid}/cell", grid),
         Route("/s/{sid}/download/{kind}", download), Route("/s/{sid}/export", start_export, methods=["POST"]),
+        Route("/s/{sid}/waive", waive, methods=["POST"]),
         Route("/rules/{code}", rule), Route("/bureau", bureau), Route("/bureau/login", bureau_login, methods=["POST"]),
         Route("/bureau/summary", bureau_summary, methods=["POST"]), Route("/login", login, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -56,7 +56,16 @@ def _finding(f, titles: dict) -> dict:
     return d
 
 
-def check(src, out, name: str) -> dict:
+def _load_waivers(path):
+    """The bureau's waiver file (bdt-waivers.yaml in the data folder, toolkit.waivers), or None."""
+    if not path:
+        return None
+    from ..waivers import Waivers
+
+    return Waivers.load(path)
+
+
+def check(src, out, name: str, waivers: str | None = None) -> dict:
     """Check one uploaded workbook; write the annotated and filled copies and the report into `out`.
 
     Returns (and writes as out/result.json) {status, message, department, dept_code, year,
@@ -83,9 +92,11 @@ def check(src, out, name: str) -> dict:
     year = None
     names_kept: list = []
     d = read_outcome(src, outcome, name=name)
+    w = None
     if d is not None:
         try:
-            findings = validate(d)
+            w = _load_waivers(waivers)
+            findings = validate(d, waivers=w) if w is not None else validate(d)
             annotate(src, tmp / f"{ANNOTATED}{suffix}", findings=findings)
             _, plan = fill(src, out=tmp / f"{FILLED}{suffix}", disclosure=d)
             names_kept = names_kept_lines(plan)
@@ -94,7 +105,8 @@ def check(src, out, name: str) -> dict:
         year = d.year
     if findings is not None:
         count_findings(outcome, findings)
-    result = FileResult(name, findings, None if findings is not None else (outcome.message or "无法读取"))
+    result = FileResult(name, findings, None if findings is not None else (outcome.message or "无法读取"),
+                        waivers=w.outcome(d) if w is not None and findings is not None else None)
     (tmp / "report.html").write_text(to_html([result]), encoding="utf-8")
     (tmp / "report.json").write_text(to_json([result]), encoding="utf-8")
     titles = {code: r.title for code, r in _rules().items()} if findings else {}
@@ -119,7 +131,10 @@ def outcome(row, result: dict | None) -> FileOutcome:
                        message=row["message"] or "")
 
 
-def export_zip(src, target, formats=("pdf", "docx", "xlsx", "html", "data")) -> dict:
+FORMATS = ("pdf", "docx", "xlsx", "html", "data")
+
+
+def export_zip(src, target, formats=("pdf", "docx", "xlsx", "html", "data"), waivers: str | None = None) -> dict:
     """Export the workbook (forced: a workbook with errors comes out marked 草稿·未通过校验 on every
     page) and pack every file in one zip at `target`. Returns {draft, errors, files}."""
     from ..export import export
@@ -129,7 +144,7 @@ def export_zip(src, target, formats=("pdf", "docx", "xlsx", "html", "data")) -> 
     work = target.with_name(f"{target.name}.tmp{secrets.token_hex(4)}")
     try:
         d = read_workbook(src)
-        result = export(d, list(formats), work / "files", force=True)
+        result = export(d, list(formats), work / "files", force=True, waivers=_load_waivers(waivers))
         files = sorted(p for p in (work / "files").rglob("*") if p.is_file())
         part = work / "export.zip"
         with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -228,12 +243,21 @@ class Runner:
     def check(self, sid: str) -> None:
         row = self.store.get(sid)
         self.store.set_status(sid, RUNNING)
-        self._start("check", sid, check, str(self.store.source(row)), str(self.store.out(sid)), row["filename"])
+        self._start("check", sid, check, str(self.store.source(row)), str(self.store.out(sid)), row["filename"],
+                    self._waivers())
 
     def export(self, sid: str) -> None:
         row = self.store.get(sid)
         self.store.set_export(sid, RUNNING)
-        self._start("export", sid, export_zip, str(self.store.source(row)), str(self.store.folder(sid) / "export.zip"))
+        self._start("export", sid, export_zip, str(self.store.source(row)), str(self.store.folder(sid) / "export.zip"),
+                    FORMATS, self._waivers())
+
+    def _waivers(self) -> str | None:
+        """bdt-waivers.yaml in the data folder, when the bureau keeps one there (read at each job)."""
+        from ..waivers import WAIVERS_FILE
+
+        path = Path(self.store.root) / WAIVERS_FILE
+        return str(path) if path.is_file() else None
 
     def _start(self, kind: str, sid: str, fn, *args) -> None:
         fut = self._submit(fn, *args)
