@@ -49,6 +49,41 @@ def _anchor(code: str) -> str:
     return code.lower()
 
 
+def param_value(v) -> str:
+    """A parameter value as written in a configuration file (TOML): 0.15, 7, true, ["原因"]."""
+    from decimal import Decimal
+
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, (tuple, list)):
+        return "[" + ", ".join(f'"{w}"' for w in v) + "]"
+    return str(v)
+
+
+def _params_markdown(code: str) -> list[str]:
+    from .rules import PARAMS
+
+    params = PARAMS.get(code)
+    if not params:
+        return []
+    lines = ["", f"参数（在配置文件的 `[params.{code}]` 中设定，见 [config.md](config.md)）：", ""]
+    for p in params.values():
+        extra = []
+        if p.unit:
+            extra.append(f"单位：{p.unit}")
+        if p.choices:
+            extra.append("可选：" + "、".join(param_value(c) for c in p.choices))
+        if p.minimum is not None:
+            extra.append(f"不小于 {param_value(p.minimum)}")
+        if p.maximum is not None:
+            extra.append(f"不大于 {param_value(p.maximum)}")
+        tail = f"（{'，'.join(extra)}）" if extra else ""
+        lines.append(f"- `{p.name}`，默认 `{param_value(p.default)}`{tail}：{unwrap(p.doc)}")
+    return lines
+
+
 def rules_markdown() -> str:
     """The rule catalogue, grouped by family, with a table of contents."""
     from .rules import FAMILIES, catalogue
@@ -83,7 +118,8 @@ def rules_markdown() -> str:
         for r in groups[p]:
             lines += ["", f'<a id="{_anchor(r.code)}"></a>', "", f"### {r.code} {r.title}", "",
                       f"级别：{SEVERITY_ZH.get(r.severity, r.severity)}", "", unwrap(r.doc)]
+            lines += _params_markdown(r.code)
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["rules_markdown", "unwrap"]
+__all__ = ["rules_markdown", "unwrap", "param_value"]
