@@ -304,7 +304,7 @@ class InForce:
         src = Path(self.source).name if name_only else self.source
         head = f"配置文件 {src}"
         if self.departments:
-            head += "（含部门设置 " + "、".join(f"「{k}」" for k in self.departments) + "）"
+            head += "（适用其中部门" + "、".join(f"「{k}」" for k in self.departments) + "的设置）"
         parts = self.parts()
         return head + "：" + ("；".join(parts) if parts else f"与{DEFAULT_TEXT}相同")
 
@@ -352,7 +352,7 @@ class Config:
 
     def unmatched(self, seen_keys) -> list[str]:
         """The per-department keys that matched none of the given departments' codes and names."""
-        seen = {k for keys in seen_keys for k in keys}
+        seen = {str(k).strip() for keys in seen_keys for k in keys if k is not None}
         return [layer.name for layer in self.departments if layer.name not in seen]
 
 

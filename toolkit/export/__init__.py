@@ -95,7 +95,7 @@ class ExportResult(dict):
 
 
 def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None, values: dict | None = None,
-           waive=None, status=None, typography: str | None = None) -> dict:
+           waive=None, status=None, typography: str | None = None, config=None) -> dict:
     """Export a workbook (path or read `Disclosure`) to the given formats; returns {format: path}
     (an `ExportResult`, whose `.status` holds the findings of the exported document).
 
@@ -107,6 +107,8 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
     installed the PDF uses a standard non-embedded font (`fonts.fallback_warning()`).
     `typography="official"`: the PDF and the DOCX in the 党政机关公文 style (GB/T 9704) where its
     fonts are installed (`fonts.typography(...).warning()` names the missing ones).
+    `config`: the bureau's rule settings (toolkit.config.Config) the document is checked with
+    (a rule switched off or turned into a warning does not refuse the export).
     """
     import toolkit
 
@@ -126,7 +128,7 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
         plan = compute(d)
         values, fingerprints = plan.values, plan.fingerprints
     if status is None:  # else: `check.exported_findings` of exactly these values (the batch's, computed once)
-        status = exported_findings(d, values, fingerprints, waive)
+        status = exported_findings(d, values, fingerprints, waive, config=config)
     if status.errors and not force:
         raise ExportRefused(status.errors)
     doc = build_document(d, values)

@@ -85,12 +85,13 @@ class Status:
         return "。".join(parts) + "。" if parts else None
 
 
-def exported_findings(d, values: dict, fingerprints: dict | None = None, waive=None) -> Status:
-    """Validate the document that will be published (the filled model), minus waived rules."""
+def exported_findings(d, values: dict, fingerprints: dict | None = None, waive=None, config=None) -> Status:
+    """Validate the document that will be published (the filled model), minus waived rules;
+    `config`: the bureau's rule settings (toolkit.config.Config) it is checked with."""
     from ..findings import ERROR
     from ..rules import validate
 
-    findings = validate(filled_model(d, values, fingerprints))
+    findings = validate(filled_model(d, values, fingerprints), config=config)
     waivers = parse_waive(waive)
     errors = [f for f in findings if f.severity == ERROR and f.rule not in waivers]
     waived = [f for f in findings if f.severity == ERROR and f.rule in waivers]
