@@ -77,11 +77,14 @@ class ConfigError(ValueError):
 
 def _key_text(path: tuple) -> str:
     """A key path as written in TOML: per-department."104".severity.N503."""
-    parts = []
+    out = ""
     for p in path:
         p = str(p)
-        parts.append(p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else '"' + p.replace('"', '\\"') + '"')
-    return ".".join(parts)
+        if re.fullmatch(r"\[\d+\]", p):  # a list item: ignore[1]
+            out += p
+            continue
+        out += ("." if out else "") + (p if re.fullmatch(r"[A-Za-z0-9_-]+", p) else '"' + p.replace('"', '\\"') + '"')
+    return out
 
 
 _TOML_KEY = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'

@@ -42,17 +42,17 @@ for _code, _what in (("D703", "“三公”经费"), ("D708", "收入总计")):
         段落中出现其中任何一个词即视为说明了原因（如 ["原因", "主要是", "由于"]）；默认只认“原因”。""")
 
 
-def _needs_reason(ctx, code: str, prior: Decimal, now: Decimal) -> bool:
-    """The change from `prior` to `now` is large enough (parameter threshold) to need a reason."""
+def _needs_reason(prior: Decimal, now: Decimal, threshold: Decimal) -> bool:
+    """The change from `prior` to `now` is large enough (a rule's parameter threshold) to need a reason."""
     if prior == now:
         return False
     if prior == 0:
         return True
-    return abs(now - prior) / abs(prior) >= ctx.param(code, "threshold")
+    return abs(now - prior) / abs(prior) >= threshold
 
 
-def _gives_reason(ctx, code: str, text: str) -> bool:
-    return any(w and w in text for w in ctx.param(code, "reason_words"))
+def _gives_reason(text: str, words) -> bool:
+    return any(w and w in text for w in words)
 
 REQUIRED = {"s1": "部门预算收支数据变动情况及原因", "s2": "收入预算情况说明", "s3": "支出预算情况说明",
             "s4": "财政拨款收支预算总体情况说明", "s5_1": "一般公共预算当年拨款规模变化情况",
@@ -94,10 +94,10 @@ def check_explained(ctx):
         parts = [d.get("notes", f) for f in ("prior_abroad", "prior_reception", "prior_car_buy", "prior_car_run")]
         prior = sum((p for p in parts if isinstance(p, Decimal)), Decimal(0)) if any(isinstance(p, Decimal) for p in parts) else None
     now = d.amount("t10", "total", "total")
-    if prior is not None and _needs_reason(ctx, "D703", prior, now):
+    if prior is not None and _needs_reason(prior, now, ctx.param("D703", "threshold")):
         reason = d.get("notes", "sangong_reason")
         text = d.get("narrative", "s7") or ""
-        if not reason and not _gives_reason(ctx, "D703", text):
+        if not reason and not _gives_reason(text, ctx.param("D703", "reason_words")):
             change = now - prior
             word = "增加" if change > 0 else "减少"
             yield ctx.finding("D703", d.entry("narrative", "s7"),
@@ -105,9 +105,10 @@ def check_explained(ctx):
                               f"（可填「说明数据」中的“三公”经费增减变动原因）。", expected="增减原因", actual=None)
     p_income = d.get("notes", "prior_income")
     now_income = d.get("t1", "grand", "in_amt")
-    if isinstance(p_income, Decimal) and isinstance(now_income, Decimal) and _needs_reason(ctx, "D708", p_income, now_income):
+    threshold = ctx.param("D708", "threshold")
+    if isinstance(p_income, Decimal) and isinstance(now_income, Decimal) and _needs_reason(p_income, now_income, threshold):
         text = d.get("narrative", "s1") or ""
-        if not d.get("notes", "change_reason") and not _gives_reason(ctx, "D708", text):
+        if not d.get("notes", "change_reason") and not _gives_reason(text, ctx.param("D708", "reason_words")):
             yield ctx.finding("D708", d.entry("narrative", "s1"),
                               f"收入总计比上年变动 {money(now_income - p_income)} 万元，未说明主要原因。", expected="主要原因", actual=None)
 
