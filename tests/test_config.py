@@ -371,3 +371,36 @@ def test_check_configs_groups_workbooks_by_file(configured, tmp_path):
     got = check_configs([configured, other])
     assert got == {str(configured.parent / "bdt.toml"): [str(configured)], None: [str(other)]}
     assert in_force(None).text() == DEFAULT_TEXT
+
+
+# ---------------------------------------------------------------- the Excel 校验 button
+
+def test_excel_validate_button_uses_the_configuration_beside_the_workbook(tmp_path, monkeypatch):
+    import os
+
+    os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+    xw = pytest.importorskip("xlwings")
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from xlpayload import payload
+
+    from toolkit import excel
+
+    shutil.copy(EXAMPLE, tmp_path / "单位.xlsx")
+    monkeypatch.chdir(tmp_path)  # the remote engine's fullname is the file's name: found in the current folder
+
+    def run():
+        book = xw.Book(json=payload(tmp_path / "单位.xlsx", ()))
+        result = excel.validate(book)
+        return result, [a["args"][0] for a in book.json()["actions"] if a["func"] == "alert"]
+
+    plain, alerts = run()
+    assert plain["line"].endswith(f"规则设置：{DEFAULT_TEXT}。") and alerts[-1] == plain["line"]
+    write(tmp_path, "bdt.toml", TOML)
+    configured, _ = run()
+    assert "规则设置：配置文件 bdt.toml：不检查 P612" in configured["line"]
+    assert configured["findings"] == plain["findings"] - 3  # P612 ×2 and P602 gone
+    write(tmp_path, "bdt.toml", 'ignore = ["Q1"]\n')
+    bad, alerts = run()
+    assert "规则「Q1」不存在" in bad["error"] and "第 1 行" in bad["error"] and alerts == [bad["error"]]

@@ -51,7 +51,9 @@ def _error(book, exc) -> str:
     """Tell the clerk in Chinese what went wrong (never a traceback) and return the message."""
     from .io.reader import WorkbookError
 
-    if isinstance(exc, (WorkbookError, ProtectionError)):
+    from .config import ConfigError
+
+    if isinstance(exc, (WorkbookError, ProtectionError, ConfigError)):
         msg = exc.message
     else:
         msg = (f"程序出错，本次操作未完成（{type(exc).__name__}：{exc}）。\n"
@@ -68,14 +70,27 @@ def validate(book=None) -> dict:
     return _entry(_validate, book)
 
 
+def _book_config(book):
+    """The bureau's rule settings beside the workbook on disk (toolkit.config), or None."""
+    from pathlib import Path
+
+    from .config import config_for
+
+    path = Path(book.fullname) if getattr(book, "fullname", None) else None
+    return config_for(path) if path is not None and path.is_file() else None
+
+
 def _validate(book) -> dict:
+    from .config import in_force
     from .rules import validate as run_rules
 
     adapter, d = read(book)
-    findings = run_rules(d)
+    config = _book_config(book)
+    findings = run_rules(d, config=config)
     plan = mark_plan(d, findings, previous_marks(adapter.rows(FINDINGS_SHEET)))
     colors = {s: {c: None if v is None else "#" + v for c, v in cells.items()} for s, cells in plan.items()}
-    line = summary_line(findings, _dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
+    line = summary_line(findings, _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+                        in_force(config, d).text(name_only=True))
     touched = list(colors) + [FINDINGS_SHEET]
     with Unprotected(book, touched):
         paint(book, colors)
@@ -158,8 +173,9 @@ def _export(book, formats, confirm) -> dict:
     out_dir = src.with_name(src.stem + "-公开")
     fmts = formats.split(",")
     draft = False
+    config = _book_config(book)
     try:
-        paths = run_export(src, fmts, out_dir)
+        paths = run_export(src, fmts, out_dir, config=config)
     except ExportRefused as refused:
         codes = "、".join(sorted({f.rule for f in refused.errors}))
         question = DRAFT_QUESTION.format(n=len(refused.errors), codes=codes)
@@ -167,7 +183,7 @@ def _export(book, formats, confirm) -> dict:
             line = f"已取消导出：仍有 {len(refused.errors)} 个“错误”级问题（{codes}）。请点「校验」查看并改正后再导出。"
             alert(book, line, "导出")
             return {"cancelled": True, "errors": len(refused.errors), "line": line}
-        paths = run_export(src, fmts, out_dir, force=True)
+        paths = run_export(src, fmts, out_dir, force=True, config=config)
         draft = True
     names = "、".join(sorted(paths))
     draft = bool(getattr(paths, "draft", draft))

@@ -85,11 +85,12 @@ def cell_marks(findings) -> dict:
     return worst
 
 
-def summary_line(findings, stamp: str) -> str:
-    """The first line of the 校验结果 sheet."""
+def summary_line(findings, stamp: str, settings: str | None = None) -> str:
+    """The first line of the 校验结果 sheet; `settings`: the rule settings in force (toolkit.config)."""
     counts = summary(findings)
     return (f"校验完成（{stamp}）：错误 {counts[ERROR]} 项，警告 {counts[WARNING]} 项，提示 {counts[INFO]} 项。"
-            + ("红色为错误，黄色为警告，蓝色为提示；点击单元格地址可跳转。" if findings else "未发现问题。"))
+            + ("红色为错误，黄色为警告，蓝色为提示；点击单元格地址可跳转。" if findings else "未发现问题。")
+            + (f"规则设置：{settings}。" if settings else ""))
 
 
 FINDINGS_SHEET = "校验结果"
