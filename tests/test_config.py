@@ -155,6 +155,16 @@ def test_lookup_stops_at_a_repository_root(tmp_path):
     assert find_config(tmp_path / "other" / "x.xlsx") == tmp_path / "bdt.toml"
 
 
+def test_lookup_stops_at_the_home_folder(tmp_path, monkeypatch):
+    write(tmp_path, "bdt.toml", TOML)
+    home = tmp_path / "home"
+    (home / "文档").mkdir(parents=True)
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: home))
+    assert find_config(home / "文档" / "x.xlsx") is None
+    write(home, "bdt.toml", TOML)
+    assert find_config(home / "文档" / "x.xlsx") == home / "bdt.toml"  # the home folder itself is searched
+
+
 def test_the_repository_example_uses_the_default_settings():
     assert config_for(EXAMPLE) is None  # the repository root stops the search: no settings of the machine leak in
 
