@@ -165,10 +165,10 @@ def test_unexpected_exception_is_one_internal_error_row(tmp_path, monkeypatch):
     real = toolkit.rules.validate
     victim = toolkit.load(paths[1]).dept_name
 
-    def flaky(d):
+    def flaky(d, **kw):  # validate(d, config=...): the rule settings in force
         if d.dept_name == victim:
             raise KeyError("boom")
-        return real(d)
+        return real(d, **kw)
 
     monkeypatch.setattr(toolkit.rules, "validate", flaky)
     r = run_batch(paths, Options(out_dir=str(tmp_path)))

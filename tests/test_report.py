@@ -97,7 +97,8 @@ def test_json_exact_shape_and_counts(seed):
     data = json.loads(to_json([seed, bad]))
     assert list(data) == ["files"]
     one, two = data["files"]
-    assert list(one) == ["file", "findings", "summary"]
+    assert list(one) == ["file", "findings", "summary", "config"]
+    assert one["config"]["default"] is True and one["config"]["text"] == "默认规则设置"
     assert one["file"] == str(EXAMPLE)
     assert one["summary"] == summary(seed.findings)
     assert list(one["summary"]) == ["error", "warning", "info"]
@@ -111,7 +112,7 @@ def test_json_exact_shape_and_counts(seed):
             if isinstance(v, Decimal):
                 assert got[key] == format(v, "f") and isinstance(got[key], str)
     assert two == {"file": "bad.xlsx", "findings": [], "summary": {"error": 0, "warning": 0, "info": 0},
-                   "error": UNREADABLE}
+                   "config": one["config"], "error": UNREADABLE}
 
 
 def test_json_decimals_as_strings_and_chinese_unescaped():

@@ -85,6 +85,7 @@ class Options:
     lang: str = "zh"
     timeout: float | None = DEFAULT_TIMEOUT  # per file, seconds; None or 0: no limit
     waivers: str | None = None  # the waiver file in force (toolkit.waivers; --waivers, or bdt-waivers.yaml beside the inputs)
+    config: str | None = None  # --config FILE for every workbook; None: each workbook's own (toolkit.config)
 
 
 @dataclass
@@ -103,6 +104,7 @@ class FileOutcome:
     folder: str | None = None  # the department's folder, relative to out_dir
     outputs: list = field(default_factory=list)
     seconds: float = 0.0
+    config: str = ""  # the rule settings it was checked with (toolkit.config.InForce.text())
 
     @property
     def name(self) -> str:
@@ -240,9 +242,14 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
     out.staging = str(staging)
     schema = load_schema(options.schema) if options.schema else load_schema()
 
+    from .config import config_for, in_force
+
     findings = None
     waivers = _waivers(options.waivers)
+    config = config_for(path, options.config)  # checked by the parent before the batch started
     d = read_outcome(path, out, schema=schema)
+    settings = in_force(config, d)  # the department's own [per-department] tables resolved here
+    out.config = settings.text()
     if d is not None:
         try:
             if options.fill or options.export:
@@ -252,10 +259,10 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
                 from .fill import compute
 
                 plan = compute(d)
-                status = exported_findings(d, plan.values, plan.fingerprints, waivers=waivers)
+                status = exported_findings(d, plan.values, plan.fingerprints, waivers=waivers, config=config)
                 findings = status.findings
             else:
-                findings = validate(d, waivers=waivers) if waivers is not None else validate(d)
+                findings = validate(d, config=config, waivers=waivers)
         except Exception as exc:
             out.status, out.message = INTERNAL, _internal("校验时出错：", exc)
     if findings is not None:
@@ -266,7 +273,7 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
     outcome = None
     if waivers is not None and findings is not None:
         outcome = waivers.outcome(d, filled=bool(options.fill or options.export))
-    result = FileResult(str(path), findings, error, waivers=outcome)
+    result = FileResult(str(path), findings, error, waivers=outcome, config=settings)
     _write_text(staging / "report.html", to_html([result], lang=options.lang))
     _write_text(staging / "findings.json", to_json([result]))
 
@@ -729,6 +736,9 @@ def _inside(p: Path, out: Path) -> bool:
         return False
 
 
+_CONFIG_NAMES = ("bdt.toml", "bdt.yaml", "bdt.yml")  # the rule settings beside the workbooks (toolkit.config)
+
+
 def discover(inputs, out_dir=None) -> tuple[list[Path], list[str]]:
     """Workbooks named by files, folders (searched recursively) and glob patterns.
 
@@ -754,7 +764,7 @@ def discover(inputs, out_dir=None) -> tuple[list[Path], list[str]]:
     def add(p: Path, explicit: bool) -> None:
         if not explicit:
             if p.suffix.lower() not in WORKBOOK_SUFFIXES:
-                if not p.name.startswith(("~$", ".")) and p.name != "bdt-waivers.yaml":  # the waivers (toolkit.waivers)
+                if not p.name.startswith(("~$", ".")) and p.name != "bdt-waivers.yaml" and p.name not in _CONFIG_NAMES:
                     others.append(p.name)
                 return
             if skip(p):
@@ -816,7 +826,8 @@ def _csv_safe(v) -> str:
     return "'" + t if t[:1] in ("=", "+", "-", "@", "\t", "\r") else t
 
 
-CSV_COLUMNS = ["序号", "部门", "部门代码", "文件", "状态", "status", "错误", "警告", "提示", "已豁免", "主要问题", "输出文件夹", "说明"]
+CSV_COLUMNS = ["序号", "部门", "部门代码", "文件", "状态", "status", "错误", "警告", "提示", "已豁免", "主要问题", "输出文件夹", "说明",
+               "规则设置"]
 
 
 def write_summary_csv(outcomes, path) -> Path:
@@ -828,8 +839,39 @@ def write_summary_csv(outcomes, path) -> Path:
         w.writerow([k, _csv_safe(o.department or ""), _csv_safe(o.dept_code or ""), _csv_safe(o.path),
                     STATUS_ZH.get(o.status, o.status), o.status, o.counts.get("error", 0), o.counts.get("warning", 0),
                     o.counts.get("info", 0), o.counts.get("waived", 0), _top(o), _csv_safe(o.folder or ""),
-                    _csv_safe(o.message)])
+                    _csv_safe(o.message), _csv_safe(o.config or _default_config())])
     return _atomic_write(Path(path), buf.getvalue().encode("utf-8-sig"))
+
+
+def _default_config() -> str:
+    from .config import DEFAULT_TEXT
+
+    return DEFAULT_TEXT
+
+
+def config_groups(outcomes) -> list[tuple[str, list]]:
+    """(rule settings, [outcomes checked with them]) in order of first appearance: what the summary
+    prints, so a department's own settings (per-department tables) show as a group of its own."""
+    groups: dict = {}
+    for o in outcomes:
+        groups.setdefault(o.config or _default_config(), []).append(o)
+    return list(groups.items())
+
+
+def _config_html(outcomes) -> list[str]:
+    e = html.escape
+    groups = config_groups(outcomes)
+    out = ['<section class="config">', "<h2>规则设置</h2>"]
+    if len(groups) == 1:
+        out.append(f'<p class="meta config">全部工作簿：{e(groups[0][0])}</p>')
+    else:
+        out.append('<ul class="config-list">')
+        for text, members in groups:
+            names = "、".join(_display(o) for o in members)
+            out.append(f"<li>{e(text)}<br>适用于 {len(members)} 个工作簿：{e(names)}</li>")
+        out.append("</ul>")
+    out.append("</section>")
+    return out
 
 
 def _atomic_write(path: Path, data: bytes) -> Path:
@@ -876,7 +918,7 @@ def rule_chart_svg(totals: list[dict], limit: int = 25) -> str:
     peak = max(t["findings"] for t in rows) or 1
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" width="100%" '
            f'role="img" aria-label="各规则问题数">',
-           f'<style>text{{font-size:12px;font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif}}</style>']
+           '<style>text{font-size:12px;font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif}</style>']
     for k, t in enumerate(rows):
         y = gap + k * (bar_h + gap)
         w = max(2, round(bar_w * t["findings"] / peak))
@@ -955,6 +997,8 @@ def write_summary_html(outcomes, path, seconds: float | None = None, today: date
                        f'<td><span class="sev sev-{e(t["severity"])}">{e(_SEV_ZH.get(t["severity"], t["severity"]))}</span></td>'
                        f'<td class="num">{t["findings"]}</td><td class="num">{t["departments"]}</td></tr>')
         out.append("</tbody></table></section>")
+
+    out += _config_html(outcomes)
 
     rank = {INTERNAL: 0, UNREADABLE: 1, ERRORS: 2, OK: 3}
     ordered = sorted(enumerate(outcomes, 1), key=lambda ko: (rank.get(ko[1].status, 0), -ko[1].counts.get("error", 0),
@@ -1061,6 +1105,9 @@ def add_arguments(p) -> None:
                    help="Dask 调度器地址，如 tcp://10.0.0.5:8786（输入文件和 --out 须在各节点以相同路径可见的共享目录中）；"
                         "local 为本机临时集群")
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="各单位报告中固定标题的语言")
+    from .cli import _config_argument
+
+    _config_argument(p)
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"每个文件的处理时间上限，秒（默认 {DEFAULT_TIMEOUT:g}；0 为不限）：超时的文件单独报告，其余照常处理")
     p.add_argument("--consolidate", action="store_true",
@@ -1101,8 +1148,17 @@ def run(args) -> int:
         print("错误：没有找到要处理的工作簿。", file=sys.stderr)
         return EXIT_UNREADABLE
     schema = getattr(args, "schema", None)
+    from .config import ConfigError, check_configs
     from .waivers import WaiverError, Waivers
 
+    config = getattr(args, "config", None)
+    try:  # every configuration file read and checked once, before any workbook is processed
+        used = check_configs(paths, config)
+    except ConfigError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    for note in config_notes(used):
+        print(note, file=sys.stderr)
     try:
         waivers = (Waivers.load(args.waivers) if getattr(args, "waivers", None)
                    else next((w for w in (Waivers.beside(i) for i in args.inputs if Path(i).exists()) if w), None))
@@ -1112,7 +1168,8 @@ def run(args) -> int:
     options = Options(out_dir=str(out_dir.resolve()), fill=args.fill, export=formats, export_all=args.export_all,
                       schema=str(Path(schema).resolve()) if schema else None, lang=args.lang,
                       timeout=getattr(args, "timeout", DEFAULT_TIMEOUT) or None,
-                      waivers=str(waivers.path.resolve()) if waivers is not None else None)
+                      waivers=str(waivers.path.resolve()) if waivers is not None else None,
+                      config=str(Path(config).resolve()) if config else None)
     kind = args.executor or ("dask" if args.scheduler else "process")
     jobs = args.jobs or default_jobs(len(paths))
     if kind == "process":
@@ -1136,12 +1193,37 @@ def run(args) -> int:
             except Exception:
                 pass
     print(summary_text(result))
+    for note in unmatched_notes(used, result.outcomes):
+        print(note, file=sys.stderr)
     if getattr(args, "consolidate", False):
         from .consolidate import consolidate
 
         c = consolidate(paths, out_dir / "汇总", formats=formats, schema=schema)
         print(f"汇总：{len(c.outputs)} 个汇总工作簿，部门与所属单位之和不符 {len(c.differences)} 处，见 {c.report_html}")
     return result.exit_status
+
+
+def config_notes(used: dict) -> list[str]:
+    """One line per configuration file the batch uses ({path or None: [workbooks]})."""
+    from .config import DEFAULT_TEXT
+
+    return [f"规则设置：{path or DEFAULT_TEXT}（{len(files)} 个工作簿）" for path, files in used.items()]
+
+
+def unmatched_notes(used: dict, outcomes) -> list[str]:
+    """A department's table in a configuration file that matched none of the workbooks it applies to
+    (a mistyped 部门代码 would otherwise be silently without effect)."""
+    from .config import load_config
+
+    by_path = {o.path: o for o in outcomes}
+    notes = []
+    for path, files in used.items():
+        if path is None:
+            continue
+        seen = [(by_path[f].dept_code, by_path[f].department) for f in files if f in by_path]
+        for key in load_config(path).unmatched(seen):
+            notes.append(f"注意：配置文件「{path}」中的部门设置「{key}」没有对应的工作簿（按部门代码或部门名称匹配），未起作用。")
+    return notes
 
 
 def summary_text(result: BatchResult) -> str:
@@ -1155,6 +1237,8 @@ def summary_text(result: BatchResult) -> str:
     if bad:
         lines.append("无法处理的文件：")
         lines += [f"  {x.path}：{x.message}" for x in bad]
+    for text, members in config_groups(o):
+        lines.append(f"规则设置：{text}" + (f"（{len(members)} 个工作簿）" if len(members) < len(o) else ""))
     if result.summary_html:
         lines.append(f"汇总：{result.summary_html}、{result.summary_csv}")
         lines.append(f"各单位的报告：{result.out_dir}{os.sep}<单位名称>{os.sep}report.html")

@@ -177,17 +177,22 @@ def cmd_dump(args) -> int:
     return EXIT_OK
 
 
-def validate_files(paths, schema=None, waivers=None) -> list:
+def validate_files(paths, schema=None, config=None, waivers=None) -> list:
     """Read and check each file; a file that cannot be read is reported, never stops the others.
+    `config`: a configuration file for every file (--config); else each file's own, found beside it
+    (toolkit.config; a bad configuration file raises ConfigError before any file is checked).
     `waivers`: a `toolkit.waivers.Waivers`, or "beside" (each file's bdt-waivers.yaml, if any)."""
     import toolkit
 
+    from .config import config_for, in_force
     from .io.reader import WorkbookError
     from .report import FileResult
     from .rules import validate
 
+    configs = {str(p): config_for(p, config) for p in paths}
     results = []
     for p in paths:
+        cfg = configs[str(p)]
         try:
             d = toolkit.load(p, schema=schema)
         except WorkbookError as exc:
@@ -207,8 +212,9 @@ def validate_files(paths, schema=None, waivers=None) -> list:
             except WaiverError as exc:
                 results.append(FileResult(str(p), None, exc.message))
                 continue
-            findings = validate(d, waivers=w) if w is not None else validate(d)
-            results.append(FileResult(str(p), findings, None, waivers=w.outcome(d) if w is not None else None))
+            findings = validate(d, config=cfg, waivers=w)
+            results.append(FileResult(str(p), findings, None, waivers=w.outcome(d) if w is not None else None,
+                                      config=in_force(cfg, d)))
         except Exception as exc:  # noqa: BLE001
             results.append(FileResult(str(p), None, _internal_message(exc), internal=True))
     return results
@@ -259,7 +265,7 @@ def cmd_validate(args) -> int:
     except WaiverError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return EXIT_UNREADABLE
-    results = validate_files(args.paths, _schema(args), waivers=waivers)
+    results = validate_files(args.paths, _schema(args), config=args.config, waivers=waivers)
     if args.annotate and results[0].error is None:
         from .annotate import annotate
 
@@ -320,8 +326,18 @@ def cmd_fill(args) -> int:
     if args.out and args.in_place:
         print("错误：--out 与 --in-place 只能选一个。", file=sys.stderr)
         return EXIT_UNREADABLE
+    from .config import config_for
+
+    config = config_for(args.path, args.config)  # a bad configuration file fails before anything is written
     target, plan = fill(args.path, out=args.out, in_place=args.in_place, schema=_schema(args))
     print(f"已填充 {len(plan.changes)} 个派生格，写入：{target}")
+    if config is not None:  # a bureau's settings in force: how the filled workbook fares under them
+        from .report import _config_text, _counts_line
+
+        r = validate_files([target], _schema(args), config=config.path)[0]
+        if r.error is None:
+            print(f"填充后的工作簿按规则设置（{_config_text(r, 'zh')}）校验：{_counts_line(r.counts, 'zh')}"
+                  "（运行 bdt validate 查看问题清单）。")
     if args.in_place:
         print(f"原文件备份：{target}.bak")
     if plan.kept:
@@ -402,6 +418,12 @@ def _add_module_arguments(parser, module: str) -> None:
         parser.add_argument("rest", nargs="*")
 
 
+def _config_argument(parser) -> None:
+    parser.add_argument("--config", metavar="FILE",
+                        help="规则设置文件（TOML 或 YAML：关闭规则、改变级别、设定参数，可按部门设置）；"
+                             "不给出时使用工作簿所在文件夹（及上级文件夹）中的 bdt.toml / bdt.yaml，都没有则为默认规则设置")
+
+
 def _schema(args):
     from .schema import load_schema
 
@@ -448,6 +470,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     f.add_argument("path")
     f.add_argument("--out", help="输出文件（默认：原名.filled.xlsx）")
     f.add_argument("--in-place", action="store_true", help="直接改写原文件（保留 .bak 备份）")
+    _config_argument(f)
     f.set_defaults(func=cmd_fill)
 
     # front ends that live in their own modules: each defines add_arguments(parser) and run(args) -> exit code
@@ -484,6 +507,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     v.add_argument("--lang", choices=["zh", "en"], default="zh", help="报告中固定标题的语言（问题说明始终为中文）")
     v.add_argument("--annotate", metavar="OUT.xlsx",
                    help="另存一份标注版工作簿：问题单元格按级别着色，并附「校验结果」工作表（原文件不改动）")
+    _config_argument(v)
     v.add_argument("--group", action="store_true",
                    help="同一差异（同一个数字在各表中照抄的同一处差错）在报告中只列一次，并列出其余各处")
     v.add_argument("--waivers", metavar="FILE",

@@ -49,6 +49,41 @@ def _anchor(code: str) -> str:
     return code.lower()
 
 
+def param_value(v) -> str:
+    """A parameter value as written in a configuration file (TOML): 0.15, 7, true, ["原因"]."""
+    from decimal import Decimal
+
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, (tuple, list)):
+        return "[" + ", ".join(f'"{w}"' for w in v) + "]"
+    return str(v)
+
+
+def _params_markdown(code: str) -> list[str]:
+    from .rules import PARAMS
+
+    params = PARAMS.get(code)
+    if not params:
+        return []
+    lines = ["", f"参数（在配置文件的 `[params.{code}]` 中设定，见 [config.md](config.md)）：", ""]
+    for p in params.values():
+        extra = []
+        if p.unit:
+            extra.append(f"单位：{p.unit}")
+        if p.choices:
+            extra.append("可选：" + "、".join(param_value(c) for c in p.choices))
+        if p.minimum is not None:
+            extra.append(f"不小于 {param_value(p.minimum)}")
+        if p.maximum is not None:
+            extra.append(f"不大于 {param_value(p.maximum)}")
+        tail = f"（{'，'.join(extra)}）" if extra else ""
+        lines.append(f"- `{p.name}`，默认 `{param_value(p.default)}`{tail}：{unwrap(p.doc)}")
+    return lines
+
+
 def rules_markdown() -> str:
     """The rule catalogue, grouped by family, with a table of contents."""
     from .rules import FAMILIES, catalogue
@@ -71,6 +106,9 @@ def rules_markdown() -> str:
         f"`bdt validate` 检查的全部 {len(rules)} 条规则，按类别排列。每条规则有固定编号（编号不会重复使用）和级别："
         "**错误**须改正后再公开，出现错误时 `bdt validate` 以状态 1 退出；**警告**请核实；**提示**供参考。",
         "",
+        "财政局可以用配置文件（`bdt.toml` / `bdt.yaml`）关闭规则、改变规则的级别、设定下面各规则列出的参数，"
+        "对全部部门或个别部门生效，见 [config.md](config.md)。",
+        "",
         "## 目录",
         "",
     ]
@@ -83,7 +121,8 @@ def rules_markdown() -> str:
         for r in groups[p]:
             lines += ["", f'<a id="{_anchor(r.code)}"></a>', "", f"### {r.code} {r.title}", "",
                       f"级别：{SEVERITY_ZH.get(r.severity, r.severity)}", "", unwrap(r.doc)]
+            lines += _params_markdown(r.code)
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["rules_markdown", "unwrap"]
+__all__ = ["rules_markdown", "unwrap", "param_value"]

@@ -52,7 +52,9 @@ def _error(book, exc) -> str:
     from .io.reader import WorkbookError
     from .waivers import WaiverError
 
-    if isinstance(exc, (WorkbookError, ProtectionError, WaiverError)):
+    from .config import ConfigError
+
+    if isinstance(exc, (WorkbookError, ProtectionError, WaiverError, ConfigError)):
         msg = exc.message
     else:
         msg = (f"程序出错，本次操作未完成（{type(exc).__name__}：{exc}）。\n"
@@ -78,17 +80,28 @@ def _waivers(book):
     name = getattr(book, "fullname", None)
     path = Path(str(name)) if name else None
     return Waivers.beside(path) if path is not None and path.is_file() else None
+def _book_config(book):
+    """The bureau's rule settings beside the workbook on disk (toolkit.config), or None."""
+    from pathlib import Path
+
+    from .config import config_for
+
+    path = Path(book.fullname) if getattr(book, "fullname", None) else None
+    return config_for(path) if path is not None and path.is_file() else None
 
 
 def _validate(book) -> dict:
+    from .config import in_force
     from .rules import validate as run_rules
 
     adapter, d = read(book)
     waivers = _waivers(book)
-    findings = run_rules(d, waivers=waivers) if waivers is not None else run_rules(d)
+    config = _book_config(book)
+    findings = run_rules(d, config=config, waivers=waivers)
     plan = mark_plan(d, findings, previous_marks(adapter.rows(FINDINGS_SHEET)))
     colors = {s: {c: None if v is None else "#" + v for c, v in cells.items()} for s, cells in plan.items()}
-    line = summary_line(findings, _dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
+    line = summary_line(findings, _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+                        in_force(config, d).text(name_only=True))
     touched = list(colors) + [FINDINGS_SHEET]
     with Unprotected(book, touched):
         paint(book, colors)
@@ -172,8 +185,9 @@ def _export(book, formats, confirm) -> dict:
     fmts = formats.split(",")
     draft = False
     waivers = _waivers(book)  # reviewed findings (bdt-waivers.yaml beside the file) do not refuse the export
+    config = _book_config(book)
     try:
-        paths = run_export(src, fmts, out_dir, waivers=waivers)
+        paths = run_export(src, fmts, out_dir, waivers=waivers, config=config)
     except ExportRefused as refused:
         codes = "、".join(sorted({f.rule for f in refused.errors}))
         question = DRAFT_QUESTION.format(n=len(refused.errors), codes=codes)
@@ -181,7 +195,7 @@ def _export(book, formats, confirm) -> dict:
             line = f"已取消导出：仍有 {len(refused.errors)} 个“错误”级问题（{codes}）。请点「校验」查看并改正后再导出。"
             alert(book, line, "导出")
             return {"cancelled": True, "errors": len(refused.errors), "line": line}
-        paths = run_export(src, fmts, out_dir, force=True, waivers=waivers)
+        paths = run_export(src, fmts, out_dir, force=True, waivers=waivers, config=config)
         draft = True
     names = "、".join(sorted(paths))
     draft = bool(getattr(paths, "draft", draft))

@@ -110,13 +110,14 @@ def cell_marks(findings) -> dict:
     return worst
 
 
-def summary_line(findings, stamp: str) -> str:
-    """The first line of the 校验结果 sheet."""
+def summary_line(findings, stamp: str, settings: str | None = None) -> str:
+    """The first line of the 校验结果 sheet; `settings`: the rule settings in force (toolkit.config)."""
     counts = summary(findings)
     waived = f"已豁免 {counts['waived']} 项（灰色，见“级别”列的豁免理由）；" if counts.get("waived") else ""
     return (f"校验完成（{stamp}）：错误 {counts[ERROR]} 项，警告 {counts[WARNING]} 项，提示 {counts[INFO]} 项。"
             + waived
-            + ("红色为错误，黄色为警告，蓝色为提示；点击单元格地址可跳转。" if findings else "未发现问题。"))
+            + ("红色为错误，黄色为警告，蓝色为提示；点击单元格地址可跳转。" if findings else "未发现问题。")
+            + (f"规则设置：{settings}。" if settings else ""))
 
 
 def waived_note(f) -> str:

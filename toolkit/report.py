@@ -40,6 +40,8 @@ _TEXT = {
         "waived_title": "已豁免（经审核，不计入错误）",
         "reason": "豁免理由", "by": "审核人",
         "waiver_notes": "豁免记录",
+        "config": "规则设置",
+        "default_config": "默认规则设置",
     },
     "en": {
         ERROR: "error", WARNING: "warning", INFO: "info",
@@ -62,6 +64,8 @@ _TEXT = {
         "waived_title": "Waived (reviewed; not counted as errors)",
         "reason": "Reason", "by": "Reviewed by",
         "waiver_notes": "Waivers",
+        "config": "Rule settings",
+        "default_config": "默认规则设置 (default rule settings)",
     },
 }
 
@@ -78,6 +82,7 @@ class FileResult:
     error: str | None = None
     internal: bool = False  # the error is the program's failure, not the file's (exit 3)
     waivers: object = None  # toolkit.waivers.Outcome when a waiver file was in force: stale and unused waivers
+    config: object = None  # the rule settings in force (toolkit.config.InForce); None: the default ones
 
     @property
     def counts(self) -> dict:
@@ -120,6 +125,22 @@ def _short(f: Finding) -> str:
         if msg.startswith(prefix + sep):
             return msg[len(prefix) + len(sep):].lstrip()
     return msg
+
+
+def _config_text(r: FileResult, lang: str, name_only: bool = False) -> str:
+    """The rule settings a file was checked with (a configuration file, or the default settings)."""
+    w = _words(lang)
+    if r.config is None or getattr(r.config, "default", False):
+        return w["default_config"]
+    return r.config.text(name_only=name_only)
+
+
+def _config_json(r: FileResult) -> dict:
+    if r.config is None:
+        from .config import DEFAULT
+
+        return DEFAULT.to_dict()
+    return r.config.to_dict()
 
 
 def _by_sheet(findings) -> list[tuple[str, list[Finding]]]:
@@ -197,6 +218,7 @@ def to_text(results, color: bool = False, lang: str = "zh") -> str:
             lines.append(f"【{w['waiver_notes']}】")
             lines.extend(f"  {n}" for n in notes)
         lines.append(_counts_line(r.counts, lang))
+        lines.append(f"{w['config']}{w['sep']}{_config_text(r, lang)}")
         blocks.append("\n".join(lines))
     if len(results) > 1:
         blocks.append(f"{w['files'].format(n=len(results))}{w['sep']}{_overall(results, lang)}")
@@ -214,11 +236,12 @@ def _finding_json(f: Finding) -> dict:
 
 
 def to_json(results) -> str:
-    """{"files": [{"file", "findings": [...], "summary": {"error", "warning", "info"}} (+ "error")]}"""
+    """{"files": [{"file", "findings": [...], "summary": {"error", "warning", "info"}, "config": {...}}
+    (+ "error")]}; "config": the rule settings in force (toolkit.config.InForce.to_dict)."""
     files = []
     for r in results:
         entry = {"file": r.file, "findings": [_finding_json(f) for f in r.findings or []],
-                 "summary": {s: r.counts.get(s, 0) for s in SEVERITIES}}
+                 "summary": {s: r.counts.get(s, 0) for s in SEVERITIES}, "config": _config_json(r)}
         if r.counts.get("waived"):
             entry["summary"]["waived"] = r.counts["waived"]
         if r.error is not None:
@@ -369,6 +392,7 @@ def to_html(results, title: str | None = None, lang: str = "zh", today: date | N
             continue
         if not single:
             out.append(_counts_html(r.counts, w))
+        out.append(f'<p class="meta config">{e(w["config"])}{e(w["sep"])}{e(_config_text(r, lang, name_only=True))}</p>')
         for sheet, group in _by_sheet([f for f in r.findings or [] if is_open(f)]):
             out.append(f"<h3>{e(sheet)}</h3>")
             out.append("<table>")

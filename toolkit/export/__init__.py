@@ -95,7 +95,7 @@ class ExportResult(dict):
 
 
 def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None, values: dict | None = None,
-           waive=None, status=None, typography: str | None = None, waivers=None) -> dict:
+           waive=None, status=None, typography: str | None = None, waivers=None, config=None) -> dict:
     """Export a workbook (path or read `Disclosure`) to the given formats; returns {format: path}
     (an `ExportResult`, whose `.status` holds the findings of the exported document).
 
@@ -110,6 +110,8 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
     `waivers` (toolkit.waivers.Waivers): error findings a waiver still covers do not refuse the
     export and do not make it a draft; they are recorded in the document properties and the data
     package (`Status.note`).
+    `config`: the bureau's rule settings (toolkit.config.Config) the document is checked with
+    (a rule switched off or turned into a warning does not refuse the export).
     """
     import toolkit
 
@@ -129,7 +131,7 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
         plan = compute(d)
         values, fingerprints = plan.values, plan.fingerprints
     if status is None:  # else: `check.exported_findings` of exactly these values (the batch's, computed once)
-        status = exported_findings(d, values, fingerprints, waive, waivers=waivers)
+        status = exported_findings(d, values, fingerprints, waive, waivers=waivers, config=config)
     if status.errors and not force:
         raise ExportRefused(status.errors)
     doc = build_document(d, values)

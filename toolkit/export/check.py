@@ -93,8 +93,9 @@ class Status:
         return "。".join(parts) + "。" if parts else None
 
 
-def exported_findings(d, values: dict, fingerprints: dict | None = None, waive=None, waivers=None) -> Status:
-    """Validate the document that will be published (the filled model), minus waived rules.
+def exported_findings(d, values: dict, fingerprints: dict | None = None, waive=None, waivers=None, config=None) -> Status:
+    """Validate the document that will be published (the filled model), minus waived rules;
+    `config`: the bureau's rule settings (toolkit.config.Config) it is checked with.
 
     `waivers` (toolkit.waivers.Waivers): the findings a waiver still covers are marked waived and
     do not count as errors (export is refused only for open errors); `Status.outcome` says which
@@ -103,7 +104,7 @@ def exported_findings(d, values: dict, fingerprints: dict | None = None, waive=N
     from ..rules import validate
 
     model = filled_model(d, values, fingerprints)
-    findings = validate(model)
+    findings = validate(model, config=config)
     outcome = None
     if waivers is not None:
         findings = waivers.apply(findings, model, filled=True)

@@ -20,6 +20,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--typography", choices=("standard", "official"), default=None,
                         help="版式：standard（默认）或 official（党政机关公文格式 GB/T 9704：标题方正小标宋，正文仿宋_GB2312 "
                              "三号，标题黑体/楷体；本机未安装的字体仍用常规字体并提示）")
+    from ..cli import _config_argument
+
+    _config_argument(parser)
     parser.add_argument("--waive", metavar="CODES",
                         help="豁免的规则编号，逗号分隔（如 N504,P601）：经审核确认可以接受的“错误”，记录在文档属性中")
     parser.add_argument("--waivers", metavar="FILE",
@@ -59,9 +62,17 @@ def run(args) -> int:
         print(f"错误：{exc.message}", file=sys.stderr)
         return EXIT_FAILED
     out = args.out or default_out_dir(args.path)
+    from ..config import ConfigError, config_for, in_force
+
+    try:
+        config = config_for(args.path, getattr(args, "config", None))
+    except ConfigError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"规则设置：{in_force(config, d).text()}", file=sys.stderr)
     try:
         result = export(d, fmts, out, force=args.force, waive=getattr(args, "waive", None),
-                        typography=getattr(args, "typography", None), waivers=waivers)
+                        typography=getattr(args, "typography", None), waivers=waivers, config=config)
     except ExportRefused as exc:
         print(str(exc), file=sys.stderr)
         if waivers is not None:

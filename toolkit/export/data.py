@@ -38,7 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .. import __version__
-from ..schema import Block, FixedRow, TableSpec
+from ..schema import FixedRow, TableSpec
 from .document import NUMERIC, Document, Table, Values, clean_text, neutralise
 
 CLASSIFICATIONS = {

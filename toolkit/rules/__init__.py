@@ -35,6 +35,9 @@ class Rule:
 
 RULES: dict[str, Rule] = {}
 CHECKERS: list = []
+#: the parameters a bureau may set per rule, {code: {name: Param}} (declared with `parameter()`;
+#: toolkit.config accepts only these names and converts values to their kind)
+PARAMS: dict[str, dict[str, "Param"]] = {}
 
 FAMILIES = {
     "F": "录入格式", "C": "科目编码与名称", "A": "表内计算", "X": "表间一致",
@@ -48,6 +51,43 @@ def register(code: str, severity: str, title: str, doc: str) -> Rule:
     r = Rule(code, severity, title, inspect.cleandoc(doc), FAMILIES[code[0]])
     RULES[code] = r
     return r
+
+
+@dataclass(frozen=True)
+class Param:
+    """A documented rule parameter: its name, default and kind ("decimal", "int", "bool", "words":
+    a list of texts), optional bounds or choices, the unit it is counted in and what it does."""
+
+    code: str
+    name: str
+    default: object
+    kind: str
+    doc: str
+    unit: str = ""
+    minimum: object = None
+    maximum: object = None
+    choices: tuple = ()
+
+
+PARAM_KINDS = ("decimal", "int", "bool", "words")
+
+
+def parameter(code: str, name: str, default, doc: str, kind: str | None = None, unit: str = "",
+              minimum=None, maximum=None, choices: tuple = ()) -> Param:
+    """Declare a parameter of a registered rule (its checker reads it with `ctx.param(code, name)`)."""
+    if code not in RULES:
+        raise ValueError(f"parameter {name}: rule {code} not registered")
+    if kind is None:
+        kind = ("bool" if isinstance(default, bool) else "int" if isinstance(default, int)
+                else "decimal" if isinstance(default, Decimal) else "words")
+    if kind not in PARAM_KINDS:
+        raise ValueError(f"parameter {code}.{name}: unknown kind {kind}")
+    if name in PARAMS.get(code, {}):
+        raise ValueError(f"parameter {code}.{name} declared twice")
+    p = Param(code, name, tuple(default) if kind == "words" else default, kind, inspect.cleandoc(doc), unit,
+              minimum, maximum, tuple(choices))
+    PARAMS.setdefault(code, {})[name] = p
+    return p
 
 
 def checker(*codes: str):
@@ -74,9 +114,15 @@ class Context:
     #: reads them with `param()`, never from its own constants, so a bureau can change a threshold.
     settings: dict = field(default_factory=dict)
 
-    def param(self, code: str, name: str, default):
-        """The value of a rule parameter (a tolerance, a threshold) in force for this workbook."""
-        return self.settings.get(code, {}).get(name, default)
+    def param(self, code: str, name: str, default=None):
+        """The value of a rule parameter (a tolerance, a threshold) in force for this workbook: the
+        configuration's, else `default`, else the default declared with `parameter()`."""
+        given = self.settings.get(code, {})
+        if name in given:
+            return given[name]
+        if default is None and name in PARAMS.get(code, {}):
+            return PARAMS[code][name].default
+        return default
 
     @property
     def evaluator(self):
@@ -183,5 +229,5 @@ register("F114", ERROR, "公式没有保存计算结果", """
     单元格是公式，但文件中没有保存计算结果（程序生成、未在 Excel 中打开保存的工作簿），或公式结果是错误值
     （#DIV/0!、#REF! 等）。读取时该格为空，相关计算都会受影响；请在 Excel 中打开并保存，或直接填写数值。""")
 
-__all__ = ["RULES", "CHECKERS", "Rule", "Context", "register", "checker", "validate", "catalogue", "money",
+__all__ = ["RULES", "CHECKERS", "PARAMS", "Param", "parameter", "Rule", "Context", "register", "checker", "validate", "catalogue", "money",
            "ERROR", "WARNING", "INFO"]

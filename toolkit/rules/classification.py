@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from . import ERROR, WARNING, checker, register
+from . import ERROR, WARNING, checker, parameter, register
 
 register("C201", ERROR, "功能分类科目编码格式错误", """
     支出功能分类科目编码应为 2 开头的 3 位（类）、5 位（款）或 7 位（项）数字。""")
@@ -32,7 +32,11 @@ register("C206", ERROR, "重复的科目", """
     同一张表中同一科目编码出现了两次，合计会被重复计算。""")
 register("C207", ERROR, "未细化到规定级次", """
     一般公共预算支出按功能分类公开到项级（7 位），基本支出按经济分类公开到款级（5 位）
-    （财预〔2016〕143号）。没有下级的类、款行说明该科目没有细化。""")
+    （财预〔2016〕143号）。没有下级的类、款行说明该科目没有细化。要求的级次可用参数 function_digits、economic_digits 调整。""")
+parameter("C207", "function_digits", 7, """
+    功能分类科目应细化到的编码位数：7（项级，默认）、5（款级）或 3（类级）。""", choices=(3, 5, 7))
+parameter("C207", "economic_digits", 5, """
+    经济分类科目应细化到的编码位数：5（款级，默认）或 3（类级）。""", choices=(3, 5))
 register("C208", ERROR, "有金额的行缺少科目编码", """
     填了金额却没有科目编码的行无法归类，也无法核对类、款合计。""")
 register("C209", WARNING, "项目名称重复", """
@@ -70,6 +74,7 @@ def check_codes(ctx):
     """Codes well formed, complete hierarchy, names agree with the reference, no duplicates."""
     d = ctx.d
     ref = ctx.reference
+    detail = {"function": ctx.param("C207", "function_digits"), "economic": ctx.param("C207", "economic_digits")}
     for kind, pattern, fmt_code, names, levels in (
         ("function", FUNCTION_CODE, "C201", ref.function_codes, (3, 5, 7)),
         ("economic", ECONOMIC_CODE, "C205", ref.economic_codes, (3, 5)),
@@ -101,8 +106,8 @@ def check_codes(ctx):
                         level = "类" if parent_len == 3 else "款"
                         yield ctx.finding("C202", ce, f"{code} 之上缺少{level}级科目 {code[:parent_len]} 的行。",
                                           expected=code[:parent_len])
-                    if len(code) < levels[-1] and not r.parent.get(code_col):
-                        level = "项级（7位）" if kind == "function" else "款级（5位）"
+                    if len(code) < detail[kind] and not r.parent.get(code_col):
+                        level = {7: "项级（7位）", 5: "款级（5位）", 3: "类级（3位）"}[detail[kind]]
                         yield ctx.finding("C207", ce, f"科目 {code} 没有下级科目，应细化到{level}。", actual=code)
                     ref_name = names.get(code)
                     name = r.get(name_col) if name_col else None

@@ -10,14 +10,16 @@ import re
 from decimal import Decimal
 
 from ..derive import EMPTY_NOTE, Evaluator, Scope, table_is_empty
-from . import ERROR, INFO, WARNING, checker, money, register
+from . import ERROR, INFO, WARNING, checker, money, parameter, register
 
 register("D701", ERROR, "空表未注明“本表无数据”", """
     没有数据的表格也应公开，并注明“本表无数据”（财预〔2016〕143号：没有数据的表格应当列出空表并说明）。""")
 register("D702", ERROR, "有数据的表注明了“本表无数据”", """
     表中已有金额，却注明“本表无数据”或“空表”，前后矛盾。""")
 register("D703", WARNING, "“三公”经费增减未说明原因", """
-    “三公”经费预算与上年相比有增减的，应说明增减变动原因（财预〔2016〕143号及 2014 年财政部推进地方预决算公开的要求）。""")
+    “三公”经费预算与上年相比有增减的，应说明增减变动原因（财预〔2016〕143号及 2014 年财政部推进地方预决算公开的要求）。
+    “说明了原因”指「说明数据」中填了“三公”经费增减变动原因，或该段文字含参数 reason_words 中的某个词；
+    财政局只要求较大的变动说明原因时，用参数 threshold 设定变动比例（上年为 0 而本年不为 0 的总要说明）。""")
 register("D704", ERROR, "情况说明缺少必要内容", """
     情况说明须包括收支增减变化、收入、支出、财政拨款、一般公共预算支出、基本支出、“三公”经费、
     机关运行经费和政府采购情况（财预〔2016〕143号）。对应段落为空。""")
@@ -29,7 +31,28 @@ register("D707", ERROR, "标题或表头年度、部门与基本信息不符", "
     表格标题、表头中的年度和部门名称应与基本信息一致（如 2023 年的公开表中出现“2022年预算收支总表”，
     或仍是模板中的“20XX”）。运行“填充”可自动生成。""")
 register("D708", WARNING, "收支增减变动未说明原因", """
-    收入、支出总计与上年相比有增减的，情况说明应写明主要原因。""")
+    收入、支出总计与上年相比有增减的，情况说明应写明主要原因（「说明数据」中的增减变动原因，或该段文字含参数
+    reason_words 中的某个词）；参数 threshold 设定需要说明原因的变动比例。""")
+
+for _code, _what in (("D703", "“三公”经费"), ("D708", "收入总计")):
+    parameter(_code, "threshold", Decimal(0), f"""
+        {_what}比上年变动的比例（增减额 ÷ 上年数，0.10 即 10%）达到该值才要求说明原因；默认 0，即有增减就要求。
+        上年数为 0 而本年不为 0 时总要求。""", minimum=Decimal(0))
+    parameter(_code, "reason_words", ("原因",), """
+        段落中出现其中任何一个词即视为说明了原因（如 ["原因", "主要是", "由于"]）；默认只认“原因”。""")
+
+
+def _needs_reason(prior: Decimal, now: Decimal, threshold: Decimal) -> bool:
+    """The change from `prior` to `now` is large enough (a rule's parameter threshold) to need a reason."""
+    if prior == now:
+        return False
+    if prior == 0:
+        return True
+    return abs(now - prior) / abs(prior) >= threshold
+
+
+def _gives_reason(text: str, words) -> bool:
+    return any(w and w in text for w in words)
 
 REQUIRED = {"s1": "部门预算收支数据变动情况及原因", "s2": "收入预算情况说明", "s3": "支出预算情况说明",
             "s4": "财政拨款收支预算总体情况说明", "s5_1": "一般公共预算当年拨款规模变化情况",
@@ -71,10 +94,10 @@ def check_explained(ctx):
         parts = [d.get("notes", f) for f in ("prior_abroad", "prior_reception", "prior_car_buy", "prior_car_run")]
         prior = sum((p for p in parts if isinstance(p, Decimal)), Decimal(0)) if any(isinstance(p, Decimal) for p in parts) else None
     now = d.amount("t10", "total", "total")
-    if prior is not None and prior != now:
+    if prior is not None and _needs_reason(prior, now, ctx.param("D703", "threshold")):
         reason = d.get("notes", "sangong_reason")
         text = d.get("narrative", "s7") or ""
-        if not reason and "原因" not in text:
+        if not reason and not _gives_reason(text, ctx.param("D703", "reason_words")):
             change = now - prior
             word = "增加" if change > 0 else "减少"
             yield ctx.finding("D703", d.entry("narrative", "s7"),
@@ -82,9 +105,10 @@ def check_explained(ctx):
                               f"（可填「说明数据」中的“三公”经费增减变动原因）。", expected="增减原因", actual=None)
     p_income = d.get("notes", "prior_income")
     now_income = d.get("t1", "grand", "in_amt")
-    if isinstance(p_income, Decimal) and isinstance(now_income, Decimal) and p_income != now_income:
+    threshold = ctx.param("D708", "threshold")
+    if isinstance(p_income, Decimal) and isinstance(now_income, Decimal) and _needs_reason(p_income, now_income, threshold):
         text = d.get("narrative", "s1") or ""
-        if not d.get("notes", "change_reason") and "原因" not in text:
+        if not d.get("notes", "change_reason") and not _gives_reason(text, ctx.param("D708", "reason_words")):
             yield ctx.finding("D708", d.entry("narrative", "s1"),
                               f"收入总计比上年变动 {money(now_income - p_income)} 万元，未说明主要原因。", expected="主要原因", actual=None)
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..derive import HALF_CENT, ZERO
-from . import ERROR, WARNING, checker, money, register
+from . import ERROR, WARNING, checker, money, parameter, register
 
 register("X403", WARNING, "社保缴费经济科目与功能科目不对应", """
     基本支出经济科目中的社会保险和住房公积金缴费，应与功能分类中对应科目的基本支出相等：
     30108 机关事业单位基本养老保险缴费 = 2080505；30109 职业年金缴费 = 2080506；
     30110 职工基本医疗保险缴费 + 30111 公务员医疗补助缴费 = 21011 行政事业单位医疗；
-    30113 住房公积金 = 2210201。不相等通常说明功能科目或经济科目选错。""")
+    30113 住房公积金 = 2210201。不相等通常说明功能科目或经济科目选错。相差不超过参数 tolerance 时不报告。""")
+parameter("X403", "tolerance", Decimal("0.01"), """
+    经济科目合计与功能科目基本支出允许相差的金额（万元）；默认 0.01，即两个两位小数金额的舍入误差。""",
+          unit="万元", minimum=Decimal(0))
 register("X404", ERROR, "一般公共预算支出与支出总表不符", """
     一般公共预算支出表是支出总表中一般公共预算资金的部分：各科目的基本支出、项目支出不能超过支出总表；
     当收入总表显示该科目只有一般公共预算资金时，两表应相等。""")
@@ -55,12 +58,13 @@ def check_social_insurance(ctx):
     d = ctx.d
     econ = _by_code(d, "t6")
     func = _by_code(d, "t5")
+    tolerance = ctx.param("X403", "tolerance")
     for ecodes, fcodes, what in SOCIAL:
         ev = sum((_amt(econ.get(c), "total") for c in ecodes), ZERO)
         fv = sum((_amt(func.get(c), "basic") for c in fcodes), ZERO)
         if not ev and not fv:
             continue
-        if abs(ev - fv) > HALF_CENT * 2:
+        if abs(ev - fv) > tolerance:
             erow = next((econ[c] for c in ecodes if c in econ), None)
             frow = next((func[c] for c in fcodes if c in func), None)
             where = erow.entries["total"] if erow else frow.entries["basic"]

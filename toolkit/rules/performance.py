@@ -9,13 +9,20 @@ import re
 from decimal import Decimal
 
 from ..derive import HALF_CENT, ZERO
-from . import ERROR, WARNING, checker, money, register
+from . import ERROR, WARNING, checker, money, parameter, register
 
 register("P601", ERROR, "绩效目标表项目名称与项目支出表不符", """
     每张项目支出绩效目标申报表的项目名称都应与项目支出表中的某个项目完全一致，
-    否则无法对应该项目的资金和绩效目标。""")
+    否则无法对应该项目的资金和绩效目标。找不到时提示项目支出表中名称相近的项目。""")
+parameter("P601", "similarity", Decimal("0.5"), """
+    提示“可能是”哪个项目时要求的名称相似度（两个名称共有的字占较长名称用字的比例，0 到 1）；
+    只影响提示，不影响是否报告。""", minimum=Decimal(0), maximum=Decimal(1))
 register("P602", WARNING, "项目未填报绩效目标表", """
-    项目支出表中的项目没有对应名称的项目支出绩效目标申报表（实行绩效目标管理的项目应逐项填报）。""")
+    项目支出表中的项目没有对应名称的项目支出绩效目标申报表（实行绩效目标管理的项目应逐项填报）。
+    财政局只要求一定金额以上的项目填报绩效目标表时，用参数 min_amount 设定该金额。""")
+parameter("P602", "min_amount", Decimal(0), """
+    项目支出表中合计（万元）低于该金额的项目不要求填报绩效目标表；默认 0，即每个项目都要求。""",
+          unit="万元", minimum=Decimal(0))
 register("P603", ERROR, "绩效目标表资金与项目支出表不符", """
     项目支出绩效目标申报表的年度资金总额（元）折合万元后，应等于项目支出表中该项目的合计（万元）。""")
 register("P604", ERROR, "“其中”数超过总数", """
@@ -51,6 +58,8 @@ def _project_index(d) -> dict:
 def check_projects(ctx):
     d = ctx.d
     index = _project_index(d)
+    similarity = ctx.param("P601", "similarity")
+    min_amount = ctx.param("P602", "min_amount")
     named = set()
     for inst in d.projects:
         e = d.entry(inst, "name")
@@ -60,7 +69,7 @@ def check_projects(ctx):
         named.add(name)
         row = index.get(name)
         if row is None:
-            near = [n for n in index if n.endswith(name) or name.endswith(n) or _overlap(n, name) >= 0.5]
+            near = [n for n in index if n.endswith(name) or name.endswith(n) or _overlap(n, name) >= similarity]
             hint = f"，可能是「{near[0]}」" if near else ""
             yield ctx.finding("P601", e, f"项目名称「{name}」在项目支出表中找不到{hint}。名称应与项目支出表完全一致。",
                               expected=near[0] if near else None, actual=name)
@@ -77,6 +86,9 @@ def check_projects(ctx):
                                   expected=table * 10000, actual=annual)
     for name, row in index.items():
         if row.table == "t12" and name not in named:
+            total = row.get("total")
+            if min_amount and isinstance(total, Decimal) and total < min_amount:
+                continue  # below the amount from which the bureau asks for a form
             yield ctx.finding("P602", row.entries["name"], f"项目「{name}」没有名称一致的项目支出绩效目标申报表。", actual=name)
 
 
