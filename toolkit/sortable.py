@@ -3,7 +3,7 @@ self-contained summary.html and served as /bureau/sort.js by bdt serve (whose pa
 scripts of their own origin; the served summary allows this inline script by its hash).
 
 The table: `<table class="sortable">`; a sortable header `<th data-sort="num|text">` holds a
-`<button>`; each cell of that column gives its sort value in `data-v` (else its text). A click
+`<button>` (or a link that sorts on the server: the script sorts in place instead); each cell of that column gives its sort value in `data-v` (else its text). A click
 sorts the rows by that column, a second click reverses; `aria-sort` says the order. Without
 scripts the table stays in the order the server wrote (worst grade first).
 """
@@ -22,7 +22,8 @@ SORT_JS = r"""(function () {
     var heads = table.tHead ? table.tHead.rows[0].cells : [], i;
     for (i = 0; i < heads.length; i++) {
       (function (th, k) {
-        var kind = th.getAttribute("data-sort"), button = th.getElementsByTagName("button")[0];
+        var kind = th.getAttribute("data-sort"),
+            button = th.getElementsByTagName("button")[0] || th.getElementsByTagName("a")[0];
         if (!kind || !button) { return; }
         button.onclick = function (ev) {
           if (ev && ev.preventDefault) { ev.preventDefault(); }
