@@ -13,8 +13,8 @@ grade (no dates, no files). The rule, also printed in every summary and in docs/
   rule 1 point more (so one systematic mistake repeated over 30 rows is not 30 separate ones,
   but still weighs more than a single slip);
 * each rule with **warnings** costs 1 point, 10 points at most in all; 提示 (info) costs nothing;
-* published **late** (roster status 逾期): 10 points, one band;
-* grade: **A** 90 points or more *and no errors*; **B** 75 or more; **C** 60 or more; **D** below 60.
+* grade: **A** 90 points or more *and no errors*; **B** 75 or more; **C** 60 or more; **D** below 60;
+* published **late** (roster status 逾期): one grade lower (A→B, B→C, C→D) and 10 points off;
   Not published (未提交), or a workbook that could not be read or checked: **D**, 0 points.
 
 Warnings do not by themselves keep a department from A unless it has many kinds of them.
@@ -33,7 +33,7 @@ MISSING, LATE_STATUS = "未提交", "逾期"  # the roster's statuses that weigh
 
 RULE_TEXT = ("评分办法：满分 100 分。每条出现“错误”的规则扣 8 分（公开完整性 D7xx 类规则扣 15 分），"
              "同一规则每多一处错误再扣 1 分；每条出现“警告”的规则扣 1 分，合计最多扣 10 分；“提示”不扣分；"
-             "逾期提交扣 10 分。90 分及以上且无错误为 A，75 分及以上为 B，60 分及以上为 C，其余为 D；"
+             "90 分及以上且无错误为 A，75 分及以上为 B，60 分及以上为 C，其余为 D；逾期提交降一等（A 降为 B，依此类推）并扣 10 分；"
              "未提交或工作簿无法读取、无法校验的为 D（0 分）。")
 
 
@@ -80,15 +80,16 @@ def grade(rules: dict | None = None, severities: dict | None = None, roster_stat
         cost = min(WARNING_RULE * warned, WARNING_CAP)
         score -= cost
         reasons.append(f"{warned} 条规则有警告 −{cost}")
-    if roster_status == LATE_STATUS:
-        score -= LATE
-        reasons.append(f"逾期 −{LATE}")
     score = max(score, 0)
     letter = "D"
     for band, low in BANDS:
         if score >= low and not (band == "A" and errors):
             letter = band
             break
+    if roster_status == LATE_STATUS:
+        letter = GRADES[min(GRADES.index(letter) + 1, len(GRADES) - 1)]
+        score = max(score - LATE, 0)
+        reasons.append(f"逾期：降一等，−{LATE}")
     return Grade(letter, score, tuple(reasons))
 
 
