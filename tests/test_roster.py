@@ -183,3 +183,39 @@ def test_match_ambiguous_names_and_normalisation():
     assert normalise("ＡＢＣ\u3000中心 ") == normalise("abc中心")
     # 甲局 and 乙局 are not on the roster: their 单位 are still grouped under the named parent
     assert {k: [u.code for u in v] for k, v in r.unpublished.items()} == {"甲局": ["201"], "乙局": []}
+
+
+def _post_roster(client, name: str, data: bytes):
+    import uuid
+
+    boundary = uuid.uuid4().hex
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{client.csrf()}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="roster"; filename="{name}"\r\n'
+            "Content-Type: text/csv\r\n\r\n").encode("utf-8") + data + f"\r\n--{boundary}--\r\n".encode()
+    return client.request("/bureau/roster", body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}, "POST")
+
+
+def test_serve_roster_uploaded_on_the_bureau_page(inbox, tmp_path):
+    from test_serve import BUREAU, Client, Server
+
+    box, roster = inbox
+    with Server(tmp_path / "data") as s:
+        clerk = Client(s.url)
+        ids = clerk.upload([(p.name, p.read_bytes()) for p in [box / "教育局.xlsx", box / "卫健委.xlsx"]])
+        clerk.wait(ids)
+        bureau = Client(s.url)
+        assert _post_roster(bureau, "r.csv", b"code,name\n1,a\n")[0] == 403  # not without the bureau's password
+        assert bureau.post("/bureau/login", {"csrf": bureau.csrf(), "password": BUREAU})[0] == 303
+        page = bureau.get("/bureau")[2].decode("utf-8")
+        assert 'id="roster-upload"' in page and 'id="roster"' not in page  # no roster yet
+        status, _, body = _post_roster(bureau, "坏名单.csv", "部门代码,名称,上级部门,截止日期\n101,甲,,2024-13-01\n".encode("gbk"))
+        assert status == 400 and "第 2 行：截止日期「2024-13-01」不是日期" in body.decode("utf-8")
+        assert _post_roster(bureau, "名单.csv", roster.read_text(encoding="utf-8").encode("gbk"))[0] == 303
+        page = bureau.get("/bureau")[2].decode("utf-8")
+        missing = re.search(r'<ul id="roster-missing">(.*?)</ul>', page).group(1)
+        assert re.findall(r"<li>(.*?)</li>", missing) == [
+            "10101 市第一中学", "10102 市第二中学", "10103 市实验小学", "10201 市人民医院", "103 市民政局", "104 市财政局"]
+        # uploaded today, long after the roster's due date (2024-03-31): the upload time makes both late
+        assert re.search(r'<span class="status-errors">逾期 2</span>', page) and "提交时间：上传时间" in page
+        assert re.search(r'<span class="status-ok">通过 0</span>', page)
+        assert (tmp_path / "data" / "roster.csv").read_bytes() == roster.read_text(encoding="utf-8").encode("gbk")

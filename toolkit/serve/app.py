@@ -228,14 +228,27 @@ async def bureau(request):
     store = request.app.state.store
     rows = store.every()
     done = [r for r in rows if r["status"] not in PENDING]
-    outcomes = await asyncio.to_thread(lambda: [jobs.outcome(r, store.result(r["id"])) for r in done])
-    report, roster_error = await asyncio.to_thread(_roster, request, outcomes, done)
-    latest: dict = {}
+    firsts: dict = {}
     for k, r in enumerate(done):  # newest first: the first seen per department is its latest
         key = r["dept_code"] or r["department"]
-        if key and key not in latest:
-            st = report.of(k) if report is not None else None
-            latest[key] = (r, outcome_grade(outcomes[k], st.status if st is not None else None))
+        if key and key not in firsts:
+            firsts[key] = k
+    # findings (result.json) are read only for the submissions graded: the latest per department
+    # and those the roster counts (matching needs only the record's code, name and time)
+    outcomes = [jobs.outcome(r, None) for r in done]
+    report, roster_error = await asyncio.to_thread(_roster, request, outcomes, done)
+    need = set(firsts.values()) | ({e.submission.key for e in report.entries if e.submission} if report else set())
+
+    def load():
+        for k in need:
+            outcomes[k] = jobs.outcome(done[k], store.result(done[k]["id"]))
+        return _roster(request, outcomes, done)[0] if report is not None else None
+
+    report = await asyncio.to_thread(load)
+    latest: dict = {}
+    for key, k in firsts.items():
+        st = report.of(k) if report is not None else None
+        latest[key] = (done[k], outcome_grade(outcomes[k], st.status if st is not None else None))
     sort = request.query_params.get("sort", "grade")
     sort = sort if sort in SORTS else "grade"
     key = {"grade": lambda t: (-t[1].rank, t[1].score, -t[0]["errors"]),  # worst first, as bdt batch
