@@ -981,6 +981,11 @@ def write_summary_html(outcomes, path, seconds: float | None = None, today: date
             out.append(f"<li><strong>{e(o.name)}</strong>：{e(o.message)}{link}</li>")
         out.append("</ul></section>")
 
+    if roster is not None:
+        from .roster import to_html
+
+        out.append(to_html(roster, time_source))
+
     if totals:
         out.append("<section>")
         out.append("<h2>各规则问题数（全部单位合计）</h2>")
@@ -991,11 +996,6 @@ def write_summary_html(outcomes, path, seconds: float | None = None, today: date
                        f'<td><span class="sev sev-{e(t["severity"])}">{e(_SEV_ZH.get(t["severity"], t["severity"]))}</span></td>'
                        f'<td class="num">{t["findings"]}</td><td class="num">{t["departments"]}</td></tr>')
         out.append("</tbody></table></section>")
-
-    if roster is not None:
-        from .roster import to_html
-
-        out.append(to_html(roster, time_source))
 
     grades = _grades(outcomes, roster)
     rank = {INTERNAL: 0, UNREADABLE: 1, ERRORS: 2, OK: 3}

@@ -261,6 +261,8 @@ def match(entries: list[Entry], submissions) -> RosterReport:
         note = ""
         if code and code in by_code:
             e, by = by_code[code], "代码"
+            if name and normalise(e.name) != name:
+                note = f"工作簿中的名称「{s.name}」与名单不同（名单为「{e.name}」），按部门代码对应"
         elif name and len(by_name.get(name, [])) == 1:
             e, by = by_name[name][0], "名称"
             if code and normalise(e.code) and code != normalise(e.code):
