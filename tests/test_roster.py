@@ -219,3 +219,11 @@ def test_serve_roster_uploaded_on_the_bureau_page(inbox, tmp_path):
         assert re.search(r'<span class="status-errors">逾期 2</span>', page) and "提交时间：上传时间" in page
         assert re.search(r'<span class="status-ok">通过 0</span>', page)
         assert (tmp_path / "data" / "roster.csv").read_bytes() == roster.read_text(encoding="utf-8").encode("gbk")
+
+
+def test_code_and_name_disagreeing_are_noted():
+    entries = read_roster(None, "code,name\n201,办公室\n202,档案馆\n")
+    r = match(entries, [Submission(1, "201", "别的名字", "ok"), Submission(2, "999", "档案馆", "errors")])
+    first, second = r.entries
+    assert first.by == "代码" and "「别的名字」与名单不同" in first.note
+    assert second.by == "名称" and "部门代码 999 与名单不同" in second.note and second.status == FAILED
