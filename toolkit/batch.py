@@ -11,6 +11,9 @@ are only ever read. At the end, summary.csv and summary.html in --out give one r
 workbook and the per-rule totals across departments, with a chart. With --fill or --export the
 findings reported (report.html, the counts, the summary) are those of the *filled* workbook —
 what is published — not of the workbook as submitted (`toolkit.export.check`).
+With --roster 名单.csv (toolkit.roster) the summary also says who on the bureau's roster is
+missing, late (by the files' modification times), failing or clean, in summary.html and roster.csv;
+every row has a grade A–D (toolkit.grade, docs/grade.md).
 
 The same `run_batch(paths, options, executor)` runs on local processes (the default; `--jobs 1`
 is one worker process), in-process (`InlineExecutor`, from Python), on a Dask cluster

@@ -150,7 +150,7 @@ def normalise(text) -> str:
     return re.sub(r"\s+", "", t).casefold()
 
 
-def _decode(data: bytes, name: str) -> str:
+def decode_roster(data: bytes, name: str) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8")
     try:
@@ -198,7 +198,7 @@ def read_roster(path, text: str | None = None) -> list[Entry]:
             data = Path(path).read_bytes()
         except OSError as exc:
             raise RosterError(f"无法读取名单「{name}」：{exc.strerror or exc}。") from None
-        text = _decode(data, name)
+        text = decode_roster(data, name)
     text = text.lstrip("\ufeff")
     lines = []  # the CSV line each row starts on (a quoted field may span lines)
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -408,5 +408,5 @@ def to_html(report: RosterReport, time_source: str) -> str:
     return "\n".join(out)
 
 
-__all__ = ["to_csv", "to_html", "ROSTER_COLUMNS", "Entry", "Submission", "EntryStatus", "RosterReport", "RosterError", "read_roster", "match",
+__all__ = ["to_csv", "to_html", "ROSTER_COLUMNS", "decode_roster", "Entry", "Submission", "EntryStatus", "RosterReport", "RosterError", "read_roster", "match",
            "normalise", "submission_from_outcome", "MISSING", "LATE", "FAILED", "PASSED", "STATUSES"]

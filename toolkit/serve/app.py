@@ -272,11 +272,11 @@ async def bureau_roster(request):
     f = form.get("roster")
     if not hasattr(f, "filename") or not f.filename:
         raise HTTPException(400, "没有选择名单文件（CSV）。")
-    from ..roster import RosterError, _decode, read_roster
+    from ..roster import RosterError, decode_roster, read_roster
 
     data = await f.read()
     try:
-        read_roster(f.filename, _decode(data, Path(f.filename).name))
+        read_roster(f.filename, decode_roster(data, Path(f.filename).name))
     except RosterError as exc:
         raise HTTPException(400, exc.message)
     path = _roster_path(request)
