@@ -11,6 +11,9 @@ are only ever read. At the end, summary.csv and summary.html in --out give one r
 workbook and the per-rule totals across departments, with a chart. With --fill or --export the
 findings reported (report.html, the counts, the summary) are those of the *filled* workbook —
 what is published — not of the workbook as submitted (`toolkit.export.check`).
+With --roster 名单.csv (toolkit.roster) the summary also says who on the bureau's roster is
+missing, late (by the files' modification times), failing or clean, in summary.html and roster.csv;
+every row has a grade A–D (toolkit.grade, docs/grade.md).
 
 The same `run_batch(paths, options, executor)` runs on local processes (the default; `--jobs 1`
 is one worker process), in-process (`InlineExecutor`, from Python), on a Dask cluster
@@ -65,6 +68,8 @@ MARKER = ".bdt-batch"  # a department folder written by bdt batch (a re-run may 
 STARTED = ".started"  # written by a worker when it starts a file (finds the file that crashed a pool)
 EXPORT_FOLDER = "公开文件"  # --export outputs, inside the department's folder
 SUMMARY_CSV, SUMMARY_HTML = "summary.csv", "summary.html"  # the batch's own files in --out
+ROSTER_CSV = "roster.csv"  # with --roster: each roster entry's status, beside summary.csv
+MTIME = "工作簿文件的修改时间"  # what a batch takes as a submission's time (a roster's 逾期)
 DEFAULT_TIMEOUT = 600.0  # seconds one workbook may take (read, check, fill, export)
 TOP_RULES = 3
 _RANK = {"error": 0, "warning": 1, "info": 2}
@@ -373,7 +378,7 @@ def warm(options: Options | None = None) -> None:
 _UNSAFE = set('/\\:*?"<>|')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
              *(f"COM{i}" for i in "0123456789¹²³"), *(f"LPT{i}" for i in "0123456789¹²³")}
-_SUMMARY_NAMES = {SUMMARY_CSV, SUMMARY_HTML}  # a department's folder never takes these names
+_SUMMARY_NAMES = {SUMMARY_CSV, SUMMARY_HTML, ROSTER_CSV}  # a department's folder never takes these names
 MAX_NAME_CHARS = 60
 MAX_NAME_BYTES = 180  # of UTF-8; file systems allow 255 per component, leave room for suffixes
 
@@ -569,6 +574,8 @@ class BatchResult:
     seconds: float
     summary_csv: Path | None = None
     summary_html: Path | None = None
+    roster_csv: Path | None = None
+    roster: object = None  # toolkit.roster.RosterReport with a roster
 
     @property
     def exit_status(self) -> int:
@@ -609,14 +616,16 @@ def _stuck(staging: Path, path: str, limit: float | None) -> bool:
 
 
 def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=None, jobs: int = 1,
-              summary: bool = True) -> BatchResult:
+              summary: bool = True, roster=None) -> BatchResult:
     """Check every path on `executor` (any concurrent.futures-style executor; default in-process),
     place each department's folder in options.out_dir and write summary.csv / summary.html.
 
     `respawn(n)` returns a fresh executor when a worker process dies (a process pool breaks):
     the files that were running then are retried alone, the others on a fresh pool. A file still
     running `_hard_limit(options.timeout)` seconds after it started (its worker did not answer the
-    alarm) gets its pool's workers killed and is reported as timed out; the others are retried."""
+    alarm) gets its pool's workers killed and is reported as timed out; the others are retried.
+    `roster`: the entries of a roster (toolkit.roster.read_roster): the summary gains the roster
+    section and roster.csv, each file's modification time taken as its submission time."""
     t0 = time.perf_counter()
     out_dir = Path(options.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -721,10 +730,34 @@ def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=
         if own_staging:
             shutil.rmtree(staging, ignore_errors=True)
     result = BatchResult(outcomes, out_dir, time.perf_counter() - t0)
+    report = roster_report(outcomes, roster) if roster is not None else None
+    result.roster = report
     if summary:
         result.summary_csv = write_summary_csv(outcomes, out_dir / SUMMARY_CSV)
-        result.summary_html = write_summary_html(outcomes, out_dir / SUMMARY_HTML, seconds=result.seconds)
+        result.summary_html = write_summary_html(outcomes, out_dir / SUMMARY_HTML, seconds=result.seconds, roster=report)
+        if report is not None:
+            from .roster import to_csv
+
+            result.roster_csv = _atomic_write(out_dir / ROSTER_CSV, to_csv(report, MTIME))
     return result
+
+
+def _mtime(path: str):
+    from datetime import datetime
+
+    try:
+        return datetime.fromtimestamp(os.stat(path).st_mtime)
+    except OSError:
+        return None
+
+
+def roster_report(outcomes, entries, times=None):
+    """The roster's status (toolkit.roster.match) of these outcomes, each outcome's key its index;
+    `times[i]`: when outcome i was submitted (default: its file's modification time)."""
+    from .roster import match, submission_from_outcome
+
+    return match(entries, [submission_from_outcome(k, o, times[k] if times is not None else _mtime(o.path))
+                           for k, o in enumerate(outcomes)])
 
 
 # ---------------------------------------------------------------- inputs
@@ -827,19 +860,36 @@ def _csv_safe(v) -> str:
 
 
 CSV_COLUMNS = ["序号", "部门", "部门代码", "文件", "状态", "status", "错误", "警告", "提示", "已豁免", "主要问题", "输出文件夹", "说明",
-               "规则设置"]
+               "规则设置", "等级", "得分"]
 
 
-def write_summary_csv(outcomes, path) -> Path:
+def outcome_grade(o: FileOutcome, roster_status: str | None = None):
+    """A workbook's grade (toolkit.grade) from its findings and, with a roster, its entry's status."""
+    from .grade import grade
+
+    return grade(o.rules, o.severities, roster_status, readable=o.readable)
+
+
+def _grades(outcomes, roster=None) -> list:
+    out = []
+    for k, o in enumerate(outcomes):
+        st = roster.of(k) if roster is not None else None
+        out.append(outcome_grade(o, st.status if st is not None else None))
+    return out
+
+
+def write_summary_csv(outcomes, path, roster=None) -> Path:
     """summary.csv: UTF-8 with BOM (Excel opens it right), one row per workbook, input order."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
+    grades = _grades(outcomes, roster)
     for k, o in enumerate(outcomes, 1):
+        g = grades[k - 1]
         w.writerow([k, _csv_safe(o.department or ""), _csv_safe(o.dept_code or ""), _csv_safe(o.path),
                     STATUS_ZH.get(o.status, o.status), o.status, o.counts.get("error", 0), o.counts.get("warning", 0),
                     o.counts.get("info", 0), o.counts.get("waived", 0), _top(o), _csv_safe(o.folder or ""),
-                    _csv_safe(o.message), _csv_safe(o.config or _default_config())])
+                    _csv_safe(o.message), _csv_safe(o.config or _default_config()), g.letter, g.score])
     return _atomic_write(Path(path), buf.getvalue().encode("utf-8-sig"))
 
 
@@ -948,13 +998,23 @@ _CSS = """
 td.num { text-align: right; white-space: nowrap; }
 .chart { max-width: 900px; display: block; margin: .5em 0 1.5em; }
 ul.unreadable-list li { margin: .3em 0; }
+td.grade { text-align: center; font-weight: bold; }
+.grade-A { color: #1e6b2f; } .grade-B { color: #2f5f8a; } .grade-C { color: #c77700; } .grade-D { color: #b3261e; }
+th button { font: inherit; font-weight: bold; background: none; border: 0; padding: 0; cursor: pointer; text-decoration: underline dotted; }
+th[aria-sort=ascending] button::after { content: " ▲"; } th[aria-sort=descending] button::after { content: " ▼"; }
 """
 
 
-def write_summary_html(outcomes, path, seconds: float | None = None, today: date | None = None) -> Path:
-    """summary.html: self-contained (inline CSS and SVG, no scripts), one row per workbook."""
+def write_summary_html(outcomes, path, seconds: float | None = None, today: date | None = None, roster=None,
+                       time_source: str = MTIME) -> Path:
+    """summary.html: self-contained (inline CSS, SVG and the table-sorting script of
+    toolkit.sortable), one row per workbook, worst grade first; with `roster` (a RosterReport whose
+    keys are the outcomes' indexes) the roster section, `time_source` saying what the submission
+    times are."""
     from . import __version__
     from . import report
+    from .grade import RULE_TEXT
+    from .sortable import script_tag
 
     e = html.escape
     today = today or date.today()
@@ -987,6 +1047,11 @@ def write_summary_html(outcomes, path, seconds: float | None = None, today: date
             out.append(f"<li><strong>{e(o.name)}</strong>：{e(o.message)}{link}</li>")
         out.append("</ul></section>")
 
+    if roster is not None:
+        from .roster import to_html
+
+        out.append(to_html(roster, time_source))
+
     if totals:
         out.append("<section>")
         out.append("<h2>各规则问题数（全部单位合计）</h2>")
@@ -1000,14 +1065,24 @@ def write_summary_html(outcomes, path, seconds: float | None = None, today: date
 
     out += _config_html(outcomes)
 
+    grades = _grades(outcomes, roster)
     rank = {INTERNAL: 0, UNREADABLE: 1, ERRORS: 2, OK: 3}
-    ordered = sorted(enumerate(outcomes, 1), key=lambda ko: (rank.get(ko[1].status, 0), -ko[1].counts.get("error", 0),
+    # worst first: grade D before A, then fewer points, then status and errors as before
+    ordered = sorted(enumerate(outcomes, 1), key=lambda ko: (-grades[ko[0] - 1].rank, grades[ko[0] - 1].score,
+                                                            rank.get(ko[1].status, 0), -ko[1].counts.get("error", 0),
                                                             -ko[1].counts.get("warning", 0), ko[0]))
     out.append("<section>")
     out.append("<h2>各单位校验结果</h2>")
-    out.append("<table><thead><tr><th>序号</th><th>部门</th><th>文件</th><th>状态</th><th>错误</th><th>警告</th>"
-               "<th>提示</th><th>已豁免</th><th>主要问题</th><th>报告</th><th>说明</th></tr></thead><tbody>")
+    out.append(f'<p class="meta grade-rule">{e(RULE_TEXT)}默认按等级从低到高排列；点击表头可按等级、错误数或部门名称排序。</p>')
+    out.append('<table class="sortable" id="results"><thead><tr><th data-sort="num"><button type="button">序号</button></th>'
+               '<th data-sort="text"><button type="button">部门</button></th><th>文件</th><th>状态</th>'
+               '<th data-sort="num"><button type="button">错误</button></th><th data-sort="num"><button type="button">警告</button></th>'
+               '<th>提示</th><th data-sort="num"><button type="button">已豁免</button></th>'
+               '<th data-sort="num"><button type="button">等级</button></th>'
+               '<th data-sort="num"><button type="button">得分</button></th>'
+               "<th>主要问题</th><th>报告</th><th>说明</th></tr></thead><tbody>")
     for k, o in ordered:
+        g = grades[k - 1]
         cls = {OK: "status-ok", ERRORS: "status-errors", UNREADABLE: "status-unreadable",
                INTERNAL: "status-internal"}.get(o.status, "")
         link = f'<a href="{quote(o.folder)}/report.html">查看</a>' if o.folder else ""
@@ -1015,9 +1090,11 @@ def write_summary_html(outcomes, path, seconds: float | None = None, today: date
                    f'<td><span class="{cls}">{e(STATUS_ZH.get(o.status, o.status))}</span></td>'
                    f'<td class="num">{o.counts.get("error", 0)}</td><td class="num">{o.counts.get("warning", 0)}</td>'
                    f'<td class="num">{o.counts.get("info", 0)}</td><td class="num">{o.counts.get("waived", 0)}</td>'
-                   f'<td>{e(_top(o))}</td><td>{link}</td>'
+                   f'<td class="grade grade-{g.letter}" data-v="{g.rank}" title="{e("；".join(g.reasons))}">{g.letter}</td>'
+                   f'<td class="num">{g.score}</td><td>{e(_top(o))}</td><td>{link}</td>'
                    f'<td class="msg">{e(o.message)}</td></tr>')
     out.append("</tbody></table></section>")
+    out.append(script_tag())
     out.append(f"<footer>本汇总由 bdt {e(__version__)}（部门预算公开工具）生成。各单位的问题清单见其文件夹中的 report.html。</footer>")
     out.append("</body></html>")
     return _atomic_write(Path(path), ("\n".join(out) + "\n").encode("utf-8"))
@@ -1112,6 +1189,9 @@ def add_arguments(p) -> None:
                    help=f"每个文件的处理时间上限，秒（默认 {DEFAULT_TIMEOUT:g}；0 为不限）：超时的文件单独报告，其余照常处理")
     p.add_argument("--consolidate", action="store_true",
                    help="同时汇总（本级合计、各部门 = 所属单位之和，并核对部门表与所属单位之和），写入 --out 下的「汇总」（同 bdt consolidate）")
+    p.add_argument("--roster", metavar="CSV",
+                   help="应公开单位名单（CSV：部门代码,名称,上级部门,截止日期；UTF-8 或 GBK）：汇总中列出未提交、逾期、"
+                        "未通过和通过的单位，另写 roster.csv；提交时间取工作簿文件的修改时间")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--progress", dest="progress", action="store_true", default=None, help="总是显示进度（默认只在终端显示）")
     g.add_argument("--no-progress", dest="progress", action="store_false", help="不显示进度")
@@ -1141,6 +1221,15 @@ def run(args) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         print(f"错误：--out「{out_dir}」不是文件夹。", file=sys.stderr)
         return EXIT_UNREADABLE
+    roster = None
+    if getattr(args, "roster", None):
+        from .roster import RosterError, read_roster
+
+        try:
+            roster = read_roster(args.roster)
+        except RosterError as exc:
+            print(f"错误：{exc.message}", file=sys.stderr)
+            return EXIT_UNREADABLE
     paths, notes = discover(args.inputs, out_dir)
     for n in notes:
         print(f"注意：{n}", file=sys.stderr)
@@ -1178,7 +1267,7 @@ def run(args) -> int:
     progress = Progress(len(paths), enabled=args.progress, label="处理" if (args.fill or formats) else "校验")
     print(f"共 {len(paths)} 个工作簿，使用{ex.label}处理……", file=sys.stderr)
     try:
-        result = run_batch(paths, options, ex.executor, progress=progress, respawn=ex.respawn, jobs=jobs)
+        result = run_batch(paths, options, ex.executor, progress=progress, respawn=ex.respawn, jobs=jobs, roster=roster)
     except KeyboardInterrupt:
         try:
             ex.executor.shutdown(wait=False, cancel_futures=True)
@@ -1239,8 +1328,18 @@ def summary_text(result: BatchResult) -> str:
         lines += [f"  {x.path}：{x.message}" for x in bad]
     for text, members in config_groups(o):
         lines.append(f"规则设置：{text}" + (f"（{len(members)} 个工作簿）" if len(members) < len(o) else ""))
+    if result.roster is not None:
+        from .roster import MISSING, STATUSES
+
+        r = result.roster
+        lines.append(f"名单 {len(r.entries)} 个：" + "，".join(f"{s} {r.count(s)}" for s in STATUSES)
+                     + (f"；不在名单中或无法对应的工作簿 {len(r.unknown) + len(r.ambiguous)} 个" if r.unknown or r.ambiguous else "")
+                     + f"（提交时间取{MTIME}）。")
+        if r.count(MISSING):
+            lines.append("未提交：" + "、".join(x.entry.label for x in r.by_status(MISSING)))
     if result.summary_html:
-        lines.append(f"汇总：{result.summary_html}、{result.summary_csv}")
+        lines.append(f"汇总：{result.summary_html}、{result.summary_csv}"
+                     + (f"、{result.roster_csv}" if result.roster_csv else ""))
         lines.append(f"各单位的报告：{result.out_dir}{os.sep}<单位名称>{os.sep}report.html")
     return "\n".join(lines)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -221,17 +222,103 @@ async def rule(request):
     return page(request, "rule.html", r=r, text=unwrap(r.doc))
 
 
+UPLOAD_TIME = "上传时间"  # a submission's time on the bureau page (a roster's 逾期)
+SORTS = {"grade": "等级", "errors": "错误数", "name": "单位名称"}
+
+
+def _roster_path(request) -> Path:
+    s = request.app.state.settings
+    return Path(s.roster) if s.roster else request.app.state.store.root / "roster.csv"
+
+
+def _roster(request, outcomes, rows):
+    """(RosterReport or None, error message or ''): the roster in force against these outcomes."""
+    from ..batch import roster_report
+    from ..roster import RosterError, read_roster
+
+    path = _roster_path(request)
+    if not path.is_file():
+        return None, ""
+    try:
+        entries = read_roster(path)
+    except RosterError as exc:
+        return None, exc.message
+    from datetime import datetime
+
+    return roster_report(outcomes, entries, [datetime.fromtimestamp(r["created"]) for r in rows]), ""
+
+
 async def bureau(request):
     if not _is_bureau(request):
         return page(request, "bureau_login.html", failed=False)
+    from ..batch import outcome_grade
+    from ..roster import to_html
+
     store = request.app.state.store
     rows = store.every()
-    latest: dict = {}
-    for r in rows:  # newest first: the first seen per department is its latest
+    done = [r for r in rows if r["status"] not in PENDING]
+    firsts: dict = {}
+    for k, r in enumerate(done):  # newest first: the first seen per department is its latest
         key = r["dept_code"] or r["department"]
-        if key and r["status"] not in PENDING and key not in latest:
-            latest[key] = r
-    return page(request, "bureau.html", rows=rows, latest=list(latest.values()))
+        if key and key not in firsts:
+            firsts[key] = k
+    # findings (result.json) are read only for the submissions graded: the latest per department
+    # and those the roster counts (matching needs only the record's code, name and time)
+    outcomes = [jobs.outcome(r, None) for r in done]
+    report, roster_error = await asyncio.to_thread(_roster, request, outcomes, done)
+    need = set(firsts.values()) | ({e.submission.key for e in report.entries if e.submission} if report else set())
+
+    def load():
+        for k in need:
+            outcomes[k] = jobs.outcome(done[k], store.result(done[k]["id"]))
+        return _roster(request, outcomes, done)[0] if report is not None else None
+
+    report = await asyncio.to_thread(load)
+    latest: dict = {}
+    for key, k in firsts.items():
+        st = report.of(k) if report is not None else None
+        latest[key] = (done[k], outcome_grade(outcomes[k], st.status if st is not None else None))
+    sort = request.query_params.get("sort", "grade")
+    sort = sort if sort in SORTS else "grade"
+    key = {"grade": lambda t: (-t[1].rank, t[1].score, -t[0]["errors"]),  # worst first, as bdt batch
+           "errors": lambda t: (-t[0]["errors"], -t[0]["warnings"]),
+           "name": lambda t: t[0]["department"] or t[0]["filename"]}[sort]
+    from ..grade import RULE_TEXT
+
+    return page(request, "bureau.html", rows=rows, latest=sorted(latest.values(), key=key), sort=sort, sorts=SORTS,
+                grade_rule=RULE_TEXT,
+                roster_html=Markup(to_html(report, UPLOAD_TIME)) if report is not None else "",
+                roster_error=roster_error, roster_fixed=bool(request.app.state.settings.roster))
+
+
+async def bureau_roster(request):
+    """The bureau uploads its roster (kept in the data folder; refused when it cannot be read)."""
+    if not _is_bureau(request):
+        raise HTTPException(403, "需要财政局口令。")
+    if request.app.state.settings.roster:
+        raise HTTPException(409, "名单已由 bdt serve --roster 指定，不能在网页上替换。")
+    form = await _form(request, max_files=1, max_fields=5)
+    f = form.get("roster")
+    if not hasattr(f, "filename") or not f.filename:
+        raise HTTPException(400, "没有选择名单文件（CSV）。")
+    from ..roster import RosterError, decode_roster, read_roster
+
+    data = await f.read()
+    try:
+        read_roster(f.filename, decode_roster(data, Path(f.filename).name))
+    except RosterError as exc:
+        raise HTTPException(400, exc.message)
+    path = _roster_path(request)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return RedirectResponse("/bureau#roster", status_code=303)
+
+
+async def sort_script(request):
+    from ..sortable import SORT_JS
+
+    return Response(SORT_JS, media_type="text/javascript; charset=utf-8")
 
 
 async def bureau_login(request):
@@ -253,21 +340,25 @@ async def bureau_summary(request):
     if not rows:
         raise HTTPException(400, "请至少选择一条已完成的记录。")
     from ..batch import write_summary_csv, write_summary_html
+    from ..sortable import SORT_JS_HASH
 
     outcomes = [jobs.outcome(r, store.result(r["id"])) for r in rows]
+    report, _ = _roster(request, outcomes, rows)
     target = store.tmp / f"summary-{secrets.token_hex(8)}"
     if form.get("format") == "csv":
-        path = await asyncio.to_thread(write_summary_csv, outcomes, target.with_suffix(".csv"))
+        path = await asyncio.to_thread(write_summary_csv, outcomes, target.with_suffix(".csv"), report)
         body = path.read_bytes()
         path.unlink()
         return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": content_disposition("批量校验汇总.csv")})
-    path = await asyncio.to_thread(write_summary_html, outcomes, target.with_suffix(".html"))
+    path = await asyncio.to_thread(write_summary_html, outcomes, target.with_suffix(".html"), None, None, report,
+                                   UPLOAD_TIME)
     body = path.read_bytes()
     path.unlink()
-    # the summary is the page bdt batch writes (inline styles, no script): its own strict policy
+    # the summary is the page bdt batch writes (inline styles, its one sorting script): its own strict policy
     return Response(body, media_type="text/html; charset=utf-8",
-                    headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"})
+                    headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                                                        f"script-src {SORT_JS_HASH}"})
 
 
 async def login(request):
@@ -320,7 +411,8 @@ def create_app(settings: Settings) -> Starlette:
         Route("/s/{sid}/download/{kind}", download), Route("/s/{sid}/export", start_export, methods=["POST"]),
         Route("/s/{sid}/waive", waive, methods=["POST"]),
         Route("/rules/{code}", rule), Route("/bureau", bureau), Route("/bureau/login", bureau_login, methods=["POST"]),
-        Route("/bureau/summary", bureau_summary, methods=["POST"]), Route("/login", login, methods=["GET", "POST"]),
+        Route("/bureau/summary", bureau_summary, methods=["POST"]),
+        Route("/bureau/roster", bureau_roster, methods=["POST"]), Route("/bureau/sort.js", sort_script), Route("/login", login, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})

@@ -20,6 +20,9 @@ def add_arguments(p) -> None:
     p.add_argument("--bureau-password", help="财政局页面口令（默认：首次启动时随机生成，保存在数据文件夹并在启动时显示）")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="同时处理的工作簿数（进程数，默认 2）")
     p.add_argument("--max-upload-mb", type=int, default=50, help="一次上传的大小上限（MB，默认 50）")
+    p.add_argument("--roster", metavar="CSV",
+                   help="应公开单位名单（CSV：部门代码,名称,上级部门,截止日期）：财政局页面显示未提交、逾期、未通过和通过的单位"
+                        "（提交时间取上传时间）；也可在财政局页面上传")
     p.add_argument("--timeout", type=float, default=300, help="一个工作簿的校验或导出最长用时（秒，默认 300）")
 
 
@@ -56,7 +59,15 @@ def run(args) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     data = Path(args.data)
-    settings = Settings(data=str(data), host=args.host, port=args.port, token=token,
+    if args.roster:
+        from ..roster import RosterError, read_roster
+
+        try:
+            read_roster(args.roster)
+        except RosterError as exc:
+            print(f"错误：{exc.message}", file=sys.stderr)
+            return EXIT_USAGE
+    settings = Settings(roster=str(Path(args.roster).resolve()) if args.roster else None,data=str(data), host=args.host, port=args.port, token=token,
                         bureau_password=_bureau_password(data, args.bureau_password), jobs=args.jobs,
                         max_upload_mb=args.max_upload_mb, timeout=args.timeout)
     app = create_app(settings)

@@ -38,6 +38,7 @@ class Settings:
     timeout: float = 300.0  # seconds a check or an export may take
     body_timeout: float = 60.0  # seconds a request body may take to arrive
     secret: bytes = b""
+    roster: str | None = None  # the bureau's roster CSV (bdt serve --roster; else one uploaded on the bureau page)
 
     @property
     def max_bytes(self) -> int:
