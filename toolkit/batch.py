@@ -226,7 +226,7 @@ def count_findings(out: FileOutcome, findings) -> None:
 def _work(path: Path, options: Options, out: FileOutcome) -> None:
     from .report import FileResult, to_html, to_json
     from .rules import validate
-    from .schema import load_schema
+    from .schema import chosen_schema
 
     staging = Path(options.staging or options.out_dir) / _key(path)
     if staging.exists():
@@ -234,7 +234,7 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
     staging.mkdir(parents=True)
     (staging / STARTED).write_text(str(path), encoding="utf-8")
     out.staging = str(staging)
-    schema = load_schema(options.schema) if options.schema else load_schema()
+    schema = chosen_schema(options.schema)  # None: each workbook is read with the schema its _meta records
 
     findings = None
     d = read_outcome(path, out, schema=schema)
@@ -258,7 +258,7 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
 
     # the department's report: its findings, or why its file could not be read
     error = None if findings is not None else (out.message or "无法读取")
-    result = FileResult(str(path), findings, error)
+    result = FileResult(str(path), findings, error, skipped=tuple(getattr(d, "skipped_rules", ()) if d is not None else ()))
     _write_text(staging / "report.html", to_html([result], lang=options.lang))
     _write_text(staging / "findings.json", to_json([result]))
 
