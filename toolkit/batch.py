@@ -237,7 +237,7 @@ def count_findings(out: FileOutcome, findings) -> None:
 def _work(path: Path, options: Options, out: FileOutcome) -> None:
     from .report import FileResult, to_html, to_json
     from .rules import validate
-    from .schema import load_schema
+    from .schema import chosen_schema
 
     staging = Path(options.staging or options.out_dir) / _key(path)
     if staging.exists():
@@ -245,7 +245,7 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
     staging.mkdir(parents=True)
     (staging / STARTED).write_text(str(path), encoding="utf-8")
     out.staging = str(staging)
-    schema = load_schema(options.schema) if options.schema else load_schema()
+    schema = chosen_schema(options.schema)  # None: each workbook is read with the schema its _meta records
 
     from .config import config_for, in_force
 
@@ -278,7 +278,8 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
     outcome = None
     if waivers is not None and findings is not None:
         outcome = waivers.outcome(d, filled=bool(options.fill or options.export))
-    result = FileResult(str(path), findings, error, waivers=outcome, config=settings)
+    result = FileResult(str(path), findings, error, waivers=outcome, config=settings,
+                        skipped=tuple(getattr(d, "skipped_rules", ()) if d is not None else ()))
     _write_text(staging / "report.html", to_html([result], lang=options.lang))
     _write_text(staging / "findings.json", to_json([result]))
 

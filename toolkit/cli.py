@@ -128,7 +128,7 @@ def cmd_template(args) -> int:
     from .template import build_template
 
     out = Path(args.out)
-    schema = _schema(args)
+    schema = _schema(args) or _default_schema()
     if args.capacity:
         from .schema import SchemaError
 
@@ -154,7 +154,7 @@ def cmd_template(args) -> int:
 def cmd_import(args) -> int:
     from .datafile import load_data, write_data
 
-    path = write_data(load_data(args.data), args.out, _schema(args))
+    path = write_data(load_data(args.data), args.out, _schema(args) or _default_schema())
     print(f"已写入：{path}")
     return EXIT_OK
 
@@ -214,7 +214,7 @@ def validate_files(paths, schema=None, config=None, waivers=None) -> list:
                 continue
             findings = validate(d, config=cfg, waivers=w)
             results.append(FileResult(str(p), findings, None, waivers=w.outcome(d) if w is not None else None,
-                                      config=in_force(cfg, d)))
+                                      config=in_force(cfg, d), skipped=tuple(getattr(d, "skipped_rules", ()))))
         except Exception as exc:  # noqa: BLE001
             results.append(FileResult(str(p), None, _internal_message(exc), internal=True))
     return results
@@ -343,7 +343,7 @@ def cmd_fill(args) -> int:
     if plan.kept:
         from .describe import _form_field_label
 
-        spec = _schema(args).sheet("narrative")
+        spec = (_schema(args) or _default_schema()).sheet("narrative")
         names = "、".join(_form_field_label(spec, row) for _, row, _ in plan.kept)
         print(f"保留了单位自行撰写的 {len(plan.kept)} 段情况说明（{names}），请运行 bdt validate 按表中数字核对。")
     from .fill import names_kept_lines
@@ -425,9 +425,31 @@ def _config_argument(parser) -> None:
 
 
 def _schema(args):
+    """The schema chosen with --schema (a bundled name or a path) or $BDT_SCHEMA; None when neither:
+    then a workbook is read with the schema its _meta records (toolkit.io.reader.schema_for)."""
+    from .schema import chosen_schema
+
+    return chosen_schema(getattr(args, "schema", None))
+
+
+def _default_schema():
     from .schema import load_schema
 
-    return load_schema(args.schema) if getattr(args, "schema", None) else load_schema()
+    return load_schema()
+
+
+def cmd_schema(args) -> int:
+    """bdt schema list: the bundled schemas (name, tables, unit, title)."""
+    from .schema import ALIASES, BUNDLED, load_schema
+
+    alias = {v: k for k, v in ALIASES.items()}
+    for sid in BUNDLED:
+        s = load_schema(sid)
+        tables = "、".join(f"表{t.number}" + ("（可选）" if t.optional else "") for t in s.tables)
+        also = f"（又名 {alias[sid]}）" if sid in alias else ""
+        print(f"{sid}{also}  {s.name}  单位：{s.unit}  模板 {s.template_version}\n    {len(s.tables)} 张表：{tables}")
+    print("用法：bdt --schema <名称或 YAML 路径> template build …；已生成的工作簿按其记录的结构读取。")
+    return EXIT_OK
 
 
 def build_parser(argv=None) -> argparse.ArgumentParser:
@@ -436,8 +458,12 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     wanted = _wanted_command(argv)
     p = argparse.ArgumentParser(prog="bdt", description="部门预算公开工具：模板、读取、校验、填充、导出。")
     p.add_argument("--version", action="version", version=f"bdt {__version__}")
-    p.add_argument("--schema", help="使用另一份结构定义（YAML），默认为内置的 13 张表结构")
+    p.add_argument("--schema", help="结构定义：内置结构的名称（sx-13、bj-14、sh-9，见 bdt schema list）或 YAML 路径；"
+                                    "默认为 13 张表结构，已生成的工作簿按其记录的结构读取")
     sub = p.add_subparsers(dest="command", required=True)
+
+    def schema_option(parser):  # `bdt template build --schema sh-9` as well as `bdt --schema sh-9 template build`
+        parser.add_argument("--schema", default=argparse.SUPPRESS, help="结构定义：内置名称或 YAML 路径（同全局 --schema）")
 
     t = sub.add_parser("template", help="模板")
     tsub = t.add_subparsers(dest="action", required=True)
@@ -447,7 +473,11 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     tb.add_argument("--no-xlsm", action="store_true", help="只生成 .xlsx")
     tb.add_argument("--capacity", metavar="表=行数",
                     help="扩充明细行数，逗号分隔，如 t3=2000,t5=2000,t12=300（行数多的部门；记录在工作簿中）")
+    schema_option(tb)
     tb.set_defaults(func=cmd_template)
+    sc = sub.add_parser("schema", help="内置的结构定义（表格组成）")
+    scsub = sc.add_subparsers(dest="action", required=True)
+    scsub.add_parser("list", help="列出内置结构（sx-13、bj-14、sh-9 …）").set_defaults(func=cmd_schema)
 
     s = sub.add_parser("show", help="在终端显示工作簿中的表")
     s.add_argument("path")
@@ -464,6 +494,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     i = sub.add_parser("import", help="由数据文件（YAML/JSON）生成填好的工作簿")
     i.add_argument("data")
     i.add_argument("--out", required=True)
+    schema_option(i)
     i.set_defaults(func=cmd_import)
 
     f = sub.add_parser("fill", help="生成全部派生格（合计、重复数字、名称、标题、情况说明），不改动填写格")
@@ -471,6 +502,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     f.add_argument("--out", help="输出文件（默认：原名.filled.xlsx）")
     f.add_argument("--in-place", action="store_true", help="直接改写原文件（保留 .bak 备份）")
     _config_argument(f)
+    schema_option(f)
     f.set_defaults(func=cmd_fill)
 
     # front ends that live in their own modules: each defines add_arguments(parser) and run(args) -> exit code
@@ -512,6 +544,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
                    help="同一差异（同一个数字在各表中照抄的同一处差错）在报告中只列一次，并列出其余各处")
     v.add_argument("--waivers", metavar="FILE",
                    help="豁免文件（YAML，bdt waive 生成；默认用工作簿旁的 bdt-waivers.yaml）：数字未变的豁免问题列为“已豁免”，不计入错误")
+    schema_option(v)
     v.set_defaults(func=cmd_validate)
 
     wv = sub.add_parser("waive", help="豁免一个经审核可以接受的问题：记下规则、单元格、当时的数字、理由和审核人",

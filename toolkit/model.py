@@ -99,6 +99,10 @@ class Disclosure:
         v = self.get(sheet, row, col)
         return v if isinstance(v, Decimal) else Decimal(0)
 
+    def present(self, key: str) -> bool:
+        """The workbook has sheet `key` (False: the schema lacks it, or an optional one was left out)."""
+        return key in self.entries
+
     def instances(self, key: str) -> list[str]:
         """Instance keys of a sheet spec: [key] for ordinary sheets, key#1, key#2… for repeated forms."""
         return [k for k in self.entries if k == key or k.startswith(key + "#")]

@@ -42,6 +42,7 @@ _TEXT = {
         "waiver_notes": "豁免记录",
         "config": "规则设置",
         "default_config": "默认规则设置",
+        "skipped": "未运行的规则（本表结构无所需的表）",
     },
     "en": {
         ERROR: "error", WARNING: "warning", INFO: "info",
@@ -66,6 +67,7 @@ _TEXT = {
         "waiver_notes": "Waivers",
         "config": "Rule settings",
         "default_config": "默认规则设置 (default rule settings)",
+        "skipped": "Rules not run (the table set lacks what they need)",
     },
 }
 
@@ -83,6 +85,7 @@ class FileResult:
     internal: bool = False  # the error is the program's failure, not the file's (exit 3)
     waivers: object = None  # toolkit.waivers.Outcome when a waiver file was in force: stale and unused waivers
     config: object = None  # the rule settings in force (toolkit.config.InForce); None: the default ones
+    skipped: tuple = ()  # rules.Skipped: rules not run, the table set lacking what they need
 
     @property
     def counts(self) -> dict:
@@ -217,6 +220,9 @@ def to_text(results, color: bool = False, lang: str = "zh") -> str:
         if notes:
             lines.append(f"【{w['waiver_notes']}】")
             lines.extend(f"  {n}" for n in notes)
+        if r.skipped:
+            lines.append(f"{w['skipped']}{w['sep']}")
+            lines.extend(f"  {k.text()}" for k in r.skipped)
         lines.append(_counts_line(r.counts, lang))
         lines.append(f"{w['config']}{w['sep']}{_config_text(r, lang)}")
         blocks.append("\n".join(lines))
@@ -248,6 +254,9 @@ def to_json(results) -> str:
             entry["error"] = r.error
         if r.waivers is not None:
             entry["waivers"] = r.waivers.to_dict()
+        if r.skipped:
+            entry["skipped_rules"] = [{"rules": list(k.codes), "missing": list(k.missing), "reason": k.reason}
+                                      for k in r.skipped]
         files.append(entry)
     return json.dumps({"files": files}, ensure_ascii=False, indent=2) + "\n"
 
@@ -414,6 +423,10 @@ def to_html(results, title: str | None = None, lang: str = "zh", today: date | N
                     "</tr>")
             out.append("</tbody></table>")
         out.extend(_waived_html(r, w, used))
+        if r.skipped:
+            out.append(f'<h3 class="skipped">{e(w["skipped"])}</h3><ul class="skipped">')
+            out.extend(f"<li>{e(k.text())}</li>" for k in r.skipped)
+            out.append("</ul>")
         out.append("</section>")
 
     if used:

@@ -228,6 +228,7 @@ def meta_rows(schema: Schema) -> list[tuple[str, str]]:
         ("template_version", schema.template_version),
         ("schema_version", schema.schema_version),
         ("schema_name", schema.name),
+    ] + ([("schema_id", schema.id)] if schema.id else []) + [
         ("generator", "bdt (budget disclosure toolkit)"),
     ] + [(f"{CAPACITY_PREFIX}{k}", str(v)) for k, v in sorted(schema.capacities.items())]
 

@@ -209,16 +209,21 @@ def expand(outline: list, V: Values) -> list:
             for spec in d.schema.sheets:
                 if not isinstance(spec, TableSpec):
                     continue
+                if not d.present(spec.key):
+                    continue  # an optional table the workbook leaves out: not published (the others keep their 表号)
                 for inst in d.instances(spec.key) or [spec.key]:
                     if not first:
                         blocks.append(PageBreak())
                     blocks.append(build_table(V, spec, inst))
                     first = False
         elif "chart" in item:
-            blocks.append(_chart(V, item))
+            if d.present(item["table"]) and (not item.get("classes") or d.present("t1")):
+                blocks.append(_chart(V, item))  # no chart of a table this table set (or workbook) lacks
         elif "forms" in item:
             placed = False
             for key in item["forms"]:
+                if not d.schema.has(key):
+                    continue
                 spec = d.schema.sheet(key)
                 if not isinstance(spec, FormSpec):
                     continue

@@ -80,7 +80,7 @@ class _OpenpyxlBook:
         return _S
 
 
-def _check_meta(book, schema: Schema, path: Path) -> dict:
+def _read_meta(book, path: Path) -> dict:
     if META_SHEET not in book.sheet_names:
         raise WorkbookError(
             f"「{path.name}」不是本工具的预算公开模板（缺少隐藏工作表「{META_SHEET}」）。"
@@ -90,6 +90,32 @@ def _check_meta(book, schema: Schema, path: Path) -> dict:
     rows = _sheet_rows(book, META_SHEET, path)
     meta = {str(r[0]).strip(): str(r[1]).strip() for r in rows if len(r) >= 2 and r[0] not in ("", None)}
     meta["_rows"] = {str(r[0]).strip(): i for i, r in enumerate(rows, start=1) if r and r[0] not in ("", None)}
+    return meta
+
+
+def schema_for(meta: dict, path: Path) -> Schema:
+    """The schema a workbook says it was built with (_meta schema_id), when no schema was chosen:
+    a bundled one by its name; a workbook without the record (or of a bureau's own schema) is read
+    with the default ($BDT_SCHEMA or the bundled 13-table schema)."""
+    from ..schema import ALIASES, BUNDLED
+
+    sid = meta.get("schema_id") or ""
+    sid = ALIASES.get(sid, sid)
+    return load_schema(sid) if sid in BUNDLED else load_schema()
+
+
+def _check_meta(book, schema: Schema, path: Path, meta: dict | None = None) -> dict:
+    if meta is None:
+        meta = _read_meta(book, path)
+    sid = meta.get("schema_id") or ""
+    if sid and schema.id and sid != schema.id:
+        name = meta.get("schema_name") or sid
+        raise WorkbookError(
+            f"「{path.name}」是用结构「{sid}」（{name}）生成的，而本次使用的结构是「{schema.id}」（{schema.name}）："
+            "两者的表格不同，不能按本结构读取。"
+            f"请去掉 --schema（工作簿会按它记录的结构读取），或改用 --schema {sid}。",
+            path,
+        )
     tv, sv = meta.get("template_version"), meta.get("schema_version")
     if tv != schema.template_version or sv != schema.schema_version:
         raise WorkbookError(
@@ -101,8 +127,12 @@ def _check_meta(book, schema: Schema, path: Path) -> dict:
     return meta
 
 
-def _sheet_plan(book, schema: Schema, path: Path) -> dict:
-    """Map instance keys to sheet names; refuse when a required sheet is missing."""
+OPTIONAL_RULE = "F122"  # an optional table left out of the workbook (documented in rules/entry.py)
+
+
+def _sheet_plan(book, schema: Schema, path: Path, left_out: list | None = None) -> dict:
+    """Map instance keys to sheet names; refuse when a required sheet is missing. An optional
+    sheet (schema `optional: true`) that is missing is appended to `left_out`."""
     names = list(book.sheet_names)
     plan = {}
     missing = []
@@ -117,6 +147,9 @@ def _sheet_plan(book, schema: Schema, path: Path) -> dict:
             continue
         if spec.sheet in names:
             plan[spec.key] = spec.sheet
+        elif spec.optional:
+            if left_out is not None:
+                left_out.append(spec)
         else:
             missing.append(spec.sheet)
     if missing:
@@ -309,7 +342,6 @@ def _sized(schema: Schema, meta: dict, path: Path) -> Schema:
 def read_workbook(path, schema: Schema | None = None) -> Disclosure:
     """Read `path` (xlsx/xlsm) into a Disclosure, or raise WorkbookError with a clear message."""
     path = Path(path)
-    schema = schema or load_schema()
     if not path.exists():
         raise WorkbookError(f"找不到文件「{path}」。", path)
     try:  # encrypted, old .xls, truncated, zip or XML bombs: refused before calamine opens the file
@@ -364,13 +396,20 @@ def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
 
 
 def _read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
-    schema = schema or load_schema()
     path = Path(path) if path is not None else Path("workbook.xlsx")
-    meta = _check_meta(book, schema, path)
+    meta = _read_meta(book, path)
+    schema = schema or schema_for(meta, path)
+    _check_meta(book, schema, path, meta)
     schema = _sized(schema, meta, path)
-    plan = _sheet_plan(book, schema, path)
+    left_out: list = []
+    plan = _sheet_plan(book, schema, path, left_out)
     grids = {}
     findings: list[Finding] = sheet_findings(book, schema, plan)
+    for spec in left_out:
+        what = f"表{spec.number}「{spec.title.replace('{year}', '')}」" if isinstance(spec, TableSpec) else f"「{spec.sheet}」"
+        findings.append(Finding(OPTIONAL_RULE, "info", spec.sheet, None,
+                                f"工作簿中没有可选的工作表「{spec.sheet}」：本部门不公开{what}，"
+                                "需要该表的规则未运行，导出时不含该表。", None, None))
     for inst, name in plan.items():
         spec = schema.sheet(inst.split("#")[0])
         merges: dict = {}

@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from ..findings import ERROR, INFO, WARNING, Finding, sort_findings
 from ..model import paused_gc
+from ..schema import MissingSheet
 
 
 @dataclass(frozen=True)
@@ -90,18 +91,54 @@ def parameter(code: str, name: str, default, doc: str, kind: str | None = None, 
     return p
 
 
-def checker(*codes: str):
-    """Register a check function that emits findings of the given (registered) codes."""
+def checker(*codes: str, needs: tuple = ()):
+    """Register a check function that emits findings of the given (registered) codes.
+
+    `needs`: the tables and forms (schema keys, "t12", "perf_dept") the check reads. When the
+    schema has no such sheet, or the workbook left an optional one out, the check is not run and
+    is listed as skipped (`skipped_rules`) instead. A check that asks the schema for a sheet it
+    lacks without declaring it (schema.MissingSheet) is skipped and listed the same way."""
 
     def deco(fn):
         for c in codes:
             if c not in RULES:
                 raise ValueError(f"{fn.__name__}: code {c} not registered")
         fn.codes = codes
+        fn.needs = tuple(needs)
         CHECKERS.append(fn)
         return fn
 
     return deco
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Rules not run on a workbook: `codes`, and the sheets they need that are not there."""
+
+    codes: tuple
+    missing: tuple  # schema keys
+    reason: str  # Chinese: 本结构没有「表7」… / 工作簿未包含可选的…
+
+    def text(self) -> str:
+        return f"{'、'.join(self.codes)}：{self.reason}"
+
+
+def _absent(d, key: str) -> str | None:
+    """Why sheet `key` is not there for this workbook (None: it is)."""
+    schema = d.schema
+    if not schema.has(key):
+        return f"本表结构（{schema.id or schema.name}）没有「{key}」"
+    spec = schema.sheet(key)
+    if getattr(spec, "repeat", False):
+        return None  # repeated forms: zero instances is a workbook without projects, not an absence
+    if key not in d.entries:
+        return f"工作簿未包含可选的「{spec.sheet}」"
+    return None
+
+
+def skipped_rules(d) -> list:
+    """The rules `validate(d)` did not run (recorded on the disclosure by validate)."""
+    return list(getattr(d, "skipped_rules", []) or [])
 
 
 @dataclass
@@ -183,9 +220,18 @@ def validate(d, grouped: bool = False, settings: dict | None = None, config=None
         settings = {**config.settings_for(d), **(settings or {})}
     ctx = Context(d, settings=settings or {})
     out = list(d.findings)
+    skipped = []
     with paused_gc():  # the checks build many small acyclic results (see toolkit.model.paused_gc)
         for fn in CHECKERS:
-            out.extend(fn(ctx))
+            why = [(k, r) for k in getattr(fn, "needs", ()) if (r := _absent(d, k))]
+            if why:
+                skipped.append(Skipped(fn.codes, tuple(k for k, _ in why), "；".join(r for _, r in why)))
+                continue
+            try:
+                out.extend(list(fn(ctx)))
+            except MissingSheet as exc:  # a check written for another table set, without `needs`
+                skipped.append(Skipped(fn.codes, (exc.key,), f"本表结构（{d.schema.id or d.schema.name}）没有「{exc.key}」"))
+    d.skipped_rules = skipped
     order = list(d.sheet_names.values())
     seen, unique = set(), []
     for f in sort_findings(out, order):
@@ -229,5 +275,6 @@ register("F114", ERROR, "公式没有保存计算结果", """
     单元格是公式，但文件中没有保存计算结果（程序生成、未在 Excel 中打开保存的工作簿），或公式结果是错误值
     （#DIV/0!、#REF! 等）。读取时该格为空，相关计算都会受影响；请在 Excel 中打开并保存，或直接填写数值。""")
 
-__all__ = ["RULES", "CHECKERS", "PARAMS", "Param", "parameter", "Rule", "Context", "register", "checker", "validate", "catalogue", "money",
+__all__ = ["RULES", "CHECKERS", "PARAMS", "Param", "parameter", "Rule", "Context", "Skipped", "skipped_rules", "register",
+           "checker", "validate", "catalogue", "money",
            "ERROR", "WARNING", "INFO"]

@@ -114,6 +114,8 @@ def check_balance(ctx):
     """收入总计 = 支出总计 on 表1 and 表4."""
     d = ctx.d
     for inst, inc, exp in (("t1", "in_amt", "ex_total"), ("t4", "in_amt", "ex_sub")):
+        if not d.present(inst):
+            continue  # a table set without it (or an optional table left out)
         a, b = d.get(inst, "grand", inc), d.get(inst, "grand", exp)
         if a is None and b is None:
             continue

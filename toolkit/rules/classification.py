@@ -127,6 +127,8 @@ def check_codes(ctx):
 def check_project_names(ctx):
     d = ctx.d
     for key in ("t12", "t13"):
+        if not d.present(key):
+            continue
         seen = {}
         for r in d.rows(key):
             name = r.get("name")

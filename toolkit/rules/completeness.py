@@ -77,6 +77,8 @@ def unused_form(d, inst: str) -> bool:
 def check_empty_tables(ctx):
     d = ctx.d
     for spec in d.schema.tables:
+        if spec.key not in d.entries:
+            continue  # an optional table the workbook leaves out (F122): nothing is published
         note = d.entry(spec.key, "_note")
         text = note.value or ""
         if table_is_empty(d, spec.key):
@@ -86,7 +88,7 @@ def check_empty_tables(ctx):
             yield ctx.finding("D702", note, f"本表已有数据，却注明“{text}”。", expected=None, actual=text)
 
 
-@checker("D703", "D708")
+@checker("D703", "D708", needs=("notes", "narrative", "t1", "t10"))
 def check_explained(ctx):
     d = ctx.d
     prior = d.get("notes", "prior_sangong")
@@ -113,7 +115,7 @@ def check_explained(ctx):
                               f"收入总计比上年变动 {money(now_income - p_income)} 万元，未说明主要原因。", expected="主要原因", actual=None)
 
 
-@checker("D704", "D705", "D706")
+@checker("D704", "D705", "D706", needs=("narrative", "glossary"))
 def check_sections(ctx):
     d = ctx.d
     for key, title in REQUIRED.items():

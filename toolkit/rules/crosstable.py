@@ -53,7 +53,7 @@ def _amt(row, col) -> Decimal:
     return v if isinstance(v, Decimal) else ZERO
 
 
-@checker("X403")
+@checker("X403", needs=("t5", "t6"))
 def check_social_insurance(ctx):
     d = ctx.d
     econ = _by_code(d, "t6")
@@ -74,7 +74,7 @@ def check_social_insurance(ctx):
                               expected=fv, actual=ev)
 
 
-@checker("X404", "X405")
+@checker("X404", "X405", needs=("t2", "t3", "t5"))
 def check_function_tables(ctx):
     d = ctx.d
     t2, t3, t5 = _by_code(d, "t2"), _by_code(d, "t3"), _by_code(d, "t5")
@@ -99,7 +99,7 @@ def check_function_tables(ctx):
                               expected=income, actual=spend)
 
 
-@checker("X406", "X407", "X408")
+@checker("X406", "X407", "X408", needs=("t3", "t5", "t6", "t11", "t12", "t13"))
 def check_totals_across(ctx):
     d = ctx.d
     projects = sum((_amt(r, "total") for r in d.rows("t12")), ZERO) + sum((_amt(r, "total") for r in d.rows("t13")), ZERO)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from . import ERROR, WARNING, checker, money, register
+from . import ERROR, INFO, WARNING, checker, money, register
 from .completeness import unused_form
 
 register("F107", WARNING, "金额小数位超过两位", """
@@ -49,6 +49,9 @@ register("F119", ERROR, "多出的工作表", """
     工作簿中有模板没有的工作表。复制的模板工作表（Excel 复制工作表时命名为“项目绩效1 (2)”“表3 支出总表 (2)”）
     不会被读取，其中的数据不会公开，报“错误”；新增项目绩效表应改名为下一个序号（项目绩效2…）。
     单位自建的其他工作表只作提示（不读取、不公开）。以“_”开头的隐藏工作表是模板自带的，不报告。""")
+register("F122", INFO, "未包含可选的表", """
+    结构定义把该表标为可选（optional: true），工作簿中没有它的工作表（本部门不公开该表）。读取照常进行；
+    需要该表的规则不运行，并在报告中列为“未运行的规则”；导出的公开文件不含该表，其余各表保留结构定义中的表号。""")
 
 register("F120", ERROR, "填写值不在可选范围内", """
     有固定可选值的格（结构定义中带 choices 的格，如基本信息的“公开主体”只能填“部门”或“单位”）填了其他内容。

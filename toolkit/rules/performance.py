@@ -48,13 +48,15 @@ AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(万元|元)")
 def _project_index(d) -> dict:
     out = {}
     for key in ("t12", "t13"):
+        if not d.present(key):
+            continue
         for r in d.rows(key):
             if r.get("name"):
                 out.setdefault(r.get("name"), r)
     return out
 
 
-@checker("P601", "P602", "P603")
+@checker("P601", "P602", "P603", needs=("t12", "perf_project"))
 def check_projects(ctx):
     d = ctx.d
     index = _project_index(d)
@@ -102,7 +104,7 @@ def _num(d, inst, field):
     return v if isinstance(v, Decimal) else None
 
 
-@checker("P604", "P605", "P606", "P607")
+@checker("P604", "P605", "P606", "P607", needs=("perf_dept",))
 def check_counts(ctx):
     d = ctx.d
     actual, onroll, other, quota = (_num(d, "perf_dept", f) for f in ("staff_actual", "staff_onroll", "staff_other", "staff_quota"))
@@ -146,7 +148,7 @@ def _indicator_rows(d, inst, l2, l3, value):
 @checker("P608", "P609", "P610")
 def check_indicators(ctx):
     d = ctx.d
-    forms = [("perf_dept", [("l2", "l3", "value")], _num(d, "perf_dept", "src_total"))]
+    forms = [("perf_dept", [("l2", "l3", "value")], _num(d, "perf_dept", "src_total"))] if d.present("perf_dept") else []
     for inst in d.projects:
         annual = _num(d, inst, "total_annual")
         forms.append((inst, [("l2_period", "l3_period", "value_period"), ("l2_annual", "l3_annual", "value_annual")],
@@ -185,7 +187,7 @@ TEXT_FIELDS = ("goal", "goal_period", "goal_annual", "strategy", "overview")
 def check_indicator_text(ctx):
     d = ctx.d
     year = d.year
-    for inst in ["perf_dept", *d.projects]:
+    for inst in [*(["perf_dept"] if d.present("perf_dept") else []), *d.projects]:
         spec = d.spec(inst)
         if year:
             for field in TEXT_FIELDS:

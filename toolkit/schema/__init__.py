@@ -14,6 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_SCHEMA = Path(__file__).with_name("default.yaml")
+#: bundled schemas by name (`bdt --schema sx-13`, `bdt schema list`); each file's `id:` is its name.
+#: "default" is an alias of the 13-table format the toolkit started with.
+BUNDLED = {"sx-13": "default.yaml"}
+ALIASES = {"default": "sx-13"}
 
 INPUT, DERIVED, LABEL = "input", "derived", "label"
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -21,6 +25,14 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 class SchemaError(ValueError):
     """The schema file itself is malformed (a bureau's edited copy, usually)."""
+
+
+class MissingSheet(KeyError):
+    """A table or form the schema does not have (a rule written for another table set asked for it)."""
+
+    def __init__(self, key: str):
+        super().__init__(f"schema has no sheet {key!r}")
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,7 @@ class TableSpec:
     kind: str = "table"
     repeat: bool = False
     identities: tuple = ()  # (left column, right expression) every row must satisfy
+    optional: bool = False  # the workbook may leave this table out (its sheet deleted); rules needing it are skipped
 
     @property
     def col_keys(self) -> list[str]:
@@ -169,6 +182,7 @@ class FormSpec:
     rows: tuple  # FormRow | FormBlock
     repeat: bool = False
     kind: str = "form"
+    optional: bool = False
 
     @property
     def fields(self) -> dict[str, CellSpec]:
@@ -208,12 +222,16 @@ class Schema:
     sheets: list  # TableSpec | FormSpec
     source: Path | None = None
     capacities: dict = field(default_factory=dict)  # block capacities changed for one workbook {"t3.items": 2000}
+    id: str = ""  # the schema's name (sx-13, bj-14, sh-9): recorded in a workbook's _meta as schema_id
 
     def sheet(self, key: str):
         for s in self.sheets:
             if s.key == key:
                 return s
-        raise KeyError(f"schema has no sheet {key!r}")
+        raise MissingSheet(key)
+
+    def has(self, key: str) -> bool:
+        return any(s.key == key for s in self.sheets)
 
     @property
     def tables(self) -> list[TableSpec]:
@@ -405,6 +423,7 @@ def _parse_table(d: dict) -> TableSpec:
         header=header,
         rows=tuple(rows),
         landscape=bool(d.get("landscape", False)),
+        optional=bool(d.get("optional", False)),
         identities=tuple(_identity(i, colmap, d["key"]) for i in d.get("identities", ())),
     )
 
@@ -442,6 +461,7 @@ def _parse_form(d: dict) -> FormSpec:
         widths=tuple(float(w) for w in d["widths"]),
         rows=tuple(rows),
         repeat=bool(d.get("repeat", False)),
+        optional=bool(d.get("optional", False)),
     )
 
 
@@ -461,6 +481,7 @@ def parse_schema(data: dict, source: Path | None = None) -> Schema:
         types=types,
         sheets=sheets,
         source=source,
+        id=str(data.get("id", "") or ""),
     )
     check_schema(schema)
     return schema
@@ -491,9 +512,37 @@ def _load_cached(path: str, mtime: float) -> Schema:
     return _load_compiled(Path(path).read_bytes(), path)
 
 
+def schema_path(name_or_path: str | os.PathLike) -> Path:
+    """A bundled schema's file by its name ("sh-9", "default"), or the path given. Raises SchemaError
+    (Chinese) for a name that is neither."""
+    text = str(name_or_path)
+    key = ALIASES.get(text, text)
+    if key in BUNDLED:
+        return Path(__file__).with_name(BUNDLED[key])
+    p = Path(name_or_path)
+    if not p.exists():
+        raise SchemaError(f"没有名为「{text}」的内置结构，也没有这个结构文件。"
+                          f"内置结构：{'、'.join(BUNDLED)}（bdt schema list 列出）；或给出 YAML 文件的路径。")
+    return p
+
+
+def bundled_schemas() -> list[Schema]:
+    """The bundled schemas, in the order of BUNDLED."""
+    return [load_schema(k) for k in BUNDLED]
+
+
+def chosen_schema(name_or_path=None) -> Schema | None:
+    """The schema a user chose (`--schema`, else $BDT_SCHEMA), or None: then a workbook's own
+    `_meta` schema_id picks it when read (toolkit.io.reader), and a new template is the default."""
+    if name_or_path or os.environ.get("BDT_SCHEMA"):
+        return load_schema(name_or_path)
+    return None
+
+
 def load_schema(path: str | os.PathLike | None = None) -> Schema:
-    """Load and check a schema (the bundled one unless `path` or $BDT_SCHEMA says otherwise)."""
-    p = Path(path or os.environ.get("BDT_SCHEMA") or DEFAULT_SCHEMA).resolve()
+    """Load and check a schema: a bundled name or a path (the default unless `path` or
+    $BDT_SCHEMA says otherwise)."""
+    p = schema_path(path or os.environ.get("BDT_SCHEMA") or DEFAULT_SCHEMA).resolve()
     return _load_cached(str(p), p.stat().st_mtime)
 
 
