@@ -76,6 +76,8 @@ class Precision:
     unit: str | None
     decimals: int
     grouping: bool = False  # the format groups thousands ("#,##0"): figures are shown 2,243,100.00
+    shown: int | None = None  # decimals the format shows when fewer ("#,##0" for 元 to the fen: whole
+    #                           figures are shown without ".00", others with their decimals)
 
     @property
     def quantum(self) -> Decimal:
@@ -101,6 +103,8 @@ class Precision:
         v = Decimal(v)
         if v.is_finite() and v.adjusted() < 28:
             v = self.rounded(v)
+            if self.shown is not None and self.shown < self.decimals and v == v.quantize(Decimal(1).scaleb(-self.shown)):
+                v = v.quantize(Decimal(1).scaleb(-self.shown))
         group = self.grouping if grouping is None else grouping
         return format(v, ",f" if group else "f")
 
@@ -119,7 +123,9 @@ def precision_of(type_spec) -> Precision:
     decimals = type_spec.decimals
     if decimals is None:
         decimals = decimals_of_format(fmt) or 0
-    return Precision(type_spec.unit, int(decimals), "," in fmt.split(";")[0])
+    places = decimals_of_format(fmt)
+    shown = places if places is not None and places < int(decimals) else None
+    return Precision(type_spec.unit, int(decimals), "," in fmt.split(";")[0], shown)
 
 
 __all__ = ["YUAN_PER", "MONEY_UNITS", "UnitError", "Precision", "precision_of", "factor", "convert",
