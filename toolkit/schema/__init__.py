@@ -110,6 +110,7 @@ class TableSpec:
     kind: str = "table"
     repeat: bool = False
     identities: tuple = ()  # (left column, right expression) every row must satisfy
+    unit: str | None = None  # the table's amount unit (caption 单位：…): the schema's, set when parsed
 
     @property
     def col_keys(self) -> list[str]:
@@ -509,11 +510,13 @@ def parse_schema(data: dict, source: Path | None = None) -> Schema:
     for s in data["sheets"]:
         kind = s.get("kind", "table")
         sheets.append(_parse_table(s) if kind == "table" else _parse_form(s))
+    unit = _table_unit(data, types)
+    sheets = [_replace(s, unit=unit) if isinstance(s, TableSpec) and s.unit is None else s for s in sheets]
     schema = Schema(
         schema_version=str(data["schema_version"]),
         template_version=str(data["template_version"]),
         name=data.get("name", ""),
-        unit=_table_unit(data, types),
+        unit=unit,
         types=types,
         sheets=sheets,
         source=source,
