@@ -12,9 +12,9 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from conftest import EXAMPLE, EXAMPLE_DATA
 
 import toolkit
-from conftest import EXAMPLE, EXAMPLE_DATA
 from toolkit.datafile import load_data, write_data
 from toolkit.export.data import render_data
 from toolkit.export.document import build_document
@@ -22,10 +22,17 @@ from toolkit.export.xlsx import render_xlsx
 from toolkit.layout import layout
 from toolkit.narrative import generate
 from toolkit.rules import validate
-from toolkit.schema import DEFAULT_SCHEMA, SchemaError, TableSpec, load_schema, parse_schema, yaml_load
+from toolkit.schema import (
+    DEFAULT_SCHEMA,
+    SchemaError,
+    TableSpec,
+    load_schema,
+    parse_schema,
+    yaml_load,
+)
 from toolkit.schema.units import Precision, convert, decimals_of_format
 
-AMOUNT_LINE = re.compile(r"^  amount: .*$", re.M)
+AMOUNT_LINE = re.compile(r"^  amount: .*$", re.MULTILINE)
 
 
 def schema_in_yuan(tmp_path, decimals: int, name: str):
@@ -35,7 +42,7 @@ def schema_in_yuan(tmp_path, decimals: int, name: str):
     new = f'  amount:  {{format: "{fmt}", decimals: {decimals}, numeric: true, unit: 元, max: "1e16"}}'
     text, n = AMOUNT_LINE.subn(new, text)
     assert n == 1
-    text, n = re.subn(r"^unit: 万元$", "unit: 元", text, flags=re.M)
+    text, n = re.subn(r"^unit: 万元$", "unit: 元", text, flags=re.MULTILINE)
     assert n == 1
     path = tmp_path / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
@@ -103,9 +110,9 @@ def test_precision_is_schema_data():
     assert s.precision("yuan").unit == "元" and s.precision("yuan").decimals == 2
     assert s.money.half == Decimal("0.005") and s.money.quantum == Decimal("0.01")
     assert s.money.text(Decimal("224.31")) == "224.31万元"
-    assert s.precision("yuan").show(Decimal("700000")) == "700,000"  # "#,##0": whole 元 without .00
+    assert s.precision("yuan").show(Decimal(700000)) == "700,000"  # "#,##0": whole 元 without .00
     assert s.precision("yuan").show(Decimal("700000.5")) == "700,000.50"  # … the fen when there is one
-    assert convert(Decimal("224.31"), "万元", "元") == Decimal("2243100") and convert(Decimal("1.2"), "亿元", "万元") == 12000
+    assert convert(Decimal("224.31"), "万元", "元") == Decimal(2243100) and convert(Decimal("1.2"), "亿元", "万元") == 12000
     assert decimals_of_format('0.00"万元"') == 2 and decimals_of_format("#,##0") == 0 and decimals_of_format("@") is None
 
 
@@ -145,7 +152,7 @@ def consistent(tmp_path_factory):
 
 def test_consistent_seed_in_yuan_gives_the_same_findings(consistent):
     """Same rules at the same cells; the money messages speak 元; no rounding finding appears."""
-    wan_d, schema, d = consistent
+    wan_d, _, d = consistent
     assert d.get("t1", "grand", "in_amt") == wan_d.get("t1", "grand", "in_amt") * 10000
     wan, yua = validate(wan_d), validate(d)
     assert sorted(map(key, yua)) == sorted(map(key, wan)), sorted(set(map(key, yua)) ^ set(map(key, wan)))
@@ -165,7 +172,7 @@ def test_seed_in_yuan_turns_its_wan_tails_into_errors(seed, yuan):
     """The published seed ×10000: its 0.01万元 尾差 are 100.00 元 apart in a table stated to the fen,
     which no rounding explains — each 尾差 becomes the error of its family at the same cell (and the
     text quoting such a total gets N518); every other finding is the same. Nothing new is a 尾差."""
-    schema, d = yuan
+    _, d = yuan
     assert d.get("t1", "grand", "in_amt") == Decimal("2243100.00") and d.entry("t1", "grand", "in_amt").unit == "元"
     wan, yua = validate(seed), validate(d)
     tail_to_error = {"A302": {"A301", "A306"}, "A304": {"A303"}, "X402": {"X401"}}
@@ -218,7 +225,7 @@ def test_extra_decimals_are_checked_at_the_types_places(consistent, tmp_path):
 
 
 def test_fill_writes_the_narrative_in_yuan(yuan):
-    schema, d = yuan
+    _, d = yuan
     text = "".join(generate(d, d.get).values())
     for needle in ("2,243,100.00元", "减少93,200.00元", "人员经费674,800.00元", "政府采购预算总额70,500.00元",
                    "33.13%", "下降3.99%"):
@@ -245,7 +252,7 @@ def test_generated_yuan_narrative_passes_the_narrative_rules(consistent, tmp_pat
 def test_a_wan_figure_in_the_text_is_compared_in_yuan(consistent):
     """The seed's own text says “支出预算224.31万元”; after fill its table says 224.32万元 = 2,243,200.00元:
     the same N501 in both units, the difference 0.01万元 = 100.00元; “207.41万元” agrees with 2,074,100.00元."""
-    wan_d, schema, d = consistent
+    wan_d, _, d = consistent
     e = d.entry("narrative", "s3")
     assert "224.31万元" in e.value and "207.41万元" in d.get("narrative", "s5_2")
     def n501(x):
@@ -256,7 +263,7 @@ def test_a_wan_figure_in_the_text_is_compared_in_yuan(consistent):
 
 
 def test_exports_show_the_yuan_unit(yuan, tmp_path):
-    schema, d = yuan
+    _, d = yuan
     doc = build_document(d)
     t1 = next(t for t in doc.tables if t.key == "t1")
     assert t1.unit == "单位：元"
@@ -266,7 +273,7 @@ def test_exports_show_the_yuan_unit(yuan, tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "pub.xlsx")
     cells = [c for ws in wb.worksheets[:3] for row in ws.iter_rows() for c in row]
     assert any(c.value == "单位：元" for c in cells)
-    assert any(c.number_format == "#,##0.00" and c.value == Decimal("2074100") for c in cells)
+    assert any(c.number_format == "#,##0.00" and c.value == Decimal(2074100) for c in cells)
     pkg = render_data(doc, d, tmp_path / "data")
     import json
 
@@ -278,7 +285,7 @@ def test_exports_show_the_yuan_unit(yuan, tmp_path):
 
 
 def test_template_caption_in_yuan(yuan, tmp_path):
-    schema, d = yuan
+    _, d = yuan
     wb = openpyxl.load_workbook(d.path)
     ws = wb[d.sheet_names["t1"]]
     assert any(c.value == "单位：元" for row in ws.iter_rows(max_row=3) for c in row)

@@ -74,7 +74,7 @@ def check_social_insurance(ctx):
 @checker("X404", "X405")
 def check_function_tables(ctx):
     d = ctx.d
-    U, H = d.schema.money.unit, d.schema.money.half  # the tables' unit and rounding (schema.units)
+    U = d.schema.money.unit  # the tables' unit (schema.units)
     t2, t3, t5 = _by_code(d, "t2"), _by_code(d, "t3"), _by_code(d, "t5")
     for code, r5 in t5.items():
         r3 = t3.get(code)

@@ -64,12 +64,13 @@ from . import ERROR, INFO, WARNING, checker, money, register
 #: The tables' amount precision (schema.money) for the checks in progress: the comparison unit.
 #: A text's “万元”/“元”/“亿元” figure is converted to it; tolerances are half a unit of its last
 #: decimal. Set by `_paragraphs` (every amount check starts there); 万元 at two decimals otherwise.
-_TABLE: ContextVar = ContextVar("bdt_table_money", default=Precision("万元", 2))
+_TABLE: ContextVar = ContextVar("bdt_table_money", default=None)
+_BUNDLED = Precision("万元", 2)
 
 
 def T() -> Precision:
     """Unit and decimals of the tables' amounts in the checks in progress."""
-    return _TABLE.get()
+    return _TABLE.get() or _BUNDLED
 
 
 def _scale(unit: str | None) -> Decimal:

@@ -128,5 +128,15 @@ def precision_of(type_spec) -> Precision:
     return Precision(type_spec.unit, int(decimals), "," in fmt.split(";")[0], shown)
 
 
-__all__ = ["YUAN_PER", "MONEY_UNITS", "UnitError", "Precision", "precision_of", "factor", "convert",
-           "is_money", "decimals_of_format", "format_for"]
+__all__ = [
+    "MONEY_UNITS",
+    "YUAN_PER",
+    "Precision",
+    "UnitError",
+    "convert",
+    "decimals_of_format",
+    "factor",
+    "format_for",
+    "is_money",
+    "precision_of",
+]
