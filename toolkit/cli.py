@@ -65,7 +65,7 @@ def render_table(d, spec: TableSpec, inst: str | None = None) -> str:
     numeric = [spec.column(c).type in ("amount", "yuan", "count") for c in spec.col_keys]
     widths = [max([_width(heads[j])] + [_width(row[j]) for row in body]) for j in range(len(heads))]
     title = d.get(inst, "_title") or spec.title
-    lines = [f"表{spec.number}  {title}  （单位：万元）", "  ".join(_pad(h, widths[j], False) for j, h in enumerate(heads))]
+    lines = [f"表{spec.number}  {title}  （单位：{spec.unit or d.schema.unit}）", "  ".join(_pad(h, widths[j], False) for j, h in enumerate(heads))]
     lines.append("  ".join("-" * w for w in widths))
     for row in body:
         lines.append("  ".join(_pad(v, widths[j], numeric[j]) for j, v in enumerate(row)).rstrip())

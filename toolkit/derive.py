@@ -5,9 +5,11 @@ compares (the XBRL Calculations 1.1 way: every relationship is checked locally, 
 figure is reported where it is, not in every total above it). *Fill* evaluates in dependency
 order from the inputs and writes the results.
 
-Rounding: every amount in 万元 is published to 0.01, so it stands for an interval of ±0.005.
-A derivation that adds `n` published amounts can be off by up to n×0.005, and the total itself
-by another 0.005. `Result.tolerance` carries that bound; a difference within it is a 尾差.
+Rounding: every amount is published to the decimals of its type (0.01 万元 in the bundled schema,
+0.01 元 or whole 元 elsewhere: `schema.money`), so it stands for an interval of ± half a unit of
+its last decimal (±0.005 万元). A derivation that adds `n` published amounts can be off by up to
+n× that, and the total itself by another half unit. `Evaluator.tolerance(result)` gives that
+bound; a difference within it is a 尾差.
 """
 from __future__ import annotations
 
@@ -53,10 +55,15 @@ class Result:
     n: int = 0  # how many published (rounded) amounts went into it
     refs: tuple = ()  # (sheet instance, row, col) of the operands, for messages
 
+    def tolerance_at(self, half: Decimal) -> Decimal:
+        """Largest difference that rounding of the operands and of the total can explain, each
+        published figure standing for ±`half` (half a unit of its last decimal)."""
+        return half * (self.n + 1) if self.n > 1 else ZERO
+
     @property
     def tolerance(self) -> Decimal:
-        """Largest difference that rounding of the operands and of the total can explain."""
-        return HALF_CENT * (self.n + 1) if self.n > 1 else ZERO
+        """`tolerance_at` two decimals (±0.005); a schema's own precision: `Evaluator.tolerance`."""
+        return self.tolerance_at(HALF_CENT)
 
 
 def _num(r: Result) -> Decimal:
@@ -101,6 +108,10 @@ class Evaluator:
         self._parsed: dict = {}
 
     # ------------------------------------------------------------------ public
+    def tolerance(self, res: Result) -> Decimal:
+        """The rounding bound of a result of published amounts, at the schema's amount precision."""
+        return res.tolerance_at(self.schema.money.half)
+
     def evaluate(self, expr: str, scope: Scope) -> Result:
         tree = self._parsed.get(expr)
         if tree is None:

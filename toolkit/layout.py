@@ -122,7 +122,7 @@ def _table_layout(t: TableSpec) -> SheetLayout:
     lay.add(Placed("_dept", "", 3, 1, _label("部门名称：{dept_name}", "small"), span=max(n - 1, 1)))
     if n > 2:
         lay.merges.append((3, 1, 3, n - 1))
-    lay.add(Placed(f"@{a1(3, n)}", "", 3, n, CellSpec(role=LABEL, text="单位：万元", style="unit")))
+    lay.add(Placed(f"@{a1(3, n)}", "", 3, n, CellSpec(role=LABEL, text=f"单位：{t.unit}", style="unit")))
     r0 = TABLE_FIRST_HEADER_ROW
     hdr = t.header
     for i, j, text, vspan, span in header_spans(hdr):

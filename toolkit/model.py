@@ -1,7 +1,8 @@
 """The typed disclosure model: every value keyed by (sheet, row, column), each remembering its cell.
 
-Money is `Decimal` in 万元 (the 元 amounts of the project performance forms stay 元 and are
-typed ``yuan``); text is `str`; a blank cell is `None`. `Disclosure.frame()` gives pandas views.
+Money is `Decimal` in the unit of its type (``amount``: the tables' unit, 万元 in the bundled schema;
+``yuan``: the 元 of the project performance forms); `Entry.precision` gives unit and decimals
+(toolkit.schema.units). Text is `str`; a blank cell is `None`. `Disclosure.frame()` gives pandas views.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class Entry:
     block: str | None = None
     index: int | None = None
     rollup: str | None = None  # set on a parent row's roll-up cell: "children(items, col)"
+    precision: object = None  # unit and decimals of the cell's type (schema.units.Precision; None: not numeric)
 
     @property
     def derivation(self) -> str | None:
@@ -32,7 +34,7 @@ class Entry:
 
     @property
     def unit(self) -> str | None:
-        return {"amount": "万元", "yuan": "元", "area": "平方米"}.get(self.spec.type)
+        return self.precision.unit if self.precision is not None else None
 
 
 @dataclass
@@ -265,13 +267,20 @@ def paused_gc():
             gc.enable()
 
 
-def empty_entries_for(spec, sheet_name: str) -> dict:
+def empty_entries_for(spec, sheet_name: str, schema=None) -> dict:
     """Entries with no values for every value cell of a sheet spec (a sheet the workbook lacks)."""
     lay = layout(spec)
+    prec = precisions(schema) if schema is not None else {}
     return {
-        p.key: Entry(None, None, sheet_name, p.address, p.spec, p.spec.role, p.block, p.index)
+        p.key: Entry(None, None, sheet_name, p.address, p.spec, p.spec.role, p.block, p.index,
+                     precision=prec.get(p.spec.type))
         for p in lay.value_cells
     }
+
+
+def precisions(schema) -> dict:
+    """{type name: Precision} of a schema's numeric types (what each Entry of the type carries)."""
+    return {name: t.precision for name, t in schema.types.items() if t.numeric}
 
 
 __all__ = ["Disclosure", "Entry", "BlockRow", "INPUT", "DERIVED", "LABEL", "FormSpec", "FormBlock"]

@@ -17,7 +17,8 @@ def gap(what: str) -> str:
 
 
 def m(v) -> str:
-    """An amount in 万元 as published: two decimals."""
+    """A figure with two decimals (areas; amounts go through the schema's precision, `mu` in
+    `generate`)."""
     return format((v or ZERO).quantize(CENT, ROUND_HALF_UP), "f")
 
 
@@ -30,8 +31,9 @@ def pct(part, whole) -> str:
     return format(x.quantize(CENT, ROUND_HALF_UP), "f")
 
 
-def change_phrase(now, prior, noun: str = "上年") -> str:
-    """比上年减少9.32万元，下降3.99% / 与上年持平."""
+def change_phrase(now, prior, noun: str = "上年", prec=None) -> str:
+    """比上年减少9.32万元，下降3.99% / 与上年持平 (the amount in `prec`'s unit and decimals:
+    the schema's `money`; two decimals of 万元 when not given)."""
     if prior is None:
         return f"比{noun}{gap('上年数（在「说明数据」中填写后自动生成）')}"
     diff = (now or ZERO) - prior
@@ -39,7 +41,8 @@ def change_phrase(now, prior, noun: str = "上年") -> str:
         return f"与{noun}持平"
     word, rate_word = ("增加", "增长") if diff > 0 else ("减少", "下降")
     rate = f"，{rate_word}{pct(abs(diff), prior)}%" if prior else ""
-    return f"比{noun}{word}{m(abs(diff))}万元{rate}"
+    amount = prec.text(abs(diff)) if prec is not None else f"{m(abs(diff))}万元"
+    return f"比{noun}{word}{amount}{rate}"
 
 
 class Figures:
@@ -74,6 +77,12 @@ def _classes(f: Figures, table: str, col: str, names: dict) -> list[tuple[str, D
 def generate(d, lookup) -> dict[str, str]:
     """All standard paragraphs from the figures given by `lookup` (filled values)."""
     f = Figures(d, lookup)
+    P = d.schema.money  # the tables' unit and decimals: the text writes its figures the same way
+
+    def mu(v) -> str:
+        """An amount with the tables' unit, as published: “224.31万元”, “2,243,100.00元”."""
+        return P.text(v or ZERO)
+
     year = d.year or ""
     dept = d.dept_name or ""
     prev = f"{int(year) - 1}年" if year else "上年"
@@ -91,44 +100,44 @@ def generate(d, lookup) -> dict[str, str]:
             return ""
         return f"，主要原因是{reason.rstrip('。；;') if reason else gap('收支增减变动的主要原因')}"
 
-    p["s1"] = (f"{year}年度预算收入总计{m(inc)}万元，其中：本年收入{m(inc_cur)}万元，上年结转{m(inc_carry)}万元，"
-               f"{change_phrase(inc, prior_inc)}{because(inc, prior_inc)}；"
-               f"本年部门预算支出总计{m(exp)}万元，其中：本年预算安排{m(exp_cur)}万元，上年结转{m(exp_carry)}万元，"
-               f"{change_phrase(exp, prior_exp)}{because(exp, prior_exp)}。")
+    p["s1"] = (f"{year}年度预算收入总计{mu(inc)}，其中：本年收入{mu(inc_cur)}，上年结转{mu(inc_carry)}，"
+               f"{change_phrase(inc, prior_inc, prec=P)}{because(inc, prior_inc)}；"
+               f"本年部门预算支出总计{mu(exp)}，其中：本年预算安排{mu(exp_cur)}，上年结转{mu(exp_carry)}，"
+               f"{change_phrase(exp, prior_exp, prec=P)}{because(exp, prior_exp)}。")
 
     sources = [("一般公共预算拨款收入", "gpb"), ("政府性基金预算拨款收入", "gf"), ("国有资本经营预算拨款收入", "soc"),
                ("财政专户管理资金收入", "special"), ("单位资金", "unit")]
-    parts = [f"{name}{m(f.a('t2', 'total', col))}万元，占{pct(f.a('t2', 'total', col), inc)}%" for name, col in sources]
-    parts.append(f"上年结转{m(inc_carry)}万元，占{pct(inc_carry, inc)}%")
-    p["s2"] = f"{year}年度预算收入{m(inc)}万元，主要包括" + "；".join(parts) + "。"
+    parts = [f"{name}{mu(f.a('t2', 'total', col))}，占{pct(f.a('t2', 'total', col), inc)}%" for name, col in sources]
+    parts.append(f"上年结转{mu(inc_carry)}，占{pct(inc_carry, inc)}%")
+    p["s2"] = f"{year}年度预算收入{mu(inc)}，主要包括" + "；".join(parts) + "。"
 
     total, basic, project = f.a("t3", "total", "total"), f.a("t3", "total", "basic"), f.a("t3", "total", "project")
-    p["s3"] = (f"{year}年度支出预算{m(total)}万元，其中：基本支出{m(basic)}万元，占{pct(basic, total)}%；"
-               f"项目支出{m(project)}万元，占{pct(project, total)}%。")
+    p["s3"] = (f"{year}年度支出预算{mu(total)}，其中：基本支出{mu(basic)}，占{pct(basic, total)}%；"
+               f"项目支出{mu(project)}，占{pct(project, total)}%。")
 
     t4_total = f.a("t4", "grand", "in_amt")
     classes4 = [(class_names.get(r.of, ""), f.a("t4", r.key, "ex_sub")) for r in d.schema.sheet("t4").rows
                 if getattr(r, "of", None) and f.a("t4", r.key, "ex_sub")]
-    p["s4"] = (f"{year}年度财政拨款收支总预算{m(t4_total)}万元。收入为一般公共预算拨款{m(f.a('t4', 'c201', 'in_amt'))}万元，"
-               f"政府性基金预算拨款{m(f.a('t4', 'c202', 'in_amt'))}万元，国有资本经营预算拨款{m(f.a('t4', 'c203', 'in_amt'))}万元。"
-               f"其中：当年拨款收入{m(f.a('t4', 'subtotal', 'in_amt'))}万元，上年结转收入{m(f.a('t4', 'carry', 'in_amt'))}万元。"
-               + ("支出包括：" + "、".join(f"{n}{m(v)}万元" for n, v in classes4) + "。" if classes4 else "无财政拨款支出。"))
+    p["s4"] = (f"{year}年度财政拨款收支总预算{mu(t4_total)}。收入为一般公共预算拨款{mu(f.a('t4', 'c201', 'in_amt'))}，"
+               f"政府性基金预算拨款{mu(f.a('t4', 'c202', 'in_amt'))}，国有资本经营预算拨款{mu(f.a('t4', 'c203', 'in_amt'))}。"
+               f"其中：当年拨款收入{mu(f.a('t4', 'subtotal', 'in_amt'))}，上年结转收入{mu(f.a('t4', 'carry', 'in_amt'))}。"
+               + ("支出包括：" + "、".join(f"{n}{mu(v)}" for n, v in classes4) + "。" if classes4 else "无财政拨款支出。"))
 
     gpb = f.a("t5", "total", "total")
-    p["s5_1"] = f"{year}年度一般公共预算当年拨款{m(gpb)}万元，{change_phrase(gpb, f.v('notes', 'prior_gpb'))}。"
+    p["s5_1"] = f"{year}年度一般公共预算当年拨款{mu(gpb)}，{change_phrase(gpb, f.v('notes', 'prior_gpb'), prec=P)}。"
     classes5 = _classes(f, "t5", "total", class_names)
-    p["s5_2"] = (f"{year}年度一般公共预算当年拨款{m(gpb)}万元，主要用于以下方面："
-                 + "；".join(f"{n}{m(v)}万元，占{pct(v, gpb)}%" for n, v in classes5) + "。") if classes5 else \
+    p["s5_2"] = (f"{year}年度一般公共预算当年拨款{mu(gpb)}，主要用于以下方面："
+                 + "；".join(f"{n}{mu(v)}，占{pct(v, gpb)}%" for n, v in classes5) + "。") if classes5 else \
         f"{year}年度无一般公共预算当年拨款。"
 
     personnel, public = f.a("t6", "total", "personnel"), f.a("t6", "total", "public")
-    p["s6_1"] = f"{year}年度一般公共预算基本支出{m(f.a('t5', 'total', 'basic'))}万元，其中："
+    p["s6_1"] = f"{year}年度一般公共预算基本支出{mu(f.a('t5', 'total', 'basic'))}，其中："
     # names and amounts as this fill writes them (not as the file had them: derived cells may be blank)
     leaves = [(r, name) for r in f.rows("t6") if not r.is_parent and (name := f.v("t6", r.key, "name"))]
     pn = [name for r, name in leaves if f.a("t6", r.key, "personnel")]
     pu = [name for r, name in leaves if f.a("t6", r.key, "public")]
-    p["s6_2"] = f"人员经费{m(personnel)}万元" + (f"，主要包括：{'、'.join(pn)}；" if pn else "；")
-    p["s6_3"] = f"公用经费{m(public)}万元" + (f"，主要包括：{'、'.join(pu)}等。" if pu else "。")
+    p["s6_2"] = f"人员经费{mu(personnel)}" + (f"，主要包括：{'、'.join(pn)}；" if pn else "；")
+    p["s6_3"] = f"公用经费{mu(public)}" + (f"，主要包括：{'、'.join(pu)}等。" if pu else "。")
 
     items = [("因公出国（境）费", "abroad", "prior_abroad"), ("公务接待费", "reception", "prior_reception"),
              ("公务用车运行维护费", "car_run", "prior_car_run"), ("公务用车购置费", "car_buy", "prior_car_buy")]
@@ -140,10 +149,10 @@ def generate(d, lookup) -> dict[str, str]:
             return f"比{prev}预算{gap('上年预算数')}"
         if now == prior:
             return f"与{prev}预算数相同"
-        return f"比{prev}预算{'增加' if now > prior else '减少'}{m(abs(now - prior))}万元"
+        return f"比{prev}预算{'增加' if now > prior else '减少'}{mu(abs(now - prior))}"
 
-    text = f"{year}年财政拨款安排的“三公”经费预算{m(sg)}万元，{same_or_change(sg, prior_sg)}。其中："
-    text += "；".join(f"{name}{m(f.a('t10', row, 'total'))}万元，{same_or_change(f.a('t10', row, 'total'), f.v('notes', pk))}"
+    text = f"{year}年财政拨款安排的“三公”经费预算{mu(sg)}，{same_or_change(sg, prior_sg)}。其中："
+    text += "；".join(f"{name}{mu(f.a('t10', row, 'total'))}，{same_or_change(f.a('t10', row, 'total'), f.v('notes', pk))}"
                       for name, row, pk in items) + "。"
     if prior_sg is not None and prior_sg != sg:
         sreason = f.v("notes", "sangong_reason")
@@ -153,17 +162,17 @@ def generate(d, lookup) -> dict[str, str]:
     jg = f.a("t11", "total", "total")
     jreason = f.v("notes", "jiguan_reason")
     if jg:
-        p["s8"] = (f"{year}年机关运行经费预算{m(jg)}万元，{change_phrase(jg, f.v('notes', 'prior_jiguan'))}"
+        p["s8"] = (f"{year}年机关运行经费预算{mu(jg)}，{change_phrase(jg, f.v('notes', 'prior_jiguan'), prec=P)}"
                    + (f"，主要原因是{jreason.rstrip('。')}" if jreason else "") + "。")
     else:
         p["s8"] = jreason or f"{year}年本部门无机关运行经费预算。"
 
-    p["s9"] = (f"{year}年{dept}部门各单位政府采购预算总额{m(f.a('notes', 'proc_total'))}万元。其中：政府采购货物预算"
-               f"{m(f.a('notes', 'proc_goods'))}万元、政府采购工程预算{m(f.a('notes', 'proc_works'))}万元、"
-               f"政府采购服务预算{m(f.a('notes', 'proc_services'))}万元。")
+    p["s9"] = (f"{year}年{dept}部门各单位政府采购预算总额{mu(f.a('notes', 'proc_total'))}。其中：政府采购货物预算"
+               f"{mu(f.a('notes', 'proc_goods'))}、政府采购工程预算{mu(f.a('notes', 'proc_works'))}、"
+               f"政府采购服务预算{mu(f.a('notes', 'proc_services'))}。")
     n = f.v("notes", "perf_count")
     p["s10_1"] = (f"{year}年{dept}部门实行绩效目标管理的项目{int(n or 0)}个，"
-                  f"涉及一般公共预算当年拨款{m(f.a('notes', 'perf_amount'))}万元。")
+                  f"涉及一般公共预算当年拨款{mu(f.a('notes', 'perf_amount'))}。")
     p["s10_2"] = f.v("notes", "perf_summary") or gap("整体支出和项目支出绩效目标情况")
     vehicles = f.v("notes", "vehicles")
     p["s11_1"] = f.v("notes", "vehicle_text") or (

@@ -190,7 +190,7 @@ def _validations(ws, schema: Schema, spec: TableSpec, lay: SheetLayout) -> None:
     if amount_cells:
         dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
                             errorStyle="warning", showErrorMessage=True, errorTitle="金额",
-                            error="金额应为不小于0的数字（单位：万元，保留两位小数）。")
+                            error=f"金额应为不小于0的数字（单位：{schema.money.unit}，{_places_text(schema.money.decimals)}）。")
         for rng in _ranges(amount_cells).split():
             dv.add(rng)
         ws.add_data_validation(dv)
@@ -205,6 +205,9 @@ def _choice_validations(ws, lay: SheetLayout) -> None:
                                 error=f"应为{'或'.join(p.spec.choices)}之一（留空按“{p.spec.choices[0]}”处理）。")
             dv.add(a1(p.row, p.col))
             ws.add_data_validation(dv)
+def _places_text(n: int) -> str:
+    """“保留两位小数” / “取整数”: the amounts' decimals as the input message says them."""
+    return "取整数" if n == 0 else f"保留{'两' if n == 2 else n}位小数"
 
 
 def _codes_sheet(wb: Workbook) -> None:

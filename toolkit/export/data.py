@@ -39,6 +39,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..schema import FixedRow, TableSpec
+from ..schema.units import YUAN_PER
 from .document import NUMERIC, Document, Table, Values, clean_text, neutralise
 
 CLASSIFICATIONS = {
@@ -64,7 +65,7 @@ ROW_FIELDS = [
      "description": "本行计入的行（row 值）；空白表示顶层。有下级的行，各金额等于下级之和"},
     {"name": "amount_unit", "title": "金额单位", "type": "string"},
     {"name": "yuan_per_unit", "title": "每单位折合元", "type": "integer",
-     "description": "金额 × yuan_per_unit = 元（万元为 10000）"},
+     "description": "金额 × yuan_per_unit = 元（万元为 10000，元为 1）"},
 ]
 _REF = re.compile(r"\b(\w+)\.(\w+)\.(\w+)\b")
 _NAME = re.compile(r"[^a-z0-9._-]+")
@@ -193,7 +194,7 @@ def _on_side(spec: TableSpec, key: str, cols: list, cells: list) -> bool:
     return any(_cell_value(c) for c in cells)
 
 
-def _table_fields(t: Table, spec: TableSpec | None, unit: str, cols: list) -> list[dict]:
+def _table_fields(t: Table, spec: TableSpec | None, unit: str, cols: list, schema=None) -> list[dict]:
     fields = [dict(f) for f in COMMON + ROW_FIELDS]
     idx = {k: i for i, k in enumerate(t.col_keys)}
     for key in cols:
@@ -202,10 +203,11 @@ def _table_fields(t: Table, spec: TableSpec | None, unit: str, cols: list) -> li
         f: dict = {"name": key, "title": title}
         if typ in NUMERIC:
             f.update(type="integer" if typ in ("count", "year") else "number", bareNumber=True, decimalChar=".")
-            if typ == "amount":
-                f.update(unit=unit, currency="CNY", columnType="value")
-            elif typ == "yuan":
-                f.update(unit="元", currency="CNY", columnType="value")
+            if typ in ("amount", "yuan"):
+                prec = schema.precision(typ) if schema is not None else None
+                f.update(unit=prec.unit if prec is not None else unit, currency="CNY", columnType="value")
+                if prec is not None:
+                    f["decimals"] = prec.decimals
         else:
             f["type"] = "string"
             cls = _classification(spec, key) if spec is not None else None
@@ -249,7 +251,7 @@ def _write_csv(path: Path, header: list, rows: list) -> None:
     _write(path, buf.getvalue(), "utf-8-sig")
 
 
-UNIT_FACTOR = {"万元": 10000, "元": 1, "千元": 1000, "亿元": 100000000}
+UNIT_FACTOR = {u: int(f) for u, f in YUAN_PER.items()}  # 元 per unit (toolkit.schema.units)
 
 
 def _who_key(who: list) -> str:
@@ -281,7 +283,7 @@ def _table_resources(doc: Document, d, out: Path, who: list) -> list:
                 rows.append([*who, f"{t.key}:{side}" if side else t.key, row.key, level.get(row.key, "item"),
                              parent.get(row.key) or "", unit, factor, *(_cell_value(c) for c in cells)])
             path = out / f"{name}.csv"
-            fields = _table_fields(t, spec, unit, cols)
+            fields = _table_fields(t, spec, unit, cols, d.schema)
             _write_csv(path, [f["name"] for f in fields], rows)
             codes = [c for c in cols if (cls := _classification(spec, c)) and cls[2] == "code"]
             title = f"{t.title}（{side_title}）" if side else t.title
@@ -300,11 +302,11 @@ def _perf_resources(V: Values, d, out: Path, who: list) -> list:
         for inst in d.instances(form):
             if form == "perf_dept":
                 name, goals = d.dept_name or "", [("annual", V.get(inst, "goal"))]
-                funds = (V.get(inst, "src_total"), "万元", None)
+                funds = (V.get(inst, "src_total"), d.schema.precision("amount").unit, None)
             else:
                 name = V.get(inst, "name") or ""
                 goals = [("period", V.get(inst, "goal_period")), ("annual", V.get(inst, "goal_annual"))]
-                funds = (V.get(inst, "total_annual"), "元", V.get(inst, "total_period"))
+                funds = (V.get(inst, "total_annual"), d.schema.precision("yuan").unit, V.get(inst, "total_period"))
             proj_rows.append([*who, inst, _csv_text(name), "department" if form == "perf_dept" else "project",
                               _csv_text(dict(goals).get("period")), _csv_text(dict(goals).get("annual")),
                               _csv_text(funds[2]), _csv_text(funds[0]), funds[1]])

@@ -38,6 +38,7 @@ class Cell:
     value: object = None  # the typed value (Decimal for figures) for xlsx / data
     type: str = "text"  # the schema type of the column/field
     unit: str | None = None  # a suffix shown after a count ("人", "个")
+    format: str | None = None  # the schema type's number format ("0.00", "#,##0.00"): the xlsx export's
 
 
 @dataclass
@@ -183,8 +184,10 @@ def neutralise(text: str) -> str:
     return text
 
 
-def fmt_value(v, typ: str = "text", unit: str | None = None) -> str:
-    """A cell's text as published: 万元 with two decimals, 元 with thousands separators, blank empty."""
+def fmt_value(v, typ: str = "text", unit: str | None = None, prec=None) -> str:
+    """A cell's text as published: each figure with its type's decimals and grouping (`prec`, the
+    schema's `Precision` of the type: 万元 with two decimals, 元 with thousands separators; two
+    decimals when not given), blank empty."""
     if v is None or v == "":
         return ""
     if isinstance(v, bool):
@@ -192,7 +195,9 @@ def fmt_value(v, typ: str = "text", unit: str | None = None) -> str:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         v = Decimal(str(v))
     if isinstance(v, Decimal):
-        if typ in ("amount", "area", "percent"):
+        if prec is not None and typ in ("amount", "area", "percent", "yuan") and v.is_finite():
+            s = prec.show(v)
+        elif typ in ("amount", "area", "percent"):
             s = format(v.quantize(CENT, ROUND_HALF_UP), "f")
         elif typ == "yuan":
             s = format(v, ",.0f") if v == v.to_integral_value() else format(v.quantize(CENT, ROUND_HALF_UP), ",f")
@@ -248,8 +253,11 @@ def _align(typ: str) -> str:
     return "right" if typ in NUMERIC else "left"
 
 
-def _value_cell(v, typ: str, unit: str | None = None, bold: bool = False) -> Cell:
-    return Cell(text=fmt_value(v, typ, unit), align=_align(typ), bold=bold, value=v, type=typ)
+def _value_cell(v, typ: str, unit: str | None = None, bold: bool = False, schema=None) -> Cell:
+    t = schema.types.get(typ) if schema is not None else None
+    prec = t.precision if t is not None and t.numeric else None
+    return Cell(text=fmt_value(v, typ, unit, prec), align=_align(typ), bold=bold, value=v, type=typ,
+                format=t.format if prec is not None else None)
 
 
 def header_rows(header, V: Values) -> list[Row]:
@@ -306,13 +314,13 @@ def build_table(V: Values, spec: TableSpec, inst: str | None = None) -> Table:
                     cells.append(Cell(text=V.label(cs.text), bold=bold, type="label", value=V.label(cs.text)))
                 else:
                     typ = c.type if cs.type in (None, "label") and c.type in NUMERIC else (cs.type or c.type)
-                    cells.append(_value_cell(V.get(inst, r.key, c.key), typ, bold=bold))
+                    cells.append(_value_cell(V.get(inst, r.key, c.key), typ, bold=bold, schema=d.schema))
             t.body.append(Row(cells, key=r.key, total=bold))
         else:
             rows = d.rows(inst, r.key)
             used_blocks += len(rows)
             for br in rows:
-                cells = [_value_cell(V.get(inst, br.key, c.key), c.type) for c in cols]
+                cells = [_value_cell(V.get(inst, br.key, c.key), c.type, schema=d.schema) for c in cols]
                 t.body.append(Row(cells, key=br.key))
     note = V.get(inst, "_note")
     if note:
@@ -353,7 +361,9 @@ def build_form(V: Values, spec: FormSpec, inst: str | None = None, title: str | 
         else:
             value = V.get(inst, p.row_key, p.col_key)
             typ = p.spec.type
-            text = fmt_value(value, typ, p.spec.unit)
+            t = d.schema.types.get(typ)
+            prec = t.precision if t is not None and t.numeric else None
+            text = fmt_value(value, typ, p.spec.unit, prec)
         style = p.spec.style
         i, j = index[p.row], p.col - 1
         vspan = sum(1 for r in range(p.row, p.row + p.vspan) if r in index)
@@ -361,7 +371,9 @@ def build_form(V: Values, spec: FormSpec, inst: str | None = None, title: str | 
             align = "center"
         else:
             align = "right" if typ in NUMERIC else "left"
+        t = d.schema.types.get(typ)
         cell = Cell(text=text, value=value, type=typ, unit=p.spec.unit, span=p.span, vspan=max(vspan, 1), align=align,
+                    format=t.format if t is not None and t.numeric else None,
                     bold=style in ("header", "title"), header=style == "header")
         grid[i][j] = cell
         for di in range(cell.vspan):

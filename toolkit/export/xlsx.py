@@ -68,7 +68,7 @@ def _put(ws, r: int, c: int, cell, body_font, bold_font):
     v = cell.value
     if isinstance(v, Decimal) and cell.type in NUMERIC:
         x.value = v
-        fmt = FORMATS.get(cell.type, "General")
+        fmt = cell.format or FORMATS.get(cell.type, "General")  # the schema type's format (its decimals)
         unit = (cell.unit or "").replace('"', "")
         x.number_format = f'{fmt}"{unit}"' if unit else fmt
     elif cell.text:

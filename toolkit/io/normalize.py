@@ -11,6 +11,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from ..findings import ERROR, INFO, WARNING, Finding
+from ..schema.units import YUAN_PER
 
 FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋％　", "0123456789.,-+% ")
 EMPTY_MARKS = {"-", "—", "－", "--", "——", "–", "/", "／", "—-", "-—"}
@@ -106,7 +107,7 @@ def guard_number(value, t, sheet: str, cell: str):
         unit = getattr(t, "unit", None) or ""
         return None, [_finding(RANGE_RULE, ERROR, sheet, cell,
                                f"「{sheet}」{cell} 的数字 {_short(value)} 超出本栏允许的范围（绝对值不超过 {zh_magnitude(limit)}{' ' + unit if unit else ''}），"
-                               "可能多输了位数或单位填错（本表以万元为单位），未读取。请改正后再处理。",
+                               f"可能多输了位数或单位填错{f'（本栏以{unit}为单位）' if unit in YUAN_PER else ''}，未读取。请改正后再处理。",
                                f"≤{_short(limit)}", _short(value))]
     return value, []
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..findings import Finding
 from ..layout import CAPACITY_PREFIX, META_SHEET, a1, layout
-from ..model import Disclosure, Entry, paused_gc
+from ..model import Disclosure, Entry, paused_gc, precisions
 from ..schema import FormSpec, Schema, SchemaError, TableSpec, load_schema
 from .normalize import guard_number, guard_text, normalize_number, normalize_text
 from .safety import UnsafeFile, check_file, formula_findings
@@ -420,6 +420,7 @@ def _read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
         findings.extend(check_area(spec, name, rows, path))
 
     entries = {}
+    prec = precisions(schema)
     for inst, name in plan.items():
         spec = schema.sheet(inst.split("#")[0])
         rows = grids[inst]
@@ -429,7 +430,8 @@ def _read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
             r, c = p.row - 1, p.col - 1
             raw = rows[r][c] if r < nrows and c < len(rows[r]) else None
             if raw is None or raw == "":  # an empty cell (most of a block's unused capacity): no value, no finding
-                data[(p.row_key, p.col_key)] = Entry(None, None, name, p.address, p.spec, p.spec.role, p.block, p.index)
+                data[(p.row_key, p.col_key)] = Entry(None, None, name, p.address, p.spec, p.spec.role, p.block, p.index,
+                                                     precision=prec.get(p.spec.type))
                 continue
             cell = p.address  # once per cell: the findings and the entry all name it
             t = schema.types.get(p.spec.type)
@@ -446,7 +448,8 @@ def _read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
                 val, fs = normalize_text(raw, name, cell, code=p.spec.type == "code")
                 fs = fs + guard_text(val, t, name, cell)
             findings.extend(fs)
-            data[p.key] = Entry(val, None if raw == "" else raw, name, cell, p.spec, p.spec.role, p.block, p.index)
+            data[p.key] = Entry(val, None if raw == "" else raw, name, cell, p.spec, p.spec.role, p.block, p.index,
+                                precision=prec.get(p.spec.type))
         entries[inst] = data
     d = Disclosure(schema, path, plan, entries, findings)
     d.meta = meta

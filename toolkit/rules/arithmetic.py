@@ -3,7 +3,8 @@
 Every derived number of the schema is recomputed from the figures *as published* in its
 operands and compared with the published figure. The derivation is the same one `fill` writes,
 so validate and fill can never disagree. Rounding is taken into account (XBRL Calculations 1.1):
-a total of n published amounts may differ from their sum by up to (n+1)×0.005 万元 through
+a total of n published amounts may differ from their sum by up to (n+1)× half a unit of the last
+decimal (0.005 万元 at two decimals; the schema's `types.amount` says unit and decimals) through
 rounding alone — that is a 尾差 (warning, with the exact correction); more is an error.
 """
 from __future__ import annotations
@@ -18,7 +19,8 @@ register("A301", ERROR, "表内计算不符", """
     表内的合计、小计及“合计 = 各分项之和”“合计 = 基本支出 + 项目支出”等关系不成立，且差额超出舍入能解释的范围。
     依据：公开表的表内勾稽关系（各表表样）。差额在舍入范围内的见 A302。""")
 register("A302", WARNING, "表内尾差", """
-    表内合计与各分项之和相差不超过各项舍入误差之和（每个两位小数的金额代表 ±0.005 万元的区间），
+    表内合计与各分项之和相差不超过各项舍入误差之和（每个金额代表其末位半个单位的区间，
+    两位小数的万元金额为 ±0.005 万元，以元到分的为 ±0.005 元），
     属尾差。提示给出精确的调整数：或改合计，或按未舍入数调整某一分项。""")
 register("A303", ERROR, "类/款合计与明细不符", """
     功能分类（或经济分类）的类、款行金额不等于其下级款、项行之和，差额超出舍入范围。
@@ -77,7 +79,8 @@ def check_derivations(ctx):
         unit = e.unit or ""
         rollup = e.rollup is not None
         cross = bool(_sheets_of(res.refs) - {inst})
-        tol = res.tolerance if e.spec.type == "amount" else ZERO
+        tol = ev.tolerance(res) if e.spec.type == "amount" else ZERO
+        prec = e.precision or d.schema.money
         within = actual is not None and abs(diff) <= tol
         if rollup:
             code = "A304" if within else "A303"
@@ -93,7 +96,7 @@ def check_derivations(ctx):
                    "请运行“填充”自动生成，或手工填写。")
         elif within:
             msg = (f"{what} 填报 {money(actual)}{unit}，按明细计算为 {money(expected)}{unit}，相差 {money(diff)}{unit}，"
-                   f"在 {n_ops} 个两位小数金额的舍入误差（±{money(tol)}）之内，属尾差。"
+                   f"在 {n_ops} 个{_places(prec)}金额的舍入误差（±{money(tol)}）之内，属尾差。"
                    f"建议改为 {money(expected)}，或按未舍入的数调整明细使二者一致。（{ops}）")
         elif n_ops == 0 and not cross:
             # only the total was typed (a clerk copying a published total, rows not yet entered):
@@ -121,7 +124,8 @@ def check_balance(ctx):
             continue
         if (a or ZERO) != (b or ZERO):
             e = d.entry(inst, "grand", exp)
-            yield ctx.finding("A305", e, f"收入总计 {money(a)} 万元与支出总计 {money(b)} 万元不相等，相差 {money((a or ZERO) - (b or ZERO))} 万元。",
+            u = d.schema.money.unit
+            yield ctx.finding("A305", e, f"收入总计 {money(a)} {u}与支出总计 {money(b)} {u}不相等，相差 {money((a or ZERO) - (b or ZERO))} {u}。",
                               expected=a, actual=b)
 
 
@@ -160,16 +164,24 @@ def check_identities(ctx):
                 if diff == 0:
                     continue
                 n = sum(1 for ref in res.refs if d.get(*ref) is not None) + (e.value is not None)
-                tol = HALF_CENT_TOL * n if n > 1 else ZERO
+                tol = (e.precision or d.schema.money).half * n if n > 1 else ZERO
+                u = e.unit or ""
                 what = label(d, spec.key, row, left)
                 ops = _operands(ctx, spec.key, res.refs)
                 if abs(diff) <= tol:
-                    yield ctx.finding("A302", e, f"{what} {money(actual)}万元，而 {ops} 相加为 {money(expected)}万元，相差 {money(diff)}，"
+                    yield ctx.finding("A302", e, f"{what} {money(actual)}{u}，而 {ops} 相加为 {money(expected)}{u}，相差 {money(diff)}，"
                                       f"在舍入误差（±{money(tol)}）之内，属尾差。建议改为 {money(expected)} 或调整分项。",
                                       expected=expected, actual=actual)
                 else:
-                    yield ctx.finding("A306", e, f"{what} {money(actual)}万元，不等于 {ops} 之和 {money(expected)}万元（相差 {money(diff)}）。",
+                    yield ctx.finding("A306", e, f"{what} {money(actual)}{u}，不等于 {ops} 之和 {money(expected)}{u}（相差 {money(diff)}）。",
                                       expected=expected, actual=actual)
 
 
-HALF_CENT_TOL = Decimal("0.005")
+HALF_CENT_TOL = Decimal("0.005")  # two decimals; the rules use the schema's precision (Entry.precision.half)
+
+_PLACE_WORDS = {0: "整数", 1: "一位小数", 2: "两位小数", 3: "三位小数", 4: "四位小数"}
+
+
+def _places(prec) -> str:
+    """“两位小数” / “整数”: the decimals of a type, as the message says them."""
+    return _PLACE_WORDS.get(prec.decimals, f"{prec.decimals}位小数")

@@ -91,6 +91,7 @@ def check_empty_tables(ctx):
 @checker("D703", "D708", needs=("notes", "narrative", "t1", "t10"))
 def check_explained(ctx):
     d = ctx.d
+    U = d.schema.money.unit
     prior = d.get("notes", "prior_sangong")
     if not isinstance(prior, Decimal):
         parts = [d.get("notes", f) for f in ("prior_abroad", "prior_reception", "prior_car_buy", "prior_car_run")]
@@ -103,7 +104,7 @@ def check_explained(ctx):
             change = now - prior
             word = "增加" if change > 0 else "减少"
             yield ctx.finding("D703", d.entry("narrative", "s7"),
-                              f"“三公”经费预算 {money(now)} 万元，比上年 {money(prior)} 万元{word} {money(abs(change))} 万元，未说明增减原因"
+                              f"“三公”经费预算 {money(now)} {U}，比上年 {money(prior)} {U}{word} {money(abs(change))} {U}，未说明增减原因"
                               f"（可填「说明数据」中的“三公”经费增减变动原因）。", expected="增减原因", actual=None)
     p_income = d.get("notes", "prior_income")
     now_income = d.get("t1", "grand", "in_amt")
@@ -112,7 +113,7 @@ def check_explained(ctx):
         text = d.get("narrative", "s1") or ""
         if not d.get("notes", "change_reason") and not _gives_reason(text, ctx.param("D708", "reason_words")):
             yield ctx.finding("D708", d.entry("narrative", "s1"),
-                              f"收入总计比上年变动 {money(now_income - p_income)} 万元，未说明主要原因。", expected="主要原因", actual=None)
+                              f"收入总计比上年变动 {money(now_income - p_income)} {U}，未说明主要原因。", expected="主要原因", actual=None)
 
 
 @checker("D704", "D705", "D706", needs=("narrative", "glossary"))

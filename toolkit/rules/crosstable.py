@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..derive import HALF_CENT, ZERO
+from ..derive import ZERO
 from . import ERROR, WARNING, checker, money, parameter, register
 
 register("X403", WARNING, "社保缴费经济科目与功能科目不对应", """
@@ -19,7 +19,7 @@ register("X403", WARNING, "社保缴费经济科目与功能科目不对应", ""
     30110 职工基本医疗保险缴费 + 30111 公务员医疗补助缴费 = 21011 行政事业单位医疗；
     30113 住房公积金 = 2210201。不相等通常说明功能科目或经济科目选错。相差不超过参数 tolerance 时不报告。""")
 parameter("X403", "tolerance", Decimal("0.01"), """
-    经济科目合计与功能科目基本支出允许相差的金额（万元）；默认 0.01，即两个两位小数金额的舍入误差。""",
+    经济科目合计与功能科目基本支出允许相差的金额（表中金额的单位）；默认为末位的一个单位（两位小数的万元为 0.01），即两个舍入金额的误差。""",
           unit="万元", minimum=Decimal(0))
 register("X404", ERROR, "一般公共预算支出与支出总表不符", """
     一般公共预算支出表是支出总表中一般公共预算资金的部分：各科目的基本支出、项目支出不能超过支出总表；
@@ -56,27 +56,28 @@ def _amt(row, col) -> Decimal:
 @checker("X403", needs=("t5", "t6"))
 def check_social_insurance(ctx):
     d = ctx.d
+    U, H = d.schema.money.unit, d.schema.money.half  # the tables' unit and rounding (schema.units)
     econ = _by_code(d, "t6")
     func = _by_code(d, "t5")
-    tolerance = ctx.param("X403", "tolerance")
     for ecodes, fcodes, what in SOCIAL:
         ev = sum((_amt(econ.get(c), "total") for c in ecodes), ZERO)
         fv = sum((_amt(func.get(c), "basic") for c in fcodes), ZERO)
         if not ev and not fv:
             continue
-        if abs(ev - fv) > tolerance:
+        if abs(ev - fv) > ctx.param("X403", "tolerance", H * 2):  # default: one unit of the tables' last decimal
             erow = next((econ[c] for c in ecodes if c in econ), None)
             frow = next((func[c] for c in fcodes if c in func), None)
             where = erow.entries["total"] if erow else frow.entries["basic"]
             other = (f"「{frow.entries['basic'].sheet}」{frow.entries['basic'].cell}" if frow and erow
                      else f"功能科目 {'/'.join(fcodes)}")
-            yield ctx.finding("X403", where, f"{what} 经济科目合计 {money(ev)} 万元，与{other}的基本支出 {money(fv)} 万元不相等。",
+            yield ctx.finding("X403", where, f"{what} 经济科目合计 {money(ev)} {U}，与{other}的基本支出 {money(fv)} {U}不相等。",
                               expected=fv, actual=ev)
 
 
 @checker("X404", "X405", needs=("t2", "t3", "t5"))
 def check_function_tables(ctx):
     d = ctx.d
+    U = d.schema.money.unit  # the tables' unit (schema.units)
     t2, t3, t5 = _by_code(d, "t2"), _by_code(d, "t3"), _by_code(d, "t5")
     for code, r5 in t5.items():
         r3 = t3.get(code)
@@ -86,45 +87,46 @@ def check_function_tables(ctx):
             v5, v3 = _amt(r5, col), _amt(r3, col)
             if v5 > v3 or (only_gpb and v5 != v3):
                 why = "超过" if v5 > v3 else "不等于（该科目只有一般公共预算资金）"
-                yield ctx.finding("X404", r5.entries[col], f"科目 {code} 的{name} {money(v5)} 万元{why}支出总表的 {money(v3)} 万元"
+                yield ctx.finding("X404", r5.entries[col], f"科目 {code} 的{name} {money(v5)} {U}{why}支出总表的 {money(v3)} {U}"
                                   f"（「{r3.entries[col].sheet}」{r3.entries[col].cell}）" if r3 else
-                                  f"科目 {code} 的{name} {money(v5)} 万元，支出总表中没有该科目。", expected=v3, actual=v5)
+                                  f"科目 {code} 的{name} {money(v5)} {U}，支出总表中没有该科目。", expected=v3, actual=v5)
     for code in sorted(set(t2) | set(t3)):
         r2, r3 = t2.get(code), t3.get(code)
         income = _amt(r2, "total") + _amt(r2, "carry")
         spend = _amt(r3, "total")
         if income != spend:
             where = (r3 or r2).entries["total"]
-            yield ctx.finding("X405", where, f"科目 {code} 收入（本年收入 + 上年结转）{money(income)} 万元，支出合计 {money(spend)} 万元，不平衡。",
+            yield ctx.finding("X405", where, f"科目 {code} 收入（本年收入 + 上年结转）{money(income)} {U}，支出合计 {money(spend)} {U}，不平衡。",
                               expected=income, actual=spend)
 
 
 @checker("X406", "X407", "X408", needs=("t3", "t5", "t6", "t11", "t12", "t13"))
 def check_totals_across(ctx):
     d = ctx.d
+    U, H = d.schema.money.unit, d.schema.money.half  # the tables' unit and rounding (schema.units)
     projects = sum((_amt(r, "total") for r in d.rows("t12")), ZERO) + sum((_amt(r, "total") for r in d.rows("t13")), ZERO)
     n = len(d.rows("t12")) + len(d.rows("t13"))
     t3p = d.amount("t3", "total", "project")
-    if (projects or t3p) and abs(projects - t3p) > HALF_CENT * (n + 1):
+    if (projects or t3p) and abs(projects - t3p) > H * (n + 1):
         yield ctx.finding("X406", d.entry("t3", "total", "project"),
-                          f"项目支出合计 {money(t3p)} 万元，项目支出表（本年预算 + 上年结转）合计 {money(projects)} 万元，不一致。",
+                          f"项目支出合计 {money(t3p)} {U}，项目支出表（本年预算 + 上年结转）合计 {money(projects)} {U}，不一致。",
                           expected=projects, actual=t3p)
     gpb_projects = sum((_amt(r, "gpb") for r in d.rows("t12")), ZERO) + sum((_amt(r, "gpb") for r in d.rows("t13")), ZERO)
     t5p = d.amount("t5", "total", "project")
-    if (gpb_projects or t5p) and abs(gpb_projects - t5p) > HALF_CENT * (n + 1):
+    if (gpb_projects or t5p) and abs(gpb_projects - t5p) > H * (n + 1):
         yield ctx.finding("X406", d.entry("t5", "total", "project"),
-                          f"一般公共预算项目支出合计 {money(t5p)} 万元，项目支出表的一般公共预算合计 {money(gpb_projects)} 万元，不一致。",
+                          f"一般公共预算项目支出合计 {money(t5p)} {U}，项目支出表的一般公共预算合计 {money(gpb_projects)} {U}，不一致。",
                           expected=gpb_projects, actual=t5p)
     t6 = d.amount("t6", "total", "total")
     t5b = d.amount("t5", "total", "basic")
     if t6 != t5b:
         yield ctx.finding("X407", d.entry("t6", "total", "total"),
-                          f"经济科目表合计 {money(t6)} 万元，与一般公共预算支出表的基本支出合计 {money(t5b)} 万元"
+                          f"经济科目表合计 {money(t6)} {U}，与一般公共预算支出表的基本支出合计 {money(t5b)} {U}"
                           f"（「{d.entry('t5', 'total', 'basic').sheet}」{d.entry('t5', 'total', 'basic').cell}）不一致。",
                           expected=t5b, actual=t6)
     jg = max(d.amount("t11", "total", "gpb"), sum((_amt(r, "gpb") for r in d.rows("t11")), ZERO))
     public = d.amount("t6", "total", "public")
     if jg > public:
         yield ctx.finding("X408", d.entry("t11", "total", "gpb"),
-                          f"机关运行经费（一般公共预算）{money(jg)} 万元，超过经济科目表的公用经费合计 {money(public)} 万元。",
+                          f"机关运行经费（一般公共预算）{money(jg)} {U}，超过经济科目表的公用经费合计 {money(public)} {U}。",
                           expected=f"≤{money(public)}", actual=jg)

@@ -12,7 +12,8 @@ from . import ERROR, INFO, WARNING, checker, money, register
 from .completeness import unused_form
 
 register("F107", WARNING, "金额小数位超过两位", """
-    万元金额应保留两位小数（元金额至多到分）。多余的小数位在表中按格式显示为两位，
+    金额的小数位不应多于本栏类型规定的位数（结构定义 types 中的 decimals：万元金额两位小数，
+    元金额至多到分；以元为单位公开的地区按其结构定义，如到分或取整）。多余的小数位在表中按格式显示为规定位数，
     但参与合计时会造成“看起来对不上”的尾差，公开数据与表格显示也不一致。""")
 register("F108", ERROR, "金额为负数", """
     预算公开表中的金额均应不小于 0（减少额在情况说明中以文字表述，不以负数填表）。""")
@@ -72,9 +73,14 @@ def check_values(ctx):
         v = e.value
         t = e.spec.type
         if isinstance(v, Decimal):
-            if t in ("amount", "yuan", "area") and v != v.quantize(Decimal("0.01")):
-                yield ctx.finding("F107", e, f"金额 {money(v)} 超过两位小数，表中显示为 {money(v.quantize(Decimal('0.01')))}；请按两位小数填列。",
-                                  expected=v.quantize(Decimal("0.01")), actual=v)
+            p = e.precision
+            if t in ("amount", "yuan", "area") and p is not None and v != (q := v.quantize(p.quantum)):
+                places = f"{p.decimals}位小数" if p.decimals != 2 else "两位小数"
+                if p.decimals == 0:
+                    places = "整数"
+                unit = f"（单位：{p.unit}）" if p.unit and t != "area" else ""
+                yield ctx.finding("F107", e, f"金额 {money(v)} 超过{places}，表中显示为 {money(q)}；请按{places}填列{unit}。",
+                                  expected=q, actual=v)
             if t in ("amount", "yuan", "area", "count") and v < 0:
                 yield ctx.finding("F108", e, f"金额或数量为负数（{money(v)}）。公开表中的数字应不小于 0。", expected="≥0", actual=v)
             if t in ("count", "year") and v != v.to_integral_value():

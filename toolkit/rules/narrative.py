@@ -19,6 +19,7 @@ reported once (N501), not again in its share.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -57,7 +58,34 @@ from ..narrative_reader import (  # noqa: F401  (the reader's names, re-exported
     tokens,
     vocabulary,
 )
+from ..schema.units import YUAN_PER, Precision, factor
 from . import ERROR, INFO, WARNING, checker, money, register
+
+#: The tables' amount precision (schema.money) for the checks in progress: the comparison unit.
+#: A text's “万元”/“元”/“亿元” figure is converted to it; tolerances are half a unit of its last
+#: decimal. Set by `_paragraphs` (every amount check starts there); 万元 at two decimals otherwise.
+_TABLE: ContextVar = ContextVar("bdt_table_money", default=None)
+_BUNDLED = Precision("万元", 2)
+
+
+def T() -> Precision:
+    """Unit and decimals of the tables' amounts in the checks in progress."""
+    return _TABLE.get() or _BUNDLED
+
+
+def _scale(unit: str | None) -> Decimal:
+    """Factor from a written money unit to the tables' unit (1 for no unit or a count)."""
+    return factor(unit, T().unit) if unit in YUAN_PER and T().unit in YUAN_PER else Decimal(1)
+
+
+def _amt(m) -> Decimal:
+    """A written amount (Mention) in the tables' unit."""
+    return m.value * _scale(m.unit)
+
+
+def _chg(ch) -> Decimal | None:
+    """A written change (Change) in the tables' unit."""
+    return None if ch.amount is None else ch.amount * _scale(ch.unit)
 
 register("N501", ERROR, "说明金额与表不符", """
     情况说明中写明的某项金额（如“基本支出74.31万元”“一般公共服务支出207.41万元”““三公”经费预算9.00万元”）
@@ -87,7 +115,8 @@ register("N506", WARNING, "占比合计不为100%", """
     可调整最大一项使合计为100%；超出时为警告，说明有占比写错。""")
 register("N507", ERROR, "金额单位错误", """
     情况说明中的金额单位与数字不符：如“政府采购服务预算7.05元”而表中为7.05万元（应写“万元”），
-    或以万元写出了以元计的数字。公开表的金额单位为万元，单位写错会使金额相差一万倍。""")
+    或以万元写出了以元计的数字。公开表的金额单位（结构定义中金额类型的单位，通常为万元）与文中单位不同时按单位换算后比较，
+    单位写错会使金额相差一万倍。""")
 register("N508", ERROR, "说明留空待填", """
     段落中仍有留给填报人的待填标记：【…】、＿＿ / ____、“请填写”“待补充”、XX / ××等占位符。
     公开前应填写完整或删除。""")
@@ -139,7 +168,7 @@ class Quantity:
     value: Decimal | None  # None: not known (a blank count in 说明数据)
     where: str  # 「表3 支出总表」D6（合计·基本支出）
     code: str  # the rule a wrong statement of it breaks
-    unit: str = "万元"
+    unit: str | None = None  # None: money, in the tables' unit (T()); else a count's unit (个, 辆, 平方米)
     prior: Decimal | None = None  # last year's figure from 说明数据
     prior_where: str | None = None
     at: tuple | None = None  # (table, row, column) of the table cell it is read from
@@ -271,6 +300,7 @@ def _fields(d) -> list[str]:
 
 def _paragraphs(ctx):
     """(field key, Entry, parsed Paragraph) of every 情况说明 paragraph with text, in order."""
+    _TABLE.set(ctx.d.schema.money)
     if "narrative" not in ctx._cache:
         d = ctx.d
         lex = Lexicon.for_schema(d.schema, d.dept_name or "")
@@ -315,7 +345,7 @@ def _count(v: Decimal) -> str:
 def _fmt_change(x: Decimal) -> str:
     if x == 0:
         return "与上年相同"
-    return f"{'增加' if x > 0 else '减少'} {money(abs(x))} 万元"
+    return f"{'增加' if x > 0 else '减少'} {money(abs(x))} {T().unit}"
 
 
 @checker("N508")
@@ -331,8 +361,9 @@ def check_gaps(ctx):
 
 
 def as_written(value_wan: Decimal, unit: str, places: int) -> Decimal:
-    """A 万元 figure of the tables written in `unit` at `places` decimals: what the text should say."""
-    v = value_wan / MONEY_SCALE[unit]
+    """A figure of the tables (in their unit, T(): 万元 in the bundled schema) written in `unit` at
+    `places` decimals: what the text should say."""
+    v = value_wan / _scale(unit)
     return rounded(v, places)
 
 
@@ -340,11 +371,13 @@ def amount_agrees(stated: Decimal, unit: str, places: int, value_wan: Decimal) -
     """Does “stated unit” say the table's 万元 figure, at the precision the text writes?
 
     150万元 is 150.00 (and 150.40 rounded); 33.1万元 is 33.05…33.149; 1.2亿元 is 11,500…12,499.99万元;
-    70500元 is 7.05万元 (the table holds 0.01万元 = 100元: ±50元)."""
-    if unit == "元":
-        return abs(stated / TEN_THOUSAND - value_wan) <= HALF_CENT
-    if unit == "万元" and places >= 2:
-        return r2(stated) == r2(value_wan)
+    70500元 is 7.05万元 (the table holds 0.01万元 = 100元: ±50元). The table's unit and decimals are
+    the schema's (T()): in a table in 元 to the fen, “224.31万元” is any 2,243,050.00…2,243,149.99元."""
+    P = T()
+    if unit in YUAN_PER and P.unit in YUAN_PER and YUAN_PER[unit] < YUAN_PER[P.unit]:
+        return abs(stated * _scale(unit) - value_wan) <= P.half  # finer than the table: the table's rounding
+    if unit == P.unit and places >= P.decimals:
+        return rounded(stated, P.decimals) == rounded(value_wan, P.decimals)
     return as_written(value_wan, unit, places) == stated
 
 
@@ -355,7 +388,7 @@ def wrong_unit(m, value_wan: Decimal) -> str | None:
         return None
     for unit in MONEY_SCALE:
         if unit != m.unit and m.value == as_written(value_wan, unit, m.places) and (
-                m.places >= 2 or unit == "元" or as_written(value_wan, unit, 2) == m.value):
+                m.places >= T().decimals or unit == "元" or as_written(value_wan, unit, T().decimals) == m.value):
             return unit
     return None
 
@@ -513,7 +546,7 @@ def check_enumerations(ctx):
                 missing = [qs[k] for k in members if k not in said and (qs[k].value or ZERO) != 0]
                 if not missing:
                     continue
-                shown = "、".join(f"{q.name} {money(q.value)} 万元（{q.where}）" for q in missing)
+                shown = "、".join(f"{q.name} {money(q.value)} {T().unit}（{q.where}）" for q in missing)
                 yield ctx.finding("N517", e, f"文中“{p.phrase(a, min(b, a + 40))}…”列举了{len(said)}项，漏了表中不为零的"
                                              f"{shown}；如只列主要几项，请以“等”结尾。",
                                   expected="、".join(q.name for q in missing), actual=len(said))
@@ -566,15 +599,16 @@ def _inconsistent(ctx) -> dict:
                 continue
             if not any(isinstance(d_value, Decimal) for d_value in (ctx.d.get(*ref) for ref in res.refs)):
                 continue  # a total whose items are all blank: not derived from anything (not filled in yet)
-            if isinstance(res.value, Decimal) and abs(e.value - res.value) > res.tolerance:
-                out[(inst, row, col)] = (e, res.value, res.tolerance)
+            tol = ctx.evaluator.tolerance(res)
+            if isinstance(res.value, Decimal) and abs(e.value - res.value) > tol:
+                out[(inst, row, col)] = (e, res.value, tol)
         ctx._cache["narrative_inconsistent"] = out
     return ctx._cache["narrative_inconsistent"]
 
 
 def _near(m, computed: Decimal, tol: Decimal) -> bool:
     """The text's figure is the table figure as computed from its rows (within their rounding)."""
-    return amount_agrees(m.value, m.unit, m.places, computed) or abs(m.wan() - computed) <= tol
+    return amount_agrees(m.value, m.unit, m.places, computed) or abs(_amt(m) - computed) <= tol
 
 
 @checker("N518")
@@ -600,8 +634,8 @@ def check_root_causes(ctx):
             else:
                 how = "与两者都不同"
             where.append(f"「{e.sheet}」{e.cell}（{_title(ctx, key)}）“{p.phrase(m.start, m.end)}”{how}")
-        yield ctx.finding("N518", cell, f"情况说明引用的{q.name} {money(cell.value)} 万元本身与计算关系不符："
-                                        f"按明细应为 {money(computed)} 万元（见本格的表内核对）。根源在表，请先改表；"
+        yield ctx.finding("N518", cell, f"情况说明引用的{q.name} {money(cell.value)} {T().unit}本身与计算关系不符："
+                                        f"按明细应为 {money(computed)} {T().unit}（见本格的表内核对）。根源在表，请先改表；"
                                         f"引用它的共 {len(uses)} 处：" + "；".join(where) + "。",
                           expected=computed, actual=cell.value)
 
@@ -616,7 +650,7 @@ def check_amounts(ctx):
             phrase = p.phrase(m.start, m.end)
             if q.value is None:
                 continue
-            if q.unit != "万元":
+            if q.unit is not None:
                 if m.value == q.value:
                     continue
                 yield ctx.finding(q.code, e, f"文中“{phrase}”与{q.where}的 {_count(q.value)} {q.unit}不符，"
@@ -628,23 +662,24 @@ def check_amounts(ctx):
             wrong_table = _inconsistent(ctx).get(q.at)
             if wrong_table and _near(m, wrong_table[1], wrong_table[2]):
                 continue  # the text is right and the table is wrong: N518 says so, once, at the table
-            stated = m.wan()
+            stated = _amt(m)
             right = wrong_unit(m, q.value)
+            U = T().unit
             if right:
-                yield ctx.finding("N507", e, f"文中“{phrase}”单位有误：{m.word or q.name}为 {money(q.value)} 万元（{q.where}），"
-                                             f"数字写的是以{right}计的数，单位却写成“{m.unit}”；应为“{money(q.value)}万元”。",
+                yield ctx.finding("N507", e, f"文中“{phrase}”单位有误：{m.word or q.name}为 {money(q.value)} {U}（{q.where}），"
+                                             f"数字写的是以{right}计的数，单位却写成“{m.unit}”；应为“{T().text(q.value)}”。",
                                   expected=q.value, actual=m.value)
                 continue
-            shown = f"（即 {money(r2(stated))} 万元）" if m.unit != "万元" else ""
-            yield ctx.finding(q.code, e, f"文中“{phrase}”{shown}与{q.where}的 {money(q.value)} 万元不符"
-                                         f"（相差 {money(r2(stated - q.value))} 万元），应为 {money(q.value)} 万元"
+            shown = f"（即 {money(r2(stated))} {U}）" if m.unit != U else ""
+            yield ctx.finding(q.code, e, f"文中“{phrase}”{shown}与{q.where}的 {money(q.value)} {U}不符"
+                                         f"（相差 {money(r2(stated - q.value))} {U}），应为 {money(q.value)} {U}"
                                          f"{_as_unit(q.value, m)}。",
                               expected=q.value, actual=stated)
 
 
 def _as_unit(value_wan: Decimal, m) -> str:
     """“（即 1.23亿元）” when the text writes another unit or precision."""
-    if m.unit == "万元" and m.places >= 2:
+    if m.unit == T().unit and m.places >= T().decimals:
         return ""
     return f"（按文中写法为“{as_written(value_wan, m.unit, m.places)}{m.unit}”）"
 
@@ -683,7 +718,7 @@ def check_shares(ctx):
                 continue
             shown = rounded(part.value / base.value * HUNDRED, min(sh.places, 2))
             yield ctx.finding("N502", e, f"文中“{p.phrase(sh.start, sh.end)}”占比计算有误：{sh.part.word or part.name} "
-                                         f"{money(part.value)} 万元÷{sh.base_word or base.name} {money(base.value)} 万元×100 = "
+                                         f"{money(part.value)} {T().unit}÷{sh.base_word or base.name} {money(base.value)} {T().unit}×100 = "
                                          f"{money(want)}%，应为“占{money(shown)}%”，文中写作 {money(sh.percent)}%。",
                               expected=want, actual=sh.percent)
 
@@ -703,7 +738,7 @@ def check_share_totals(ctx):
             if any(qs[s.part.key].value is None for s in shares):
                 continue
             parts_total = sum((qs[s.part.key].value for s in shares), ZERO)
-            if not base.value or abs(parts_total - base.value) > HALF_CENT * (len(shares) + 1):
+            if not base.value or abs(parts_total - base.value) > T().half * (len(shares) + 1):
                 continue  # not all the parts are listed: their shares need not add up to 100%
             total = sum((s.percent for s in shares), ZERO)
             diff = total - HUNDRED
@@ -740,18 +775,18 @@ def _rate_finding(ctx, e, p, ch: Change, change: Decimal, current: Decimal, prio
         return None
     if not signed and ch.places < 2 and ch.unit in MONEY_SCALE:
         # “减少8万元，下降1.24%”: a change written in whole 万元 is 7.5…8.5, and so is its rate's range
-        h = half_unit(ch.places) * MONEY_SCALE[ch.unit] * (1 if change >= 0 else -1)
+        h = half_unit(ch.places) * _scale(ch.unit) * (1 if change >= 0 else -1)
         ends = [(change + dc) / (current - change - dc) * HUNDRED for dc in (-h, h) if current - change - dc > 0]
         if len(ends) == 2 and min(ends) - CENT <= rate <= max(ends) + CENT:
             return None
     phrase = p.phrase(ch.start, ch.end)
     wrong_base = current and percent_agrees(rate, ch.rate_places, change / current * HUNDRED) and abs(change) > 0
     if wrong_base:
-        msg = (f"文中“{phrase}”：增减率的分母错用了本年数 {money(current)} 万元"
-               f"（{money(abs(change))}÷{money(current)}×100 = {money(r2(abs(ch.rate)))}%）。分母应为上年数 {money(prior)} 万元"
+        msg = (f"文中“{phrase}”：增减率的分母错用了本年数 {money(current)} {T().unit}"
+               f"（{money(abs(change))}÷{money(current)}×100 = {money(r2(abs(ch.rate)))}%）。分母应为上年数 {money(prior)} {T().unit}"
                f"（{source}），{money(abs(change))}÷{money(prior)}×100 = {money(abs(want))}%，应写“{'增长' if want > 0 else '下降'}{money(abs(want))}%”。")
     else:
-        msg = (f"文中“{phrase}”：增减率计算有误。上年数 {money(prior)} 万元（{source}），"
+        msg = (f"文中“{phrase}”：增减率计算有误。上年数 {money(prior)} {T().unit}（{source}），"
                f"{money(abs(change))}÷{money(prior)}×100 = {money(abs(want))}%，"
                f"应为{'增长' if want > 0 else '下降' if want < 0 else '持平'} {money(abs(want))}%，文中写作 {money(r2(abs(ch.rate)))}%。")
     return ctx.finding("N503", e, msg, expected=want, actual=ch.rate)
@@ -768,9 +803,9 @@ def check_changes(ctx):
                     and ch.amount is not None and ch.rate is not None:
                 # the table does not hold the figure: the rate can still be checked against the text's own
                 # amount and change (“116433.12元，同比增加16803.36元，增长14.43%”)
-                amt = ch.amount_wan()
-                f = _rate_finding(ctx, e, p, ch, amt, ch.of.wan(), ch.of.wan() - amt,
-                                  f"文中本年 {money(ch.of.wan())} {'+' if amt < 0 else '−'} {money(abs(amt))}",
+                amt = _chg(ch)
+                f = _rate_finding(ctx, e, p, ch, amt, _amt(ch.of), _amt(ch.of) - amt,
+                                  f"文中本年 {money(_amt(ch.of))} {'+' if amt < 0 else '−'} {money(abs(amt))}",
                                   signed=False)
                 if f:
                     yield f
@@ -778,7 +813,7 @@ def check_changes(ctx):
             if q.value is None:
                 continue
             cur = q.value
-            amt = ch.amount_wan()
+            amt = _chg(ch)
             if amt is not None and ch.rate is not None:
                 f = _rate_finding(ctx, e, p, ch, amt, cur, cur - amt,
                                   f"本年 {money(cur)} {'+' if amt < 0 else '−'} {money(abs(amt))}", signed=False)
@@ -791,26 +826,26 @@ def check_changes(ctx):
             if amt is None or q.prior is None:
                 continue
             actual = cur - q.prior
-            if amount_agrees(ch.amount, ch.unit or "万元", ch.places, actual):
+            if amount_agrees(ch.amount, ch.unit or T().unit, ch.places, actual):
                 continue
             start = ch.mention.start if ch.mention else ch.start
             rate = pct(actual, q.prior) if q.prior else None
             rate = f"，{'增长' if rate > 0 else '下降'} {money(abs(rate))}%" if rate else ""
             yield ctx.finding("N504", e, f"文中“{p.phrase(start, ch.end)}”，即{q.name}{_fmt_change(amt)}；但上年数为 "
-                                         f"{money(q.prior)} 万元（{q.prior_where}），本年 {money(cur)} 万元（{q.where}），"
+                                         f"{money(q.prior)} {T().unit}（{q.prior_where}），本年 {money(cur)} {T().unit}（{q.where}），"
                                          f"实际{_fmt_change(actual)}{rate}。",
                               expected=actual, actual=amt)
 
 
 def same_figure(a: Mention, b: Mention) -> bool:
     """Two written amounts say the same figure, each at its own unit and precision (150万元 = 150.00万元)."""
-    return amount_agrees(a.value, a.unit, a.places, b.wan()) or amount_agrees(b.value, b.unit, b.places, a.wan())
+    return amount_agrees(a.value, a.unit, a.places, _amt(b)) or amount_agrees(b.value, b.unit, b.places, _amt(a))
 
 
 def _stated_change(changes: dict, key: str, depth: int = 0) -> tuple[Decimal, list] | None:
     """A quantity's stated change: its own, or the sum of its parts' (公务用车 = 购置 + 运行维护)."""
     if key in changes:
-        return changes[key].amount_wan(), [changes[key]]
+        return _chg(changes[key]), [changes[key]]
     parts = CHANGE_PARTS.get(key)
     if not parts or depth > 3:
         return None
@@ -843,11 +878,11 @@ def check_contradictions(ctx):
             if any(g is None for g in got):
                 continue
             ch = own[total_key]
-            total = ch.amount_wan()
+            total = _chg(ch)
             parts_sum = sum((g[0] for g in got), ZERO)
-            if abs(total - parts_sum) <= HALF_CENT * (len(parts) + 1):
+            if abs(total - parts_sum) <= T().half * (len(parts) + 1):
                 continue
-            listed = "、".join(f"{qs[c.key].name}{'与上年相同' if c.same else _fmt_change(c.amount_wan()).replace(' ', '')}"
+            listed = "、".join(f"{qs[c.key].name}{'与上年相同' if c.same else _fmt_change(_chg(c)).replace(' ', '')}"
                               for g in got for c in g[1])
             start = ch.mention.start if ch.mention else ch.start
             yield ctx.finding("N505", e, f"文中“{p.phrase(start, ch.end)}”，即{qs[total_key].name}{_fmt_change(total)}；"
@@ -864,16 +899,16 @@ def check_contradictions(ctx):
             elif not same_figure(prev[3], m):
                 q = qs[m.key]
                 yield ctx.finding("N505", e, f"{q.name}在“{_title(ctx, prev[2])}”中写作“{prev[1]}”，"
-                                             f"此处写作“{phrase}”，同一数字前后不一致（{q.where}为 {money(q.value)} 万元）。",
+                                             f"此处写作“{phrase}”，同一数字前后不一致（{q.where}为 {money(q.value)} {T().unit}）。",
                                   expected=prev[0], actual=m.value)
         for k, ch in own.items():
             prev = seen_change.get(k)
             phrase = p.phrase(ch.start, ch.end)
             if prev is None:
-                seen_change[k] = (ch.amount_wan(), phrase, key)
-            elif r2(prev[0]) != r2(ch.amount_wan()):
+                seen_change[k] = (_chg(ch), phrase, key)
+            elif r2(prev[0]) != r2(_chg(ch)):
                 yield ctx.finding("N505", e, f"{qs[k].name}的增减在“{_title(ctx, prev[2])}”中写作“{prev[1]}”，"
-                                             f"此处写作“{phrase}”，前后不一致。", expected=prev[0], actual=ch.amount_wan())
+                                             f"此处写作“{phrase}”，前后不一致。", expected=prev[0], actual=_chg(ch))
 
 
 __all__ = ["parse_paragraph", "Lexicon", "Quantities", "Mention", "Change", "Share", "Paragraph", "gap_marks"]

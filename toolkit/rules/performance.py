@@ -1,14 +1,17 @@
 """Performance-target forms (P6xx): 部门整体 and 项目支出绩效目标申报表 against the tables.
 
-Project forms state money in 元, the tables in 万元: a form's 年度资金总额 ÷ 10000 must match the
-project's 合计 in 项目支出表 to the 0.01 万元 the table shows.
+Project forms state money in 元 (type ``yuan``), the tables in their own unit (type ``amount``:
+万元 in the bundled schema, 元 in a Shanghai-style one): a form's 年度资金总额, converted through the
+units (toolkit.schema.units, ÷ 10000 for 万元), must match the project's 合计 in 项目支出表 to the
+precision the table shows (± half a unit of its last decimal).
 """
 from __future__ import annotations
 
 import re
 from decimal import Decimal
 
-from ..derive import HALF_CENT, ZERO
+from ..derive import ZERO
+from ..schema.units import convert, is_money
 from . import ERROR, WARNING, checker, money, parameter, register
 
 register("P601", ERROR, "绩效目标表项目名称与项目支出表不符", """
@@ -24,7 +27,8 @@ parameter("P602", "min_amount", Decimal(0), """
     项目支出表中合计（万元）低于该金额的项目不要求填报绩效目标表；默认 0，即每个项目都要求。""",
           unit="万元", minimum=Decimal(0))
 register("P603", ERROR, "绩效目标表资金与项目支出表不符", """
-    项目支出绩效目标申报表的年度资金总额（元）折合万元后，应等于项目支出表中该项目的合计（万元）。""")
+    项目支出绩效目标申报表的年度资金总额（元）折合为项目支出表的单位（万元，或结构定义中的单位）后，
+    应等于项目支出表中该项目的合计，允许表中末位的舍入（两位小数的万元为 ±0.005 万元）。""")
 register("P604", ERROR, "“其中”数超过总数", """
     “其中”项不能超过其总数：在编人员数不超过实际在职人员总数和核定编制数；年度资金不超过实施期资金总额。""")
 register("P605", ERROR, "人员构成之和与总数不符", """
@@ -79,13 +83,16 @@ def check_projects(ctx):
         annual = d.get(inst, "total_annual")
         table = row.get("total")
         if isinstance(annual, Decimal) and isinstance(table, Decimal):
-            wan = annual / Decimal(10000)
-            if abs(wan - table) > HALF_CENT:
-                te = row.entries["total"]
+            te = row.entries["total"]
+            form_p, table_p = d.entry(inst, "total_annual").precision or d.schema.precision("yuan"), te.precision or d.schema.money
+            in_table = convert(annual, form_p.unit, table_p.unit)
+            if abs(in_table - table) > table_p.half:
+                same = form_p.unit == table_p.unit
                 yield ctx.finding("P603", d.entry(inst, "total_annual"),
-                                  f"年度资金总额 {money(annual)} 元（合 {money(wan.quantize(Decimal('0.01')))} 万元），"
-                                  f"与项目支出表「{te.sheet}」{te.cell} 的 {money(table)} 万元不符。",
-                                  expected=table * 10000, actual=annual)
+                                  f"年度资金总额 {money(annual)} {form_p.unit}"
+                                  + ("" if same else f"（合 {money(table_p.rounded(in_table))} {table_p.unit}）")
+                                  + f"，与项目支出表「{te.sheet}」{te.cell} 的 {money(table)} {table_p.unit}不符。",
+                                  expected=convert(table, table_p.unit, form_p.unit), actual=annual)
     for name, row in index.items():
         if row.table == "t12" and name not in named:
             total = row.get("total")
@@ -148,11 +155,19 @@ def _indicator_rows(d, inst, l2, l3, value):
 @checker("P608", "P609", "P610")
 def check_indicators(ctx):
     d = ctx.d
-    forms = [("perf_dept", [("l2", "l3", "value")], _num(d, "perf_dept", "src_total"))] if d.present("perf_dept") else []
+    money_p = d.schema.money  # the comparison unit: the tables'
+    forms = []
+    if d.present("perf_dept"):
+        dept = d.entry("perf_dept", "src_total")
+        forms.append(("perf_dept", [("l2", "l3", "value")],
+                      convert(_num(d, "perf_dept", "src_total"), (dept.precision or money_p).unit if dept else money_p.unit,
+                              money_p.unit)))
     for inst in d.projects:
         annual = _num(d, inst, "total_annual")
+        e = d.entry(inst, "total_annual")
         forms.append((inst, [("l2_period", "l3_period", "value_period"), ("l2_annual", "l3_annual", "value_annual")],
-                      annual / Decimal(10000) if annual is not None else None))
+                      convert(annual, (e.precision or d.schema.precision("yuan")).unit, money_p.unit)
+                      if annual is not None else None))
     for inst, columns, funds in forms:
         for l2, l3, value in columns:
             for r, t2, t3, v, e in _indicator_rows(d, inst, l2, l3, value):
@@ -160,12 +175,13 @@ def check_indicators(ctx):
                     yield ctx.finding("P610", r.entries[value], f"三级指标「{t3}」没有指标值。", actual=None)
                 if v and funds and "成本" in f"{t2 or ''}{t3 or ''}":
                     m = AMOUNT.search(v)
-                    if m:
-                        cap = Decimal(m.group(1)) / (Decimal(10000) if m.group(2) == "元" else 1)
-                        if cap < funds - HALF_CENT:
+                    if m and is_money(money_p.unit):
+                        cap = convert(Decimal(m.group(1)), m.group(2), money_p.unit)
+                        if cap < funds - money_p.half:
+                            shown = money(money_p.rounded(funds))
                             yield ctx.finding("P608", r.entries[value],
-                                              f"成本指标「{t3 or t2}」{v}，低于本表年度资金 {money(funds.quantize(Decimal('0.01')))} 万元，请核对。",
-                                              expected=f"≥{money(funds.quantize(Decimal('0.01')))}万元", actual=v)
+                                              f"成本指标「{t3 or t2}」{v}，低于本表年度资金 {shown} {money_p.unit}，请核对。",
+                                              expected=f"≥{shown}{money_p.unit}", actual=v)
     for inst in d.projects:
         date = d.get(inst, "date")
         if date and not DATE.match(date):

@@ -45,6 +45,14 @@ class TypeSpec:
     wrap: bool = False
     max: object = None  # largest magnitude a cell of this type may hold (numbers); see default.yaml
     max_length: int | None = None  # longest text a cell of this type may hold (characters)
+    decimals: int | None = None  # places of a numeric type (read from `format` when not given)
+
+    @property
+    def precision(self):
+        """Unit and decimals of the type (toolkit.schema.units.Precision)."""
+        from .units import precision_of
+
+        return precision_of(self)
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,7 @@ class TableSpec:
     repeat: bool = False
     identities: tuple = ()  # (left column, right expression) every row must satisfy
     optional: bool = False  # the workbook may leave this table out (its sheet deleted); rules needing it are skipped
+    unit: str | None = None  # the table's amount unit (caption 单位：…): the schema's, set when parsed
 
     @property
     def col_keys(self) -> list[str]:
@@ -243,6 +252,22 @@ class Schema:
 
     def type(self, name: str) -> TypeSpec:
         return self.types[name]
+
+    def precision(self, type_name: str):
+        """Unit and decimals of a cell type ("amount", "yuan", …): the one place rules, fill,
+        narrative and exports ask (toolkit.schema.units.Precision)."""
+        t = self.types.get(type_name)
+        if t is None:
+            from .units import Precision
+
+            return Precision(None, 0)
+        return t.precision
+
+    @property
+    def money(self):
+        """Precision of the tables' amounts (type ``amount``): 万元 at two decimals in the bundled
+        schema, 元 at the fen in a Shanghai-style one."""
+        return self.precision("amount")
 
     def keys(self) -> set[str]:
         return {s.key for s in self.sheets}
@@ -465,19 +490,57 @@ def _parse_form(d: dict) -> FormSpec:
     )
 
 
+def _type_spec(name: str, t: dict) -> TypeSpec:
+    """A type with its decimals and format in agreement: `decimals` alone gives the format
+    ("0.00"; "#,##0.00" when `grouping: true`), `format` alone gives the decimals, both must agree."""
+    from .units import decimals_of_format, format_for
+
+    t = dict(t or {})
+    grouping = bool(t.pop("grouping", False))
+    dec = t.get("decimals")
+    if dec is not None:
+        if isinstance(dec, bool) or not isinstance(dec, int) or not 0 <= dec <= 10:
+            raise SchemaError(f"types.{name}: decimals 应为 0～10 的整数，而不是 {dec!r}")
+        if "format" not in t:
+            t["format"] = format_for(dec, grouping)
+        elif t.get("numeric") and decimals_of_format(t["format"]) not in (dec, 0):
+            # a whole-number format with decimals (元 to the fen, "#,##0"): whole figures shown
+            # without ".00", others with their decimals (the exports); any other mismatch is an error
+            raise SchemaError(f"types.{name}: format {t['format']!r} 显示 {decimals_of_format(t['format'])} 位小数，"
+                              f"与 decimals: {dec} 不一致")
+    elif t.get("numeric"):
+        t["decimals"] = decimals_of_format(t.get("format")) or 0
+    try:
+        return TypeSpec(name=name, **t)
+    except TypeError as exc:
+        raise SchemaError(f"types.{name}: {exc}") from None
+
+
+def _table_unit(data: dict, types: dict) -> str:
+    """The unit of the tables (captions 单位：…): the amount type's unit; a top-level `unit:` must agree."""
+    amount = types.get("amount")
+    own = amount.unit if amount is not None else None
+    top = data.get("unit")
+    if top is not None and own is not None and top != own:
+        raise SchemaError(f"unit: {top} 与 types.amount.unit: {own} 不一致（表的单位即金额类型的单位）")
+    return top or own or "万元"
+
+
 def parse_schema(data: dict, source: Path | None = None) -> Schema:
     types = {}
     for name, t in (data.get("types") or {}).items():
-        types[name] = TypeSpec(name=name, **t)
+        types[name] = _type_spec(name, t)
     sheets = []
     for s in data["sheets"]:
         kind = s.get("kind", "table")
         sheets.append(_parse_table(s) if kind == "table" else _parse_form(s))
+    unit = _table_unit(data, types)
+    sheets = [_replace(s, unit=unit) if isinstance(s, TableSpec) and s.unit is None else s for s in sheets]
     schema = Schema(
         schema_version=str(data["schema_version"]),
         template_version=str(data["template_version"]),
         name=data.get("name", ""),
-        unit=data.get("unit", "万元"),
+        unit=unit,
         types=types,
         sheets=sheets,
         source=source,
