@@ -77,3 +77,145 @@ def test_exact_seed_validates_without_rounding_warnings(exact_book):
     d = toolkit.load(path, schema=schema)
     codes = {f.rule for f in validate(d) if f.severity != "info"}
     assert not codes & {"F107", "A302", "A304", "X402", "A301", "A303", "X401", "X407", "A312"}, codes
+
+
+def _csv(out, name):
+    with open(out / "data" / name, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _dec(v):
+    return Decimal(v) if v not in ("", None) else Decimal(0)
+
+
+def check_published_tables(out):
+    """Read the open-data export back: every 类/款/合计 row = Σ its children, row identities hold,
+    figures at two decimals; returns {(table, code): row} for cross-table checks."""
+    cols = {"table02.csv": ["total", "gpb", "gf", "soc", "special", "unit", "carry"],
+            "table03.csv": ["total", "basic", "project"], "table05.csv": ["total", "basic", "project"],
+            "table06.csv": ["total", "personnel", "public"]}
+    identities = {"table02.csv": ("total", ["gpb", "gf", "soc", "special", "unit"]),
+                  "table03.csv": ("total", ["basic", "project"]), "table05.csv": ("total", ["basic", "project"]),
+                  "table06.csv": ("total", ["personnel", "public"])}
+    checked = 0
+    by_code = {}
+    for name, amount_cols in cols.items():
+        rows = _csv(out, name)
+        by_row = {r["row"]: r for r in rows}
+        for r in rows:
+            by_code[(name, r["code"])] = r
+            for c in amount_cols:
+                assert r[c] == "" or len(r[c].split(".")[1]) == 2, (name, r["row"], c, r[c])
+            left, right = identities[name]
+            assert _dec(r[left]) == sum(_dec(r[c]) for c in right), (name, r["row"])
+        for parent in {r["parent"] for r in rows if r["parent"]}:
+            kids = [r for r in rows if r["parent"] == parent]
+            for c in amount_cols:
+                assert _dec(by_row[parent][c]) == sum(_dec(k[c]) for k in kids), (name, parent, c)
+                checked += 1
+    assert checked > 40
+    return by_code
+
+
+def test_balance_export_publishes_consistent_tables(exact_book):
+    tmp, schema, path = exact_book
+    d = toolkit.load(path, schema=schema)
+    out = tmp / "balance"
+    from toolkit.export import export
+
+    result = export(d, ["data"], out, force=True, rounding="balance")
+    pub = result.rounding
+    assert pub.ok and pub.adjustments
+    by_code = check_published_tables(out)
+    # within one unit of every exact figure, and the totals kept at their plain rounding
+    for k, v in pub.values.items():
+        assert abs(v - pub.exact[k]) < Q, k
+    assert by_code[("table03.csv", "合计")]["total"] == "224.31"
+    assert by_code[("table06.csv", "合计")]["total"] == by_code[("table05.csv", "合计")]["basic"] == "74.31"
+    # the same figure identical in every table that repeats it
+    t1 = {r["row"]: r for r in _csv(out, "table01-expenditure.csv")}
+    t4 = {r["row"]: r for r in _csv(out, "table04-expenditure.csv")}
+    for code in ("201", "208", "210", "221"):
+        assert t1["c" + code]["ex_total"] == by_code[("table03.csv", code)]["total"]
+        assert t4["c" + code]["ex_gpb"] == by_code[("table05.csv", code)]["total"]
+        assert by_code[("table02.csv", code)]["total"] == by_code[("table03.csv", code)]["total"]
+    assert t1["subtotal"]["ex_total"] == by_code[("table03.csv", "合计")]["total"]
+    # the adjustments are listed cell by cell
+    moved = {(a.sheet, a.cell): a.delta for a in pub.adjustments}
+    assert all(abs(x) == Q for x in moved.values())
+    assert {f.rule for f in pub.findings(d)} == {"A313"}
+
+
+def test_round_export_is_the_correctly_rounded_exact_value(exact_book):
+    tmp, schema, path = exact_book
+    d = toolkit.load(path, schema=schema)
+    out = tmp / "round"
+    from toolkit.export import export
+
+    result = export(d, ["data"], out, force=True, rounding="round")
+    pub = result.rounding
+    t3 = {r["code"]: r for r in _csv(out, "table03.csv")}
+    for (inst, row, col), v in pub.exact.items():
+        if inst == "t3" and col in ("total", "basic", "project"):
+            code = "合计" if row == "total" else d.get(inst, row, "code")
+            assert _dec(t3[code][col]) == v.quantize(Q, ROUND_HALF_UP), (row, col)
+    assert t3["合计"]["total"] == "224.31"
+    assert sum(_dec(t3[c]["total"]) for c in ("201", "208", "210", "221")) == Decimal("224.32")  # the 尾差
+    infos = [f for f in pub.findings(d) if f.rule == "A311"]
+    assert len(infos) >= 5 and all(f.severity == "info" for f in infos)
+    assert any(f.cell == d.entry("t3", "total", "total").cell and "224.32" in f.message for f in infos)
+    # validate under round lists the same 尾差 as info, never as warnings
+    rs = load_schema(exact_schema(tmp, "round"))
+    found = validate(toolkit.load(path, schema=rs))
+    assert {f.rule for f in found if f.rule.startswith("A31")} == {"A311"}
+    assert not [f for f in found if f.rule in ("A302", "A304", "X402")]
+
+
+def _largest_remainder(fr, K, total_units):
+    """Reference: one total, its items; the total at its plain rounding, items up by largest remainder."""
+    need = total_units - 0  # units to add above the floors
+    order = sorted(range(len(fr)), key=lambda i: -fr[i])
+    return sorted(fr[i] for i in order[:need])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(1, 9999), min_size=2, max_size=12))
+def test_one_level_is_the_largest_remainder_method(fr):
+    K = 10000
+    total = sum(fr)
+    units = total // K + (1 if total % K * 2 >= K else 0)  # the total's plain (half-up) rounding
+    b, dropped = balance_sets(fr, [frozenset(range(len(fr)))], K)
+    assert not dropped and sum(b) == units
+    assert sorted(f for f, x in zip(fr, b) if x) == _largest_remainder(fr, K, units)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 5), st.integers(2, 4), st.data())
+def test_two_dimensional_hierarchical_tables_balance_within_one_unit(n_groups, n_cols, data):
+    """Random 2-D tables: rows in groups (款) under a total, columns under a 合计 column; every
+    row/column/group sum is a constraint. A controlled rounding exists and is found."""
+    K = 1000
+    sizes = [data.draw(st.integers(1, 4)) for _ in range(n_groups)]
+    rows = sum(sizes)
+    cell = {(i, j): len_ for len_, (i, j) in enumerate((i, j) for i in range(rows) for j in range(n_cols))}
+    fr = [data.draw(st.integers(0, K - 1)) for _ in cell]
+    keep = [i for i, f in enumerate(fr) if f]
+    idx = {c: keep.index(c) for c in keep}
+    groups, start = [], 0
+    for s in sizes:
+        groups.append(range(start, start + s))
+        start += s
+    row_sets = [list(range(rows))] + [list(g) for g in groups] + [[i] for i in range(rows)]
+    col_sets = [list(range(n_cols))] + [[j] for j in range(n_cols)]
+    sets = []
+    for rs in row_sets:
+        for cs in col_sets:
+            s = frozenset(idx[cell[(i, j)]] for i in rs for j in cs if cell[(i, j)] in idx)
+            if s:
+                sets.append(s)
+    f2 = [fr[c] for c in keep]
+    b, dropped = balance_sets(f2, sets, K)
+    assert not dropped
+    for s in sets:
+        r = sum(f2[i] for i in s)
+        assert r // K <= sum(b[i] for i in s) <= -(-r // K), s

@@ -20,6 +20,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--typography", choices=("standard", "official"), default=None,
                         help="版式：standard（默认）或 official（党政机关公文格式 GB/T 9704：标题方正小标宋，正文仿宋_GB2312 "
                              "三号，标题黑体/楷体；本机未安装的字体仍用常规字体并提示）")
+    parser.add_argument("--rounding", choices=("round", "balance"), default=None,
+                        help="精确金额的公开方式：round（四舍五入，尾差列为提示）或 balance（舍位平衡：合计等于分项之和，"
+                             "调整逐个列出）；默认按结构定义 publication.rounding")
     parser.add_argument("--waive", metavar="CODES",
                         help="豁免的规则编号，逗号分隔（如 N504,P601）：经审核确认可以接受的“错误”，记录在文档属性中")
 
@@ -51,12 +54,17 @@ def run(args) -> int:
     out = args.out or default_out_dir(args.path)
     try:
         result = export(d, fmts, out, force=args.force, waive=getattr(args, "waive", None),
-                        typography=getattr(args, "typography", None))
+                        typography=getattr(args, "typography", None), rounding=getattr(args, "rounding", None))
     except ExportRefused as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_REFUSED
     for f, path in result.items():
         print(f"已导出 {FORMAT_NAMES[f]}：{path}")
+    pub = result.rounding
+    if pub is not None and (pub.adjustments or pub.discrepancies):
+        print(pub.summary())
+        for x in pub.findings(d)[:50]:
+            print(f"  {x.rule} {x.message}")
     if {"pdf", "docx"} & set(result) and fallback_warning():
         print(fallback_warning(), file=sys.stderr)
     if {"pdf", "docx"} & set(result) and getattr(args, "typography", None):
