@@ -219,3 +219,36 @@ def test_two_dimensional_hierarchical_tables_balance_within_one_unit(n_groups, n
     for s in sets:
         r = sum(f2[i] for i in s)
         assert r // K <= sum(b[i] for i in s) <= -(-r // K), s
+
+
+def test_unbalanced_figures_are_reported_and_not_exported(exact_book, monkeypatch):
+    """A312: the check after the flow. No configuration of the bundled schema's tables is known to
+    need it (they are 2-D hierarchies), so the network is replaced by one that ignores the totals
+    (every item rounded up): the check must find the totals more than one unit off, and export
+    must refuse instead of publishing them."""
+    import toolkit.rounding as rounding
+    from toolkit.export import ExportRefused, export
+
+    tmp, schema, path = exact_book
+    d = toolkit.load(path, schema=schema)
+    monkeypatch.setattr(rounding, "balance_sets", lambda fr, sets, K: ([1] * len(fr), []))
+    pub = publish(d, policy="balance")
+    assert not pub.ok
+    bad = {(u.sheet, u.cell) for u in pub.unbalanced}
+    assert (d.entry("t6", "total", "total").sheet, d.entry("t6", "total", "total").cell) in bad
+    assert all(abs(u.published - u.exact) >= Q for u in pub.unbalanced)
+    assert {f.rule for f in pub.findings(d) if f.severity == "error"} == {"A312"}
+    with pytest.raises(ExportRefused) as exc:
+        export(d, ["data"], tmp / "refused", force=True, rounding="balance")
+    assert "A312" in str(exc.value) and not (tmp / "refused" / "data").exists()
+
+
+def test_default_schema_keeps_two_decimal_inputs(tmp_path):
+    """Without publication.input_decimals a third decimal is still F107, and the seed publishes
+    its own figures unchanged under both policies."""
+    d = toolkit.load(Path(EXAMPLE_DATA).with_suffix(".xlsx"))
+    assert d.schema.publication.input_decimals == 2
+    for policy in ("round", "balance"):
+        pub = publish(d, policy=policy)
+        assert not pub.adjustments and pub.ok
+        assert all(v == pub.exact[k] for k, v in pub.values.items())
