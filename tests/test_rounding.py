@@ -252,3 +252,15 @@ def test_default_schema_keeps_two_decimal_inputs(tmp_path):
         pub = publish(d, policy=policy)
         assert not pub.adjustments and pub.ok
         assert all(v == pub.exact[k] for k, v in pub.values.items())
+
+
+def test_cli_export_rounding_option(exact_book, capsys):
+    from toolkit.cli import main
+
+    tmp, schema, path = exact_book
+    rc = main(["--schema", str(schema.source), "export", str(path), "--to", "data", "--out", str(tmp / "cli"),
+               "--rounding", "round", "--force"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "按四舍五入公开" in out and "A311" in out
+    t3 = {r["code"]: r for r in _csv(tmp / "cli", "table03.csv")}
+    assert t3["201"]["total"] == "207.41"  # under balance (the schema's policy) it is 207.40
