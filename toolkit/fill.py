@@ -76,6 +76,7 @@ def compute(d) -> Plan:
 def _compute(d) -> Plan:
     memo: dict = {}
     busy: set = set()
+    amount_q = d.schema.publication.input_quantum  # 0.01 unless the schema accepts exact amounts
     names_kept: list = []
     names_expected: dict = {}
     scopes = {}
@@ -97,7 +98,7 @@ def _compute(d) -> Plan:
             value = paragraphs()[expr[len("narrative('"):-2]]
         else:
             res = ev.evaluate(expr, scope)
-            value = _present(e, res, lookup, isinstance(d.spec(inst), FormSpec))
+            value = _present(e, res, lookup, isinstance(d.spec(inst), FormSpec), amount_q)
             if e.spec.type == "label" and expr.startswith(NAME_FUNCTIONS) and e.value not in (None, ""):
                 if value is not None and value != e.value:
                     # a name the clerk typed is never replaced: a wrong code would vanish without
@@ -141,7 +142,7 @@ def _compute(d) -> Plan:
     return Plan(values, changes, kept, prints, names_kept, names_expected)
 
 
-def _present(e, res, lookup, is_form: bool):
+def _present(e, res, lookup, is_form: bool, amount_quantum: Decimal = CENT):
     """The value to write: amounts to two decimals; blank where nothing feeds the cell.
 
     Tables leave a cell blank when none of its operands has a value (as published tables do);
@@ -155,7 +156,11 @@ def _present(e, res, lookup, is_form: bool):
     fed = any(lookup(*ref) is not None for ref in res.refs)
     if v == ZERO and not fed and not (is_form and e.spec.type == "amount"):
         return None
-    if e.spec.type in ("amount", "area", "percent"):
+    if e.spec.type == "amount":
+        # exact inputs (publication.input_decimals) add up exactly: the published figures are
+        # rounded at export (toolkit.rounding); the workbook keeps what its inputs add up to
+        return v.quantize(amount_quantum)
+    if e.spec.type in ("area", "percent"):
         return v.quantize(CENT)
     if e.spec.type in ("yuan", "count", "year") and v == v.to_integral_value():
         return v.quantize(Decimal(1))

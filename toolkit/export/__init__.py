@@ -88,6 +88,7 @@ class ExportResult(dict):
     """{format: path}, plus `status` (`check.Status`: the findings of what was exported, draft or not)."""
 
     status = None
+    rounding = None  # toolkit.rounding.Published: the policy, adjustments or 尾差 of the figures
 
     @property
     def draft(self) -> bool:
@@ -95,7 +96,8 @@ class ExportResult(dict):
 
 
 def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None, values: dict | None = None,
-           waive=None, status=None, typography: str | None = None, waivers=None, config=None) -> dict:
+           waive=None, status=None, typography: str | None = None, waivers=None, config=None,
+           rounding: str | None = None) -> dict:
     """Export a workbook (path or read `Disclosure`) to the given formats; returns {format: path}
     (an `ExportResult`, whose `.status` holds the findings of the exported document).
 
@@ -112,6 +114,10 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
     package (`Status.note`).
     `config`: the bureau's rule settings (toolkit.config.Config) the document is checked with
     (a rule switched off or turned into a warning does not refuse the export).
+    `rounding`: ``round`` or ``balance`` (default: the schema's ``publication.rounding``): the
+    documents carry the *published* figures of `toolkit.rounding.publish` (the workbook keeps the
+    exact ones); `.rounding` of the result lists the 尾差 or the 舍位平衡 adjustments. A balance
+    that cannot keep every figure within one unit is refused (`ExportRefused`, A312).
     """
     import toolkit
 
@@ -134,7 +140,10 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
         status = exported_findings(d, values, fingerprints, waive, waivers=waivers, config=config)
     if status.errors and not force:
         raise ExportRefused(status.errors)
-    doc = build_document(d, values)
+    published = publish_values(d, values, rounding)
+    if published.unbalanced:
+        raise ExportRefused([f for f in published.findings(d) if f.rule == "A312"])
+    doc = build_document(d, published_values(d, values, published))
     doc.mark, doc.note = status.mark, status.note
     doc.waivers = [dict(f.to_dict(), waived=f.waived.to_dict()) for f in status.findings if f.waived is not None] or None
     out = Path(out_dir) if out_dir is not None else default_out_dir(d.path if getattr(d, "path", None) else "export")
@@ -142,6 +151,7 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
     stem = output_stem(d)
     result = ExportResult()
     result.status = status
+    result.rounding = published
     if "pdf" in fmts and "docx" in fmts:  # the DOCX's 目录 takes its page numbers from the PDF's layout
         fmts = ["pdf"] + [f for f in fmts if f != "pdf"]
     info: dict = {}
@@ -167,4 +177,29 @@ def export(src, formats=FORMATS, out_dir=None, force: bool = False, schema=None,
     return result
 
 
-__all__ = ["export", "ExportResult", "ExportRefused", "FORMATS", "parse_formats", "safe_name", "output_stem", "refusal_message"]
+def publish_values(d, values: dict, rounding: str | None = None):
+    """The published figures (`toolkit.rounding.publish`) of the filled model `values`."""
+    from ..rounding import publish
+
+    return publish(d, values, rounding)
+
+
+def published_values(d, values: dict, published) -> dict:
+    """`values` with every amount replaced by its published figure, and the generated 情况说明
+    paragraphs written again from those figures (a paragraph states what the tables show)."""
+    changed = any(values.get(k, d.get(*k)) != v for k, v in published.values.items())
+    out = {**values, **published.values}  # also 150.000000 → 150.00: the published precision
+    if not changed:
+        return out
+    paras = [k for k in values if k[0] == "narrative" and isinstance(values[k], str)]
+    if paras:
+        from ..narrative import generate
+
+        text = generate(d, lambda s, r, c="": out[(s, r, c)] if (s, r, c) in out else d.get(s, r, c))
+        for k in paras:
+            if k[1] in text and text[k[1]] is not None:
+                out[k] = text[k[1]]
+    return out
+
+
+__all__ = ["export", "publish_values", "published_values", "ExportResult", "ExportRefused", "FORMATS", "parse_formats", "safe_name", "output_stem", "refusal_message"]

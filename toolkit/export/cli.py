@@ -23,6 +23,9 @@ def add_arguments(parser) -> None:
     from ..cli import _config_argument
 
     _config_argument(parser)
+    parser.add_argument("--rounding", choices=("round", "balance"), default=None,
+                        help="精确金额的公开方式：round（四舍五入，尾差列为提示）或 balance（舍位平衡：合计等于分项之和，"
+                             "调整逐个列出）；默认按结构定义 publication.rounding")
     parser.add_argument("--waive", metavar="CODES",
                         help="豁免的规则编号，逗号分隔（如 N504,P601）：经审核确认可以接受的“错误”，记录在文档属性中")
     parser.add_argument("--waivers", metavar="FILE",
@@ -72,7 +75,8 @@ def run(args) -> int:
     print(f"规则设置：{in_force(config, d).text()}", file=sys.stderr)
     try:
         result = export(d, fmts, out, force=args.force, waive=getattr(args, "waive", None),
-                        typography=getattr(args, "typography", None), waivers=waivers, config=config)
+                        typography=getattr(args, "typography", None), waivers=waivers, config=config,
+                        rounding=getattr(args, "rounding", None))
     except ExportRefused as exc:
         print(str(exc), file=sys.stderr)
         if waivers is not None:
@@ -81,6 +85,11 @@ def run(args) -> int:
         return EXIT_REFUSED
     for f, path in result.items():
         print(f"已导出 {FORMAT_NAMES[f]}：{path}")
+    pub = result.rounding
+    if pub is not None and (pub.adjustments or pub.discrepancies):
+        print(pub.summary())
+        for x in pub.findings(d)[:50]:
+            print(f"  {x.rule} {x.message}")
     if {"pdf", "docx"} & set(result) and fallback_warning():
         print(fallback_warning(), file=sys.stderr)
     if {"pdf", "docx"} & set(result) and getattr(args, "typography", None):

@@ -14,7 +14,9 @@ from .completeness import unused_form
 register("F107", WARNING, "金额小数位超过两位", """
     金额的小数位不应多于本栏类型规定的位数（结构定义 types 中的 decimals：万元金额两位小数，
     元金额至多到分；以元为单位公开的地区按其结构定义，如到分或取整）。多余的小数位在表中按格式显示为规定位数，
-    但参与合计时会造成“看起来对不上”的尾差，公开数据与表格显示也不一致。""")
+    但参与合计时会造成“看起来对不上”的尾差，公开数据与表格显示也不一致。
+    结构定义允许录入精确金额时（publication.input_decimals 多于公开的小数位），金额可保留到该位数，
+    公开时再按舍入规则（四舍五入或舍位平衡）处理；超过该位数的才报告。""")
 register("F108", ERROR, "金额为负数", """
     预算公开表中的金额均应不小于 0（减少额在情况说明中以文字表述，不以负数填表）。""")
 register("F109", ERROR, "人数、个数应为整数", """
@@ -68,13 +70,20 @@ _DIGITS = re.compile(r"^[\d.,，．\s]+$")
 
 @checker("F107", "F108", "F109", "F112")
 def check_values(ctx):
-    """Amounts: two decimals, not negative. Counts: whole. Names: not bare numbers."""
+    """Amounts: two decimals (up to publication.input_decimals where the schema accepts exact
+    amounts), not negative. Counts: whole. Names: not bare numbers."""
+    pub = ctx.d.schema.publication
     for inst, row, col, e in ctx.d.cells():
         v = e.value
         t = e.spec.type
         if isinstance(v, Decimal):
             p = e.precision
-            if t in ("amount", "yuan", "area") and p is not None and v != (q := v.quantize(p.quantum)):
+            if t == "amount" and pub.exact_inputs:  # exact amounts accepted up to the input precision
+                if v != v.quantize(pub.input_quantum):
+                    yield ctx.finding("F107", e, f"金额 {money(v)} 超过精确金额允许的 {pub.input_decimals} 位小数"
+                                      f"（结构定义 publication.input_decimals），请核对。",
+                                      expected=v.quantize(pub.input_quantum), actual=v)
+            elif t in ("amount", "yuan", "area") and p is not None and v != (q := v.quantize(p.quantum)):
                 places = f"{p.decimals}位小数" if p.decimals != 2 else "两位小数"
                 if p.decimals == 0:
                     places = "整数"

@@ -221,6 +221,68 @@ class FormSpec:
         return re.compile("^" + re.escape(self.sheet).replace(r"\{n\}", r"(\d+)") + "$")
 
 
+ROUNDING_POLICIES = ("round", "balance")
+
+
+@dataclass(frozen=True)
+class Publication:
+    """How amounts are published (`publication:` at the top of the schema; toolkit.rounding).
+
+    `decimals`: places of the published figures (万元 to 0.01). `input_decimals`: places an input
+    cell may hold (exact amounts from the budget system: 6 places of 万元 are 0.01 元); equal to
+    `decimals` (the default) keeps inputs at the published precision. `rounding`: how exact figures
+    become published ones — ``round`` (each figure ROUND_HALF_UP; 尾差 reported as info) or
+    ``balance`` (舍位平衡: every published total equals the sum of its published items)."""
+
+    decimals: int = 2
+    rounding: str = "round"
+    input_decimals: int = 2
+
+    @property
+    def quantum(self):
+        from decimal import Decimal
+
+        return Decimal(1).scaleb(-self.decimals)
+
+    @property
+    def input_quantum(self):
+        from decimal import Decimal
+
+        return Decimal(1).scaleb(-self.input_decimals)
+
+    @property
+    def exact_inputs(self) -> bool:
+        """Inputs may be finer than the published figures."""
+        return self.input_decimals > self.decimals
+
+
+def _decimals_of(fmt: str | None) -> int:
+    m = re.search(r"\.(0+)", fmt or "")
+    return len(m.group(1)) if m else 0
+
+
+def parse_publication(raw, types: dict) -> Publication:
+    amount = types.get("amount")
+    default = _decimals_of(amount.format) if amount is not None else 2
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise SchemaError(f"publication 应为映射（decimals/rounding/input_decimals），而不是 {raw!r}")
+    unknown = set(raw) - {"decimals", "rounding", "input_decimals"}
+    if unknown:
+        raise SchemaError(f"publication 有未知的项：{'、'.join(sorted(map(str, unknown)))}")
+    dec = raw.get("decimals", default)
+    inp = raw.get("input_decimals", dec)
+    for name, v in (("decimals", dec), ("input_decimals", inp)):
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10:
+            raise SchemaError(f"publication.{name} 应为 0～10 的整数，而不是 {v!r}")
+    if inp < dec:
+        raise SchemaError(f"publication.input_decimals（{inp}）不能少于公开的小数位数 decimals（{dec}）")
+    rounding = raw.get("rounding", "round")
+    if rounding not in ROUNDING_POLICIES:
+        raise SchemaError(f"publication.rounding 应为 {' 或 '.join(ROUNDING_POLICIES)}，而不是 {rounding!r}")
+    return Publication(decimals=dec, rounding=rounding, input_decimals=inp)
+
+
 @dataclass
 class Schema:
     schema_version: str
@@ -232,6 +294,7 @@ class Schema:
     source: Path | None = None
     capacities: dict = field(default_factory=dict)  # block capacities changed for one workbook {"t3.items": 2000}
     id: str = ""  # the schema's name (sx-13, bj-14, sh-9): recorded in a workbook's _meta as schema_id
+    publication: Publication = field(default_factory=Publication)  # published precision and rounding policy
 
     def sheet(self, key: str):
         for s in self.sheets:
@@ -545,6 +608,7 @@ def parse_schema(data: dict, source: Path | None = None) -> Schema:
         sheets=sheets,
         source=source,
         id=str(data.get("id", "") or ""),
+        publication=parse_publication(data.get("publication"), types),
     )
     check_schema(schema)
     return schema
