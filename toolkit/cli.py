@@ -177,8 +177,9 @@ def cmd_dump(args) -> int:
     return EXIT_OK
 
 
-def validate_files(paths, schema=None) -> list:
-    """Read and check each file; a file that cannot be read is reported, never stops the others."""
+def validate_files(paths, schema=None, prior=None) -> list:
+    """Read and check each file; a file that cannot be read is reported, never stops the others.
+    `prior`: last year's workbook (one file checked): typed 上年数 are compared with it (X410)."""
     import toolkit
 
     from .io.reader import WorkbookError
@@ -189,6 +190,14 @@ def validate_files(paths, schema=None) -> list:
     for p in paths:
         try:
             d = toolkit.load(p, schema=schema)
+            if prior is not None:
+                from .prior import PriorError, attach, read_prior
+
+                try:
+                    attach(d, read_prior(prior, schema))
+                except PriorError as exc:
+                    results.append(FileResult(str(p), None, exc.message))
+                    continue
         except WorkbookError as exc:
             results.append(FileResult(str(p), None, exc.message))
             continue
@@ -243,7 +252,10 @@ def cmd_validate(args) -> int:
     if args.annotate and len(args.paths) != 1:
         print("错误：--annotate 只能用于一个工作簿。", file=sys.stderr)
         return EXIT_UNREADABLE
-    results = validate_files(args.paths, _schema(args))
+    if getattr(args, "prior", None) and len(args.paths) != 1:
+        print("错误：--prior 只能用于一个工作簿（一个文件夹的上年工作簿请用 bdt batch --prior）。", file=sys.stderr)
+        return EXIT_UNREADABLE
+    results = validate_files(args.paths, _schema(args), prior=getattr(args, "prior", None))
     if args.annotate and results[0].error is None:
         from .annotate import annotate
 
@@ -289,8 +301,14 @@ def cmd_fill(args) -> int:
     if args.out and args.in_place:
         print("错误：--out 与 --in-place 只能选一个。", file=sys.stderr)
         return EXIT_UNREADABLE
-    target, plan = fill(args.path, out=args.out, in_place=args.in_place, schema=_schema(args))
+    target, plan = fill(args.path, out=args.out, in_place=args.in_place, schema=_schema(args),
+                        prior=getattr(args, "prior", None))
     print(f"已填充 {len(plan.changes)} 个派生格，写入：{target}")
+    if plan.prior is not None:
+        from .prior import report_lines
+
+        for line in report_lines(plan.prior):
+            print(line)
     if args.in_place:
         print(f"原文件备份：{target}.bak")
     if plan.kept:
@@ -388,6 +406,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     f.add_argument("path")
     f.add_argument("--out", help="输出文件（默认：原名.filled.xlsx）")
     f.add_argument("--in-place", action="store_true", help="直接改写原文件（保留 .bak 备份）")
+    f.add_argument("--prior", metavar="去年.xlsx",
+                   help="上年的公开工作簿：由它填入「说明数据」中空着的上年数（已填写的不改动），并列出未能取得的")
     f.set_defaults(func=cmd_fill)
 
     # front ends that live in their own modules: each defines add_arguments(parser) and run(args) -> exit code
@@ -416,6 +436,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
                    help="另存一份标注版工作簿：问题单元格按级别着色，并附「校验结果」工作表（原文件不改动）")
     v.add_argument("--group", action="store_true",
                    help="同一差异（同一个数字在各表中照抄的同一处差错）在报告中只列一次，并列出其余各处")
+    v.add_argument("--prior", metavar="去年.xlsx", help="上年的公开工作簿：核对已填写的上年数（规则 X410）")
     v.set_defaults(func=cmd_validate)
 
     dc = sub.add_parser("docs", help="由代码生成文档")
