@@ -72,6 +72,7 @@ class PriorFill:
     """What `apply` did to a workbook's 上年数."""
 
     prior_path: str
+    partial: str = ""  # why last year's workbook was read cell by cell (an older template), if it was
     filled: list = field(default_factory=list)  # (field, label, cell, value, where)
     kept: list = field(default_factory=list)  # (field, label, cell, typed value, last year's value)
     unmatched: list = field(default_factory=list)  # (field, label, reason)
@@ -166,7 +167,7 @@ def read_prior(path, schema=None):
         raise PriorError(f"上年工作簿无法读取：{exc.message}") from None
     if d is None:
         raise PriorError(f"上年工作簿无法读取：{first}")
-    d.meta["_prior_partial"] = first
+    d.meta["_prior_partial"] = first.split("。")[0]  # the reader's reason, without its advice
     return d
 
 
@@ -246,6 +247,8 @@ def _read_partial(path: Path, schema):
                 if lab.col - 1 < len(row) and _cell_text(row[lab.col - 1]) == _cell_text(lab.spec.text):
                     raw = row[p.col - 1] if p.col - 1 < len(row) else None
                     val, _ = normalize_number(raw, sheet, a1(i + 1, p.col)) if raw not in (None, "") else (None, [])
+                    if isinstance(val, Decimal) and val.is_finite():
+                        val = val.quantize(CENT)
                     data[(row_key, col)] = Entry(val, raw, sheet, a1(i + 1, p.col), p.spec, p.spec.role)
                     break
         note = " ".join(_cell_text(v) for row in rows for v in row if isinstance(v, str))
@@ -392,7 +395,7 @@ def apply(d, prior_d=None) -> PriorFill:
     if getattr(d, "prior", None) is not prior_d:
         attach(d, prior_d)
     figs = figures(prior_d)
-    pfill = PriorFill(str(prior_d.path))
+    pfill = PriorFill(str(prior_d.path), prior_d.meta.get("_prior_partial", ""))
     for pf in mapping(d.schema):
         if pf.derived:
             continue
@@ -429,12 +432,16 @@ def fill_plan(d, prior_d=None):
 def report_lines(pfill: PriorFill) -> list[str]:
     """Chinese lines: what was filled, kept, and could not be matched."""
     name = Path(pfill.prior_path).name
-    lines = [f"由上年工作簿「{name}」填入 {len(pfill.filled)} 个上年数" + ("：" if pfill.filled else "。")]
+    lines = []
+    if pfill.partial:
+        lines.append(f"注意：上年工作簿不是本版模板或缺少工作表（{pfill.partial}），只按行名称读取了上年数所在的格。")
+    lines.append(f"由上年工作簿「{name}」填入 {len(pfill.filled)} 个上年数" + ("：" if pfill.filled else "。"))
     lines += [f"  「说明数据」{cell} {label}：{value}（{where}）" for _f, label, cell, value, where in pfill.filled]
+    same = [label for _f, label, _c, typed, last in pfill.kept if last is None or typed == last]
+    if same:
+        lines.append(f"已填写、未改动的上年数 {len(same)} 个（{'、'.join(same)}）。")
     for _f, label, cell, typed, last in pfill.kept:
-        if last is None or typed == last:
-            lines.append(f"  「说明数据」{cell} {label}：已填写 {typed}，保留。")
-        else:
+        if last is not None and typed != last:
             lines.append(f"  「说明数据」{cell} {label}：已填写 {typed}，与上年工作簿的 {last} 不一致，保留填写数"
                          f"（校验规则 X410）。")
     if pfill.unmatched:
