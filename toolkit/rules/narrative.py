@@ -136,7 +136,7 @@ register("N520", WARNING, "较大增减未说明原因", """
     阈值（默认 10%，即 |本年数 − 上年数| ÷ 上年数 ≥ 0.10；上年为 0 而本年不为 0 的也算）时，情况说明中讲到它的文字
     须说明原因（“主要原因是……”“主要是……”“原因：……”“主要用于……”等，词表 change_reasons）。讲到它的文字：
     写明其增减的句子（“比上年增加……”）之后、或同一句中的原因；文中未写其增减的，其所在段落（如“三公”经费为
-    七、机关运行经费为八）中的原因。留空待填的【请填写……】不算原因。阈值是规则参数 N520.threshold
+    七、机关运行经费为八）中的原因。原因处留空待填（“主要原因是【请填写……】”）的由 N508 报告，本规则不重复。阈值是规则参数 N520.threshold
     （财政局的配置可改）。其他地区的公开要求对较大增减说明原因，不说明的常被通报。""")
 
 # ============================================================================ quantities: keys → figures
@@ -897,15 +897,16 @@ def _threshold(ctx) -> Decimal:
 
 
 def reason_positions(text: str, markers) -> list[int]:
-    """Where a reason opens: a marker followed, within its sentence, by what it says (not a gap)."""
+    """Where a reason opens: a marker followed, within its sentence, by what it says — or by a gap
+    【请填写…】 that N508 already reports (the place of the reason is there; said once, not twice)."""
     text = normalise(text or "")
     out = []
     for mk in sorted(set(markers), key=len, reverse=True):
         for m in re.finditer(re.escape(mk), text):
             end = next((i for i in range(m.end(), len(text)) if text[i] in "。！？!?；;"), len(text))
-            said = GAP_MARK_RE.sub("", text[m.end():end])
-            if len(re.findall(r"[\u4e00-\u9fff0-9A-Za-z]", said)) >= 2:
-                out.append(m.start())
+            said = text[m.end():end]
+            if GAP_MARK_RE.search(said) or len(re.findall(r"[\u4e00-\u9fff0-9A-Za-z]", said)) >= 2:
+                out.append(m.start())  # a reason, or its place left for the clerk (N508 reports the gap)
     return sorted(set(out))
 
 
