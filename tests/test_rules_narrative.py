@@ -69,6 +69,9 @@ def test_seed_fires_exactly_the_known_problems(seed):
         ("N504", "error", cell("s7")),
         ("N505", "error", cell("s7")),
         ("N506", "info", cell("s5_2")),
+        # the seed gives no reason for its 三公 changes (26.22 → 9.00, 购置费 17.22 → 0): N520 (issue 16)
+        ("N520", "warning", cell("s7")),
+        ("N520", "warning", cell("s7")),
     ])
 
 
@@ -85,7 +88,8 @@ def test_seed_sangong_messages_quote_text_and_figures(seed):
 
 def test_seed_sangong_fixed_is_quiet(seed, example):
     fs = rewrite(seed, example, "s7", "9.00万元与2022年预算数相同", "9.00万元，比上年减少17.22万元，下降65.68%")
-    assert [f for f in fs if f.cell == cell("s7")] == []
+    # the figures now agree; the reason the seed never gives for the change is still asked for (N520)
+    assert [f for f in fs if f.cell == cell("s7") and f.rule != "N520"] == []
 
 
 # ------------------------------------------------------------------------------ one modified copy per code

@@ -91,6 +91,7 @@ class Options:
     timeout: float | None = DEFAULT_TIMEOUT  # per file, seconds; None or 0: no limit
     waivers: str | None = None  # the waiver file in force (toolkit.waivers; --waivers, or bdt-waivers.yaml beside the inputs)
     config: str | None = None  # --config FILE for every workbook; None: each workbook's own (toolkit.config)
+    prior: tuple = ()  # last year's workbooks (--prior): (path, 部门代码, name, year) each, see toolkit.prior
 
 
 @dataclass
@@ -110,6 +111,8 @@ class FileOutcome:
     outputs: list = field(default_factory=list)
     seconds: float = 0.0
     config: str = ""  # the rule settings it was checked with (toolkit.config.InForce.text())
+    prior: str = ""  # last year's workbook matched (--prior), its path
+    prior_note: str = ""  # how it was matched (按部门代码/按部门名称), or why none was
 
     @property
     def name(self) -> str:
@@ -255,6 +258,8 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
     d = read_outcome(path, out, schema=schema)
     settings = in_force(config, d)  # the department's own [per-department] tables resolved here
     out.config = settings.text()
+    if d is not None and options.prior:
+        attach_prior(d, options, out, schema)
     if d is not None:
         try:
             if options.fill or options.export:
@@ -263,7 +268,7 @@ def _work(path: Path, options: Options, out: FileOutcome) -> None:
                 from .export.check import exported_findings
                 from .fill import compute
 
-                plan = compute(d)
+                plan = prior_plan(d) if getattr(d, "prior", None) is not None else compute(d)
                 status = exported_findings(d, plan.values, plan.fingerprints, waivers=waivers, config=config)
                 findings = status.findings
             else:
@@ -330,6 +335,51 @@ def _waivers(path):
 
         _WAIVERS[path] = Waivers.load(path)
     return _WAIVERS[path]
+def attach_prior(d, options: Options, out: FileOutcome, schema=None) -> None:
+    """Last year's workbook of `d` among options.prior (by 部门代码, else name), attached to `d`;
+    `out` records which one, or why none (a wrong year, no such department)."""
+    from .prior import Candidate, PriorError, attach, match, read_prior
+
+    cand, how = match(d, [Candidate(*c) for c in options.prior])
+    if cand is None:
+        out.prior_note = how
+        return
+    try:
+        attach(d, read_prior(cand.path, schema))
+    except PriorError as exc:
+        out.prior_note = exc.message
+        return
+    out.prior, out.prior_note = cand.path, how
+
+
+def prior_plan(d):
+    """The fill's plan with the blank 上年数 filled from the attached last year's workbook."""
+    from .prior import fill_plan
+
+    return fill_plan(d)[0]
+
+
+def prior_summary(outcomes, candidates) -> dict:
+    """Which workbooks got last year's workbook, which did not (and why), which of last year's
+    workbooks no department of this year matched."""
+    used = {o.prior for o in outcomes if o.prior}
+    return {"matched": [o for o in outcomes if o.prior],
+            "unmatched": [o for o in outcomes if o.readable and not o.prior],
+            "unused": [c[0] for c in candidates if c[0] not in used]}
+
+
+def write_prior_csv(outcomes, candidates, path) -> Path:
+    """上年数匹配.csv: one row per workbook (its last year's workbook, how matched or why not) and one
+    per last year's workbook that matched no department."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["工作簿", "单位", "部门代码", "上年工作簿", "匹配方式或未匹配原因"])
+    for o in outcomes:
+        w.writerow([_csv_safe(o.name), _csv_safe(o.department or ""), _csv_safe(o.dept_code or ""),
+                    _csv_safe(Path(o.prior).name if o.prior else ""), _csv_safe(o.prior_note or o.message)])
+    for p in prior_summary(outcomes, candidates)["unused"]:
+        w.writerow(["", "", "", _csv_safe(Path(p).name), "没有本年工作簿与之匹配"])
+    return _atomic_write(Path(path), ("\ufeff" + buf.getvalue()).encode("utf-8"))
 
 
 def filled_name(path: Path) -> str:
@@ -1173,6 +1223,8 @@ def add_arguments(p) -> None:
     p.add_argument("--out", "-o", required=True, metavar="DIR", help="输出文件夹：每个单位一个子文件夹，以及汇总")
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help=f"并行进程数（默认：可用 CPU 核数、文件数与 {MAX_DEFAULT_JOBS} 中最小者；1 为不并行）")
     p.add_argument("--fill", action="store_true", help="同时生成填充派生格后的工作簿（原文件不改动）")
+    p.add_argument("--prior", metavar="FOLDER",
+                   help="上年工作簿所在文件夹：按部门代码、再按名称匹配，核对上年数（X410）；与 --fill 同用时填入空着的上年数")
     p.add_argument("--export", metavar="FORMATS", help="同时导出公开文件，如 pdf,docx（只导出没有“错误”的单位）")
     p.add_argument("--export-all", action="store_true", help="有“错误”的单位也导出")
     p.add_argument("--waivers", metavar="FILE",
@@ -1255,11 +1307,24 @@ def run(args) -> int:
     except WaiverError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return EXIT_UNREADABLE
+    prior = ()
+    if getattr(args, "prior", None):
+        from .prior import PriorError, index_folder
+        from .schema import load_schema
+
+        try:
+            found, unread = index_folder(args.prior, load_schema(schema) if schema else None)
+        except PriorError as exc:
+            print(f"错误：{exc.message}", file=sys.stderr)
+            return EXIT_UNREADABLE
+        for n in unread:
+            print(f"注意：上年工作簿 {n}", file=sys.stderr)
+        prior = tuple((c.path, c.code, c.name, c.year) for c in found)
     options = Options(out_dir=str(out_dir.resolve()), fill=args.fill, export=formats, export_all=args.export_all,
                       schema=str(Path(schema).resolve()) if schema else None, lang=args.lang,
                       timeout=getattr(args, "timeout", DEFAULT_TIMEOUT) or None,
                       waivers=str(waivers.path.resolve()) if waivers is not None else None,
-                      config=str(Path(config).resolve()) if config else None)
+                      config=str(Path(config).resolve()) if config else None, prior=prior)
     kind = args.executor or ("dask" if args.scheduler else "process")
     jobs = args.jobs or default_jobs(len(paths))
     if kind == "process":
@@ -1290,6 +1355,9 @@ def run(args) -> int:
 
         c = consolidate(paths, out_dir / "汇总", formats=formats, schema=schema)
         print(f"汇总：{len(c.outputs)} 个汇总工作簿，部门与所属单位之和不符 {len(c.differences)} 处，见 {c.report_html}")
+    if getattr(args, "prior", None):
+        print("\n".join(prior_lines(result.outcomes, prior, write_prior_csv(result.outcomes, prior,
+                                                                             out_dir / PRIOR_CSV))))
     return result.exit_status
 
 
@@ -1314,6 +1382,21 @@ def unmatched_notes(used: dict, outcomes) -> list[str]:
         for key in load_config(path).unmatched(seen):
             notes.append(f"注意：配置文件「{path}」中的部门设置「{key}」没有对应的工作簿（按部门代码或部门名称匹配），未起作用。")
     return notes
+
+
+PRIOR_CSV = "上年数匹配.csv"
+
+
+def prior_lines(outcomes, candidates, csv_path=None) -> list[str]:
+    """The --prior part of the batch summary: matched, unmatched (with why), unused."""
+    s = prior_summary(outcomes, candidates)
+    lines = [f"上年工作簿：{len(s['matched'])} 个单位已匹配，{len(s['unmatched'])} 个未匹配"
+             + (f"，{len(s['unused'])} 个上年工作簿没有对应的本年工作簿" if s["unused"] else "") + "。"]
+    lines += [f"  未匹配：{_display(o)}：{o.prior_note}" for o in s["unmatched"]]
+    lines += [f"  未使用的上年工作簿：{Path(p).name}" for p in s["unused"]]
+    if csv_path:
+        lines.append(f"上年数匹配明细：{csv_path}")
+    return lines
 
 
 def summary_text(result: BatchResult) -> str:

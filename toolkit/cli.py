@@ -177,11 +177,12 @@ def cmd_dump(args) -> int:
     return EXIT_OK
 
 
-def validate_files(paths, schema=None, config=None, waivers=None) -> list:
+def validate_files(paths, schema=None, config=None, waivers=None, prior=None) -> list:
     """Read and check each file; a file that cannot be read is reported, never stops the others.
     `config`: a configuration file for every file (--config); else each file's own, found beside it
     (toolkit.config; a bad configuration file raises ConfigError before any file is checked).
-    `waivers`: a `toolkit.waivers.Waivers`, or "beside" (each file's bdt-waivers.yaml, if any)."""
+    `waivers`: a `toolkit.waivers.Waivers`, or "beside" (each file's bdt-waivers.yaml, if any).
+    `prior`: last year's workbook (one file checked): typed 上年数 are compared with it (X410)."""
     import toolkit
 
     from .config import config_for, in_force
@@ -195,6 +196,14 @@ def validate_files(paths, schema=None, config=None, waivers=None) -> list:
         cfg = configs[str(p)]
         try:
             d = toolkit.load(p, schema=schema)
+            if prior is not None:
+                from .prior import PriorError, attach, read_prior
+
+                try:
+                    attach(d, read_prior(prior, schema))
+                except PriorError as exc:
+                    results.append(FileResult(str(p), None, exc.message))
+                    continue
         except WorkbookError as exc:
             results.append(FileResult(str(p), None, exc.message))
             continue
@@ -265,7 +274,11 @@ def cmd_validate(args) -> int:
     except WaiverError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return EXIT_UNREADABLE
-    results = validate_files(args.paths, _schema(args), config=args.config, waivers=waivers)
+    if getattr(args, "prior", None) and len(args.paths) != 1:
+        print("错误：--prior 只能用于一个工作簿（一个文件夹的上年工作簿请用 bdt batch --prior）。", file=sys.stderr)
+        return EXIT_UNREADABLE
+    results = validate_files(args.paths, _schema(args), config=args.config, waivers=waivers,
+                             prior=getattr(args, "prior", None))
     if args.annotate and results[0].error is None:
         from .annotate import annotate
 
@@ -329,8 +342,14 @@ def cmd_fill(args) -> int:
     from .config import config_for
 
     config = config_for(args.path, args.config)  # a bad configuration file fails before anything is written
-    target, plan = fill(args.path, out=args.out, in_place=args.in_place, schema=_schema(args))
+    target, plan = fill(args.path, out=args.out, in_place=args.in_place, schema=_schema(args),
+                        prior=getattr(args, "prior", None))
     print(f"已填充 {len(plan.changes)} 个派生格，写入：{target}")
+    if plan.prior is not None:
+        from .prior import report_lines
+
+        for line in report_lines(plan.prior):
+            print(line)
     if config is not None:  # a bureau's settings in force: how the filled workbook fares under them
         from .report import _config_text, _counts_line
 
@@ -503,6 +522,8 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     f.add_argument("--in-place", action="store_true", help="直接改写原文件（保留 .bak 备份）")
     _config_argument(f)
     schema_option(f)
+    f.add_argument("--prior", metavar="去年.xlsx",
+                   help="上年的公开工作簿：由它填入「说明数据」中空着的上年数（已填写的不改动），并列出未能取得的")
     f.set_defaults(func=cmd_fill)
 
     # front ends that live in their own modules: each defines add_arguments(parser) and run(args) -> exit code
@@ -545,6 +566,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     v.add_argument("--waivers", metavar="FILE",
                    help="豁免文件（YAML，bdt waive 生成；默认用工作簿旁的 bdt-waivers.yaml）：数字未变的豁免问题列为“已豁免”，不计入错误")
     schema_option(v)
+    v.add_argument("--prior", metavar="去年.xlsx", help="上年的公开工作簿：核对已填写的上年数（规则 X410）")
     v.set_defaults(func=cmd_validate)
 
     wv = sub.add_parser("waive", help="豁免一个经审核可以接受的问题：记下规则、单元格、当时的数字、理由和审核人",

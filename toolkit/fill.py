@@ -48,6 +48,7 @@ class Plan:
     fingerprints: dict  # paragraph key -> fingerprint of the generated text written
     names_kept: list = field(default_factory=list)  # 科目名称 the clerk typed that differ from the code's name
     names_expected: dict = field(default_factory=dict)  # key of names_kept -> NameKept (where, typed, expected)
+    prior: object = None  # toolkit.prior.PriorFill when the 上年数 were filled from last year's workbook
 
 
 @dataclass(frozen=True)
@@ -167,14 +168,21 @@ def _present(e, res, lookup, is_form: bool, amount_quantum: Decimal = CENT):
     return v
 
 
-def fill(path, out=None, in_place: bool = False, schema=None, disclosure=None, plan: Plan | None = None
-         ) -> tuple[Path, Plan]:
+def fill(path, out=None, in_place: bool = False, schema=None, disclosure=None, plan: Plan | None = None,
+         prior=None) -> tuple[Path, Plan]:
     """Fill derived cells of `path`; write to `out` (default: NAME.filled.xlsx) or in place with a backup.
 
     `disclosure` / `plan`: the workbook already read from `path` and its `compute` result (the
-    batch reads and derives each workbook once for validate, fill and export)."""
+    batch reads and derives each workbook once for validate, fill and export). `prior`: last
+    year's workbook (a path or a read Disclosure): the blank 上年数 of 说明数据 are filled from it
+    (toolkit.prior; typed ones are kept), `plan.prior` says what was filled and what not."""
     path = Path(path)
     d = disclosure if disclosure is not None else read_workbook(path, schema=schema)
+    if prior is not None and plan is None:
+        from .prior import fill_plan, read_prior
+
+        prior_d = read_prior(prior, schema=schema) if isinstance(prior, (str, Path)) else prior
+        plan, _ = fill_plan(d, prior_d)
     plan = plan if plan is not None else compute(d)
     target = path if in_place else Path(out or path.with_name(path.stem + ".filled" + path.suffix))
     if not in_place and target.exists() and target.resolve() == path.resolve():

@@ -6,7 +6,8 @@ that says what it checks and why. Codes by family (one module each):
     F1xx  entry format                (entry.py; F101–F106 are reported by the reader)
     C2xx  classification codes/names  (classification.py)
     A3xx  arithmetic inside a table   (arithmetic.py; A311–A313 publication.py: rounding for publication)
-    X4xx  cross-table agreement       (arithmetic.py: repeated figures; crosstable.py)
+    X4xx  cross-table agreement       (arithmetic.py: repeated figures; crosstable.py;
+                                       prior.py: 上年数 against last year's workbook)
     N5xx  narrative text vs tables    (narrative.py)
     P6xx  performance-target forms    (performance.py)
     D7xx  completeness of disclosure  (completeness.py)
@@ -205,6 +206,7 @@ def money(v) -> str:
 
 def _load_families() -> None:
     from . import arithmetic, classification, completeness, crosstable, entry, narrative, performance, publication  # noqa: F401
+    from . import prior  # noqa: F401
 
 
 def validate(d, grouped: bool = False, settings: dict | None = None, config=None, waivers=None) -> list[Finding]:

@@ -45,6 +45,7 @@ from ..narrative_reader import (  # noqa: F401  (the reader's names, re-exported
     blank_figures,
     count_groups,
     doublings,
+    GAP_MARKS as GAP_MARK_RE,
     gap_marks,
     half_unit,
     lead_start,
@@ -59,7 +60,7 @@ from ..narrative_reader import (  # noqa: F401  (the reader's names, re-exported
     vocabulary,
 )
 from ..schema.units import YUAN_PER, Precision, factor
-from . import ERROR, INFO, WARNING, checker, money, register
+from . import ERROR, INFO, WARNING, checker, money, parameter, register
 
 #: The tables' amount precision (schema.money) for the checks in progress: the comparison unit.
 #: A text's “万元”/“元”/“亿元” figure is converted to it; tolerances are half a unit of its last
@@ -159,6 +160,16 @@ register("N518", WARNING, "说明引用的表中数字本身有误", """
     不在文字。报一次：指出该表格的数字、按明细应为多少，并列出情况说明中引用它的各处——与表中填报数相同的，
     改表后要随之改；已与按明细计算的数一致的，文字是对的，只改表即可（此时不再对这句话报 N501）。""")
 
+register("N520", WARNING, "较大增减未说明原因", """
+    有上年数的数量（收入总计、支出总计、一般公共预算当年拨款、“三公”经费合计及各项、机关运行经费）与上年相比增减达到
+    阈值（默认 10%，即 |本年数 − 上年数| ÷ 上年数 ≥ 0.10；上年为 0 而本年不为 0 的也算）时，情况说明中讲到它的文字
+    须说明原因（“主要原因是……”“主要是……”“原因：……”“主要用于……”等，词表 change_reasons）。讲到它的文字：
+    写明其增减的句子（“比上年增加……”）之后、或同一句中的原因；文中未写其增减的，其所在段落（如“三公”经费为
+    七、机关运行经费为八）中的原因。原因处留空待填（“主要原因是【请填写……】”）的由 N508 报告，本规则不重复。阈值是规则参数 N520.threshold
+    （财政局的配置可改）。其他地区的公开要求对较大增减说明原因，不说明的常被通报。""")
+parameter("N520", "threshold", Decimal("0.10"), """
+    须说明原因的增减幅度（|本年数 − 上年数| ÷ 上年数，0.10 即 10%；上年为 0 而本年不为 0 的总要说明）。""",
+          minimum=Decimal(0))
 
 # ============================================================================ quantities: keys → figures
 @dataclass(frozen=True)
@@ -909,6 +920,91 @@ def check_contradictions(ctx):
             elif r2(prev[0]) != r2(_chg(ch)):
                 yield ctx.finding("N505", e, f"{qs[k].name}的增减在“{_title(ctx, prev[2])}”中写作“{prev[1]}”，"
                                              f"此处写作“{phrase}”，前后不一致。", expected=prev[0], actual=_chg(ch))
+
+
+DEFAULT_CHANGE_THRESHOLD = Decimal("0.10")
+
+
+def _threshold(ctx) -> Decimal:
+    """The N520 threshold in force: a fraction (0.10) or a percentage written as "10%"."""
+    v = ctx.param("N520", "threshold", DEFAULT_CHANGE_THRESHOLD)
+    text = str(v).strip()
+    if text.endswith("%"):
+        return Decimal(text[:-1].strip()) / HUNDRED
+    return Decimal(text)
+
+
+def reason_positions(text: str, markers) -> list[int]:
+    """Where a reason opens: a marker followed, within its sentence, by what it says — or by a gap
+    【请填写…】 that N508 already reports (the place of the reason is there; said once, not twice)."""
+    text = normalise(text or "")
+    out = []
+    for mk in sorted(set(markers), key=len, reverse=True):
+        for m in re.finditer(re.escape(mk), text):
+            end = next((i for i in range(m.end(), len(text)) if text[i] in "。！？!?；;"), len(text))
+            said = text[m.end():end]
+            if GAP_MARK_RE.search(said) or len(re.findall(r"[\u4e00-\u9fff0-9A-Za-z]", said)) >= 2:
+                out.append(m.start())  # a reason, or its place left for the clerk (N508 reports the gap)
+    return sorted(set(out))
+
+
+def _covered(text: str, ch: Change, reasons: list[int]) -> bool:
+    """A reason follows the change in its paragraph, or its own sentence gives one."""
+    if any(r >= ch.start for r in reasons):
+        return True
+    spans = sentences(normalise(text))
+    own = next(((s, e) for s, e in spans if s <= ch.start < e), None)
+    return own is not None and any(own[0] <= r < own[1] for r in reasons)
+
+
+@checker("N520")
+def check_change_reasons(ctx):
+    """A change of a quantity with a 上年数 at or above the threshold is explained in the text."""
+    d = ctx.d
+    spec = vocabulary().get("change_reasons") or {}
+    markers, homes = spec.get("markers") or (), spec.get("quantities") or {}
+    if not homes:
+        return
+    threshold = _threshold(ctx)
+    _, qs, paras = _paragraphs(ctx)
+    reasons = {key: reason_positions(e.value, markers) for key, e, p in paras}
+    for qkey, home in homes.items():
+        q = qs[qkey]
+        if q.prior is None or q.at is None:
+            continue
+        try:
+            now = d.amount(*q.at)  # a blank (or empty) table this year is 0.00
+        except KeyError:
+            continue
+        prior = q.prior
+        change = now - prior
+        if change == 0:
+            continue
+        rate = abs(change) / abs(prior) if prior != 0 else None
+        if rate is not None and rate < threshold:
+            continue
+        stated = [(key, e, p, ch) for key, e, p in paras for ch in p.changes if ch.key == qkey]
+        if stated:
+            if any(_covered(p.text, ch, reasons[key]) for key, e, p, ch in stated):
+                continue
+            key, where = stated[0][0], stated[0][1]
+            said = f"文中“{stated[0][2].phrase(stated[0][3].start, stated[0][3].end)}”之后未说明原因"
+        else:
+            found = [(key, e) for key, e, p in paras if key == home]
+            if not found:
+                continue  # the paragraph is blank: D704 says so
+            key, where = found[0]
+            if reasons[key]:
+                continue
+            said = "该段未说明原因"
+        word = "增加" if change > 0 else "减少"
+        U = ctx.d.schema.money.unit  # the tables' unit (schema.units)
+        how = (f"{word} {money(abs(change))} {U}，{'增长' if change > 0 else '下降'} {money(r2(rate * HUNDRED))}%"
+               if rate is not None else f"上年为 0，本年{word}至 {money(r2(now))} {U}")
+        yield ctx.finding("N520", where, f"{q.name}本年 {money(r2(now))} {U}（{q.where}），上年 {money(r2(prior))} {U}"
+                                         f"（{q.prior_where}），{how}，达到须说明原因的幅度（{money(r2(threshold * HUNDRED))}%）；"
+                                         f"“{_title(ctx, key)}”{said}（如“主要原因是……”）。",
+                          expected="增减原因", actual=r2(rate * HUNDRED) if rate is not None else now)
 
 
 __all__ = ["parse_paragraph", "Lexicon", "Quantities", "Mention", "Change", "Share", "Paragraph", "gap_marks"]
