@@ -227,21 +227,20 @@ class InForce:
     def default(self) -> bool:
         return self.source is None
 
-    def enabled(self, code: str) -> bool:
-        on = True
+    def _last(self, ask, default):
+        """The answer of the last layer (the department's over the file's top) that has one."""
+        out = default
         for layer in self.layers:
-            r = layer.decide(code)
+            r = ask(layer)
             if r is not None:
-                on = r
-        return on
+                out = r
+        return out
+
+    def enabled(self, code: str) -> bool:
+        return self._last(lambda layer: layer.decide(code), True)
 
     def severity(self, code: str):
-        sev = None
-        for layer in self.layers:
-            s = layer.severity_of(code)
-            if s is not None:
-                sev = s
-        return sev
+        return self._last(lambda layer: layer.severity_of(code), None)
 
     @property
     def params(self) -> dict:

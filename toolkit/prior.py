@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from .errors import UserError
 from .schema import DERIVED, LABEL, SchemaError, TableSpec, load_schema, yaml_load
 
 PRIOR_FIGURES = Path(__file__).with_name("schema") / "prior_figures.yaml"
@@ -30,12 +31,8 @@ CENT = Decimal("0.01")
 EMPTY_MARK = re.compile(r"无数据|空表")
 
 
-class PriorError(ValueError):
+class PriorError(UserError):
     """Last year's workbook cannot serve (wrong year, not readable): a Chinese message."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

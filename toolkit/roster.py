@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from .errors import UserError
+
 MISSING, LATE, FAILED, PASSED = "未提交", "逾期", "未通过", "通过"
 STATUSES = (MISSING, LATE, FAILED, PASSED)
 
@@ -49,12 +51,8 @@ _HEADERS = {
 _DATE = re.compile(r"^\s*(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*(?:[-/.月])\s*(\d{1,2})\s*日?\s*$")
 
 
-class RosterError(ValueError):
+class RosterError(UserError):
     """A roster that cannot be read; `message` is for the clerk (Chinese, names the line)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from .errors import UserError
+
 WAIVERS_FILE = "bdt-waivers.yaml"
 CONTENT_LIMIT = 60  # longer cell content is recorded as a fingerprint
 FIGURE_KEYS = ("expected", "actual", "content")
@@ -59,12 +61,8 @@ class _Absent:
 _ABSENT = _Absent()
 
 
-class WaiverError(ValueError):
+class WaiverError(UserError):
     """A waiver file that cannot be used, or a waiver that cannot be made; `message` is Chinese."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
 
 
 @dataclass(frozen=True)
