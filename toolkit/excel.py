@@ -71,23 +71,23 @@ def validate(book=None) -> dict:
     return _entry(_validate, book)
 
 
-def _waivers(book):
-    """The bdt-waivers.yaml beside the workbook's file (toolkit.waivers), or None."""
+def _on_disk(book):
+    """The workbook's file on this computer, or None (a new, unsaved or cloud-only workbook)."""
     from pathlib import Path
-
-    from .waivers import Waivers
 
     name = getattr(book, "fullname", None)
     path = Path(str(name)) if name else None
-    return Waivers.beside(path) if path is not None and path.is_file() else None
-def _book_config(book):
-    """The bureau's rule settings beside the workbook on disk (toolkit.config), or None."""
-    from pathlib import Path
+    return path if path is not None and path.is_file() else None
 
+
+def _bureau_files(book) -> tuple:
+    """(waivers, rule settings) found beside the workbook's file (toolkit.waivers, toolkit.config);
+    each None when absent or when the workbook is not on disk."""
     from .config import config_for
+    from .waivers import Waivers
 
-    path = Path(book.fullname) if getattr(book, "fullname", None) else None
-    return config_for(path) if path is not None and path.is_file() else None
+    path = _on_disk(book)
+    return (Waivers.beside(path), config_for(path)) if path is not None else (None, None)
 
 
 def _validate(book) -> dict:
@@ -95,8 +95,7 @@ def _validate(book) -> dict:
     from .rules import validate as run_rules
 
     adapter, d = read(book)
-    waivers = _waivers(book)
-    config = _book_config(book)
+    waivers, config = _bureau_files(book)
     findings = run_rules(d, config=config, waivers=waivers)
     plan = mark_plan(d, findings, previous_marks(adapter.rows(FINDINGS_SHEET)))
     colors = {s: {c: None if v is None else "#" + v for c, v in cells.items()} for s, cells in plan.items()}
@@ -184,8 +183,7 @@ def _export(book, formats, confirm) -> dict:
     out_dir = src.with_name(src.stem + "-公开")
     fmts = formats.split(",")
     draft = False
-    waivers = _waivers(book)  # reviewed findings (bdt-waivers.yaml beside the file) do not refuse the export
-    config = _book_config(book)
+    waivers, config = _bureau_files(book)  # reviewed findings (bdt-waivers.yaml beside the file) do not refuse the export
     try:
         paths = run_export(src, fmts, out_dir, waivers=waivers, config=config)
     except ExportRefused as refused:
@@ -216,11 +214,8 @@ def check(book=None) -> dict:
 
 
 def _check(book) -> dict:
-    from pathlib import Path
-
     from .doctor import report
 
-    path = Path(book.fullname) if getattr(book, "fullname", None) else None
-    text = report(path if path is not None and path.is_file() else None)
+    text = report(_on_disk(book))
     alert(book, text, "检查环境")
     return {"line": text}
