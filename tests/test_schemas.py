@@ -95,24 +95,26 @@ def _example_without(tmp_path, schema_path, *sheets) -> Path:
 
 
 def test_optional_table_left_out_is_read_rules_skipped_and_listed(tmp_path):
-    p = _schema_copy(tmp_path, "opt", _optional("t7", "t13"))
+    p = _schema_copy(tmp_path, "opt", _optional("t7", "t11", "t13"))
     schema = load_schema(p)
-    wb = _example_without(tmp_path, p, "表13 项目支出结转表")
+    wb = _example_without(tmp_path, p, "表13 项目支出结转表", "表11 机关运行经费表")
     d = read_workbook(wb, schema=schema)
-    assert not d.present("t13") and d.present("t7")
+    assert not d.present("t13") and not d.present("t11") and d.present("t7")
     f120 = [f for f in d.findings if f.rule == "F122"]
-    assert len(f120) == 1 and "表13" in f120[0].message and f120[0].severity == "info"
+    assert len(f120) == 2 and "表13" in f120[0].message + f120[1].message and f120[0].severity == "info"
     findings = validate(d)
     skipped = {c for s in d.skipped_rules for c in s.codes}
-    assert {"X406", "X407", "X408"} <= skipped
+    # 机关运行经费 (X408) needs 表11; 表12 without 表13 still checks against 表3/表5 (X406), and X407
+    # needs neither — one checker per rule, so a missing table skips only the rules that need it
+    assert "X408" in skipped and not {"X406", "X407"} & skipped
     assert not any(f.rule in skipped for f in findings)
     # the rules that can run still find the seed's genuine mistakes
     assert any(f.rule == "P601" for f in findings)
     # reports list what was not run
     [r] = validate_files([wb], schema)
-    assert "未运行的规则" in to_text([r]) and "X406" in to_text([r]) and "表13 项目支出结转表" in to_text([r])
+    assert "未运行的规则" in to_text([r]) and "X408" in to_text([r]) and "表11 机关运行经费表" in to_text([r])
     j = json.loads(to_json([r]))["files"][0]["skipped_rules"]
-    assert any("t13" in s["missing"] and "X406" in s["rules"] for s in j)
+    assert any("t11" in s["missing"] and "X408" in s["rules"] for s in j)
     assert "未运行的规则" in to_html([r])
 
 
@@ -140,19 +142,20 @@ def test_export_omits_the_left_out_table(tmp_path):
 
 def test_a_table_set_without_a_table_skips_its_rules_and_never_crashes(tmp_path):
     def drop(data):
-        data["id"] = "no-t13"
-        data["sheets"] = [s for s in data["sheets"] if s["key"] != "t13"]
-    p = _schema_copy(tmp_path, "no13", drop)
+        data["id"] = "no-t11"
+        data["sheets"] = [s for s in data["sheets"] if s["key"] != "t11"]
+    p = _schema_copy(tmp_path, "no11", drop)
     schema = load_schema(p)
     data = load_data(EXAMPLE)
-    data.pop("t13", None)
-    wb = write_data(data, tmp_path / "no13.xlsx", schema)
-    with pytest.raises(WorkbookError, match="--schema no-t13"):  # not bundled: read as the default, refused
+    data.pop("t11", None)
+    wb = write_data(data, tmp_path / "no11.xlsx", schema)
+    with pytest.raises(WorkbookError, match="--schema no-t11"):  # not bundled: read as the default, refused
         read_workbook(wb)
     d = read_workbook(wb, schema=schema)
     findings = validate(d)
-    reasons = [s for s in d.skipped_rules if "t13" in s.missing]
-    assert reasons and "本表结构（no-t13）没有「t13」" in reasons[0].reason
+    reasons = [s for s in d.skipped_rules if "t11" in s.missing]
+    assert reasons and "本表结构（no-t11）没有「t11」" in reasons[0].reason
+    assert "X408" in {c for s in reasons for c in s.codes}  # 机关运行经费 vs 公用经费 needs 表11
     assert not any(f.rule == "F122" for f in findings)  # not an optional table left out: the set has none
 
 

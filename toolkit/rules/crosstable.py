@@ -100,23 +100,36 @@ def check_function_tables(ctx):
                               expected=income, actual=spend)
 
 
-@checker("X406", "X407", "X408", needs=("t3", "t5", "t6", "t11", "t12", "t13"))
-def check_totals_across(ctx):
+def _project_rows(d) -> list:
+    """表12's rows and, where the schema has it and the workbook holds it, 表13's (上年结转 projects)."""
+    return [r for key in ("t12", "t13") if d.present(key) for r in d.rows(key)]
+
+
+@checker("X406", needs=("t3", "t5", "t12"))
+def check_projects_across(ctx):
+    """X406 alone: a table set without 表13 (or leaving it out) still has its 项目支出表 checked."""
     d = ctx.d
     U, H = d.schema.money.unit, d.schema.money.half  # the tables' unit and rounding (schema.units)
-    projects = sum((_amt(r, "total") for r in d.rows("t12")), ZERO) + sum((_amt(r, "total") for r in d.rows("t13")), ZERO)
-    n = len(d.rows("t12")) + len(d.rows("t13"))
+    rows = _project_rows(d)
+    projects = sum((_amt(r, "total") for r in rows), ZERO)
+    n = len(rows)
     t3p = d.amount("t3", "total", "project")
     if (projects or t3p) and abs(projects - t3p) > H * (n + 1):
         yield ctx.finding("X406", d.entry("t3", "total", "project"),
                           f"项目支出合计 {money(t3p)} {U}，项目支出表（本年预算 + 上年结转）合计 {money(projects)} {U}，不一致。",
                           expected=projects, actual=t3p)
-    gpb_projects = sum((_amt(r, "gpb") for r in d.rows("t12")), ZERO) + sum((_amt(r, "gpb") for r in d.rows("t13")), ZERO)
+    gpb_projects = sum((_amt(r, "gpb") for r in rows), ZERO)
     t5p = d.amount("t5", "total", "project")
     if (gpb_projects or t5p) and abs(gpb_projects - t5p) > H * (n + 1):
         yield ctx.finding("X406", d.entry("t5", "total", "project"),
                           f"一般公共预算项目支出合计 {money(t5p)} {U}，项目支出表的一般公共预算合计 {money(gpb_projects)} {U}，不一致。",
                           expected=gpb_projects, actual=t5p)
+
+
+@checker("X407", needs=("t5", "t6"))
+def check_economic_total(ctx):
+    d = ctx.d
+    U = d.schema.money.unit
     t6 = d.amount("t6", "total", "total")
     t5b = d.amount("t5", "total", "basic")
     if t6 != t5b:
@@ -124,6 +137,12 @@ def check_totals_across(ctx):
                           f"经济科目表合计 {money(t6)} {U}，与一般公共预算支出表的基本支出合计 {money(t5b)} {U}"
                           f"（「{d.entry('t5', 'total', 'basic').sheet}」{d.entry('t5', 'total', 'basic').cell}）不一致。",
                           expected=t5b, actual=t6)
+
+
+@checker("X408", needs=("t6", "t11"))
+def check_running_costs(ctx):
+    d = ctx.d
+    U = d.schema.money.unit
     jg = max(d.amount("t11", "total", "gpb"), sum((_amt(r, "gpb") for r in d.rows("t11")), ZERO))
     public = d.amount("t6", "total", "public")
     if jg > public:
