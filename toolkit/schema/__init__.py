@@ -16,7 +16,7 @@ from pathlib import Path
 DEFAULT_SCHEMA = Path(__file__).with_name("default.yaml")
 #: bundled schemas by name (`bdt --schema sx-13`, `bdt schema list`); each file's `id:` is its name.
 #: "default" is an alias of the 13-table format the toolkit started with.
-BUNDLED = {"sx-13": "default.yaml"}
+BUNDLED = {"sx-13": "default.yaml", "bj-14": "bj-14.yaml"}
 ALIASES = {"default": "sx-13"}
 
 INPUT, DERIVED, LABEL = "input", "derived", "label"
@@ -192,6 +192,7 @@ class FormSpec:
     repeat: bool = False
     kind: str = "form"
     optional: bool = False
+    number: int | None = None  # published among the tables as 表N (bj-14's 绩效目标表), else None
 
     @property
     def fields(self) -> dict[str, CellSpec]:
@@ -550,6 +551,7 @@ def _parse_form(d: dict) -> FormSpec:
         rows=tuple(rows),
         repeat=bool(d.get("repeat", False)),
         optional=bool(d.get("optional", False)),
+        number=None if d.get("number") is None else int(d["number"]),
     )
 
 
@@ -699,10 +701,16 @@ def iter_derivations(schema: Schema):
 def check_schema(schema: Schema) -> None:
     """Check every derivation parses and every reference it makes exists. Raises SchemaError."""
     keys = {}
+    numbers: dict = {}
     for s in schema.sheets:
         if s.key in keys:
             raise SchemaError(f"duplicate sheet key {s.key}")
         keys[s.key] = s
+        n = getattr(s, "number", None)
+        if n is not None:  # 表号 are unique across tables and numbered forms (表13/表14 of bj-14)
+            if n in numbers:
+                raise SchemaError(f"{s.key}: 表号 {n} is already {numbers[n]}'s")
+            numbers[n] = s.key
         if isinstance(s, TableSpec):
             for c in s.columns:
                 if c.type not in schema.types:
