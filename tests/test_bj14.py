@@ -89,6 +89,15 @@ def test_duplicate_table_number_is_refused(tmp_path):
         load_schema(p)
 
 
+def test_outline_naming_an_unknown_paragraph_is_refused(tmp_path):
+    data = yaml.safe_load(schema_path("bj-14").read_text(encoding="utf-8"))
+    data["outline"].append({"paragraph": "s99"})
+    p = tmp_path / "bad-outline.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(SchemaError, match="s99"):
+        load_schema(p)
+
+
 def test_example_passes_the_new_checks_and_lists_the_rules_it_cannot_run(filled):
     d = read_workbook(filled)
     assert d.schema.id == "bj-14"
@@ -173,6 +182,11 @@ def test_forms_are_captioned_and_ordered_as_tables_13_and_14(filled, tmp_path):
     assert dict(labels)["13"] == "项目支出绩效目标表" and dict(labels)["14"] == "部门整体支出绩效目标表"
     # the forms come right after 表12, before the 情况说明's text
     assert html.index("预算公开表12") < html.index("预算公开表13") < html.index("预算公开表14")
+    # the document follows the schema's outline (the source's 目录): 第一部分 情况说明, then 第二部分 报表
+    heads = re.findall(r"<h[12][^>]*>([^<]*)</h[12]>", html)
+    assert heads.index("第一部分 2025年度部门预算情况说明") < heads.index("五、其他情况说明") < heads.index("六、名词解释") \
+        < heads.index("第二部分 2025年度部门预算报表") < heads.index("收支总表")
+    assert html.index("第二部分 2025年度部门预算报表") < html.index("预算公开表1<")
     book = openpyxl.load_workbook(outs["xlsx"])
     firsts = {ws["A1"].value for ws in book.worksheets}
     assert {"预算公开表13", "预算公开表14"} <= firsts

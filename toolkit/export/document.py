@@ -486,7 +486,7 @@ def build_document(d, values: dict | None = None, outline: list | None = None) -
     V = Values(d, values)
     dept = clean_text(d.dept_name or "")
     year = d.year
-    blocks = expand(outline or OUTLINE, V)
+    blocks = expand(outline or d.schema.outline or OUTLINE, V)  # the schema's own order (bj-14), else sx-13's
     return Document(title=f"{dept}{year or ''}年度部门预算公开", dept=dept, year=year, blocks=blocks, values=values)
 
 
