@@ -104,12 +104,20 @@ def test_example_passes_the_new_checks_and_lists_the_rules_it_cannot_run(filled)
     findings = validate(d)
     assert not [f for f in findings if f.rule in NEW], [str(f) for f in findings if f.rule in NEW]
     skipped = {c: s.missing for s in d.skipped_rules for c in s.codes}
-    assert set(skipped["X406"]) == {"t11", "t13"} and skipped["X408"] == skipped["X406"]
-    assert "t11" in skipped["N520"]
-    assert not NEW & set(skipped)  # they ran
+    assert skipped["X408"] == ("t11",) and "t11" in skipped["N520"]  # 机关运行经费 is no table here
+    assert not ({"X406", "X407"} | NEW) & set(skipped)  # they ran: 项目支出表 (表4) holds every project
     [r] = validate_files([filled])
     text = to_text([r])
-    assert "未运行的规则" in text and "X406、X407、X408" in text and "没有「t11」" in text and "没有「t13」" in text
+    assert "未运行的规则" in text and "X408：本表结构（bj-14）没有「t11」" in text
+
+
+def test_projects_checked_against_the_one_project_table(wb):
+    """bj-14 has no 项目支出结转表: X406 compares 支出总表's 项目支出 with 表4 alone."""
+    _set(wb, {("t12", "items#1", "gpb"): 190}, refill=True)  # 人大会议经费 180.00 → 190.00
+    findings = validate(read_workbook(wb))
+    x406 = [f for f in findings if f.rule == "X406"]
+    assert (x406[0].sheet, x406[0].cell) == _cell(wb, "t3", "total", "project")
+    assert "项目支出表合计 574.70" in x406[0].message and "上年结转" not in x406[0].message
 
 
 def test_rules_about_bj14_tables_are_not_listed_for_sx13():

@@ -104,7 +104,7 @@ def test_optional_table_left_out_is_read_rules_skipped_and_listed(tmp_path):
     assert len(f120) == 1 and "表13" in f120[0].message and f120[0].severity == "info"
     findings = validate(d)
     skipped = {c for s in d.skipped_rules for c in s.codes}
-    assert {"X406", "X407", "X408"} <= skipped
+    assert {"X406", "X407"} <= skipped and "X408" not in skipped  # X408 needs t11 only (its own check)
     assert not any(f.rule in skipped for f in findings)
     # the rules that can run still find the seed's genuine mistakes
     assert any(f.rule == "P601" for f in findings)
@@ -141,18 +141,21 @@ def test_export_omits_the_left_out_table(tmp_path):
 def test_a_table_set_without_a_table_skips_its_rules_and_never_crashes(tmp_path):
     def drop(data):
         data["id"] = "no-t13"
-        data["sheets"] = [s for s in data["sheets"] if s["key"] != "t13"]
+        data["sheets"] = [s for s in data["sheets"] if s["key"] not in ("t11", "t13")]
     p = _schema_copy(tmp_path, "no13", drop)
     schema = load_schema(p)
     data = load_data(EXAMPLE)
     data.pop("t13", None)
+    data.pop("t11", None)
     wb = write_data(data, tmp_path / "no13.xlsx", schema)
     with pytest.raises(WorkbookError, match="--schema no-t13"):  # not bundled: read as the default, refused
         read_workbook(wb)
     d = read_workbook(wb, schema=schema)
     findings = validate(d)
-    reasons = [s for s in d.skipped_rules if "t13" in s.missing]
-    assert reasons and "本表结构（no-t13）没有「t13」" in reasons[0].reason
+    reasons = [s for s in d.skipped_rules if "t11" in s.missing]
+    assert reasons and "本表结构（no-t13）没有「t11」" in reasons[0].reason and "X408" in reasons[0].codes
+    # a set without 项目支出结转表 checks 项目支出 against 项目支出表 alone (needs "t13?")
+    assert not any("X406" in s.codes for s in d.skipped_rules)
     assert not any(f.rule == "F122" for f in findings)  # not an optional table left out: the set has none
 
 

@@ -100,18 +100,23 @@ def check_function_tables(ctx):
                               expected=income, actual=spend)
 
 
-@checker("X406", "X407", "X408", needs=("t3", "t5", "t6", "t11", "t12", "t13"))
+@checker("X406", "X407", needs=("t3", "t5", "t6", "t12", "t13?"))
 def check_totals_across(ctx):
+    """X406: 项目支出 of 支出总表 / 一般公共预算支出表 against the project tables (本年预算 t12, plus 上年结转
+    t13 where the table set has one: bj-14's 项目支出表 is the only one). X407: the economic table against
+    基本支出."""
     d = ctx.d
     U, H = d.schema.money.unit, d.schema.money.half  # the tables' unit and rounding (schema.units)
-    projects = sum((_amt(r, "total") for r in d.rows("t12")), ZERO) + sum((_amt(r, "total") for r in d.rows("t13")), ZERO)
-    n = len(d.rows("t12")) + len(d.rows("t13"))
+    tables = ("t12", "t13") if d.schema.has("t13") else ("t12",)
+    projects = sum((_amt(r, "total") for t in tables for r in d.rows(t)), ZERO)
+    n = sum(len(d.rows(t)) for t in tables)
     t3p = d.amount("t3", "total", "project")
+    which = "项目支出表（本年预算 + 上年结转）" if len(tables) == 2 else "项目支出表"
     if (projects or t3p) and abs(projects - t3p) > H * (n + 1):
         yield ctx.finding("X406", d.entry("t3", "total", "project"),
-                          f"项目支出合计 {money(t3p)} {U}，项目支出表（本年预算 + 上年结转）合计 {money(projects)} {U}，不一致。",
+                          f"项目支出合计 {money(t3p)} {U}，{which}合计 {money(projects)} {U}，不一致。",
                           expected=projects, actual=t3p)
-    gpb_projects = sum((_amt(r, "gpb") for r in d.rows("t12")), ZERO) + sum((_amt(r, "gpb") for r in d.rows("t13")), ZERO)
+    gpb_projects = sum((_amt(r, "gpb") for t in tables for r in d.rows(t)), ZERO)
     t5p = d.amount("t5", "total", "project")
     if (gpb_projects or t5p) and abs(gpb_projects - t5p) > H * (n + 1):
         yield ctx.finding("X406", d.entry("t5", "total", "project"),
@@ -124,6 +129,13 @@ def check_totals_across(ctx):
                           f"经济科目表合计 {money(t6)} {U}，与一般公共预算支出表的基本支出合计 {money(t5b)} {U}"
                           f"（「{d.entry('t5', 'total', 'basic').sheet}」{d.entry('t5', 'total', 'basic').cell}）不一致。",
                           expected=t5b, actual=t6)
+
+
+@checker("X408", needs=("t6", "t11"))
+def check_running_costs(ctx):
+    """X408: 机关运行经费 (its own table, t11) within the economic table's 公用经费."""
+    d = ctx.d
+    U = d.schema.money.unit
     jg = max(d.amount("t11", "total", "gpb"), sum((_amt(r, "gpb") for r in d.rows("t11")), ZERO))
     public = d.amount("t6", "total", "public")
     if jg > public:
