@@ -181,7 +181,7 @@ def test_table_references_in_the_narrative(wb):
 def test_forms_are_captioned_and_ordered_as_tables_13_and_14(filled, tmp_path):
     from toolkit.export import export
 
-    outs = export(filled, ["html", "xlsx"], tmp_path / "out", force=True)
+    outs = export(filled, ["html", "xlsx", "docx"], tmp_path / "out", force=True)
     html = Path(outs["html"]).read_text(encoding="utf-8")
     labels = re.findall(r'<p class="tlabel">预算公开表(\d+)</p>\s*<h[23] class="ttitle"[^>]*>([^<]*)<', html)
     numbers = [int(n) for n, _ in labels]
@@ -198,6 +198,13 @@ def test_forms_are_captioned_and_ordered_as_tables_13_and_14(filled, tmp_path):
     book = openpyxl.load_workbook(outs["xlsx"])
     firsts = {ws["A1"].value for ws in book.worksheets}
     assert {"预算公开表13", "预算公开表14"} <= firsts
+    import docx
+
+    paras = [p.text for p in docx.Document(outs["docx"]).paragraphs]
+    labels = [p for p in paras if re.fullmatch(r"预算公开表\d+", p)]
+    assert labels[-4:] == ["预算公开表13"] * 3 + ["预算公开表14"]
+    i = paras.index("预算公开表14")
+    assert paras[i + 1] == "部门整体支出绩效目标表"
 
 
 def test_sx13_forms_keep_their_place_without_a_number(tmp_path):
