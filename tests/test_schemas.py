@@ -142,27 +142,29 @@ def test_export_omits_the_left_out_table(tmp_path):
 
 def test_a_table_set_without_a_table_skips_its_rules_and_never_crashes(tmp_path):
     def drop(data):
-        data["id"] = "no-t11"
-        data["sheets"] = [s for s in data["sheets"] if s["key"] != "t11"]
-    p = _schema_copy(tmp_path, "no11", drop)
+        data["id"] = "no-t13"
+        data["sheets"] = [s for s in data["sheets"] if s["key"] not in ("t11", "t13")]
+    p = _schema_copy(tmp_path, "no13", drop)
     schema = load_schema(p)
     data = load_data(EXAMPLE)
+    data.pop("t13", None)
     data.pop("t11", None)
-    wb = write_data(data, tmp_path / "no11.xlsx", schema)
-    with pytest.raises(WorkbookError, match="--schema no-t11"):  # not bundled: read as the default, refused
+    wb = write_data(data, tmp_path / "no13.xlsx", schema)
+    with pytest.raises(WorkbookError, match="--schema no-t13"):  # not bundled: read as the default, refused
         read_workbook(wb)
     d = read_workbook(wb, schema=schema)
     findings = validate(d)
     reasons = [s for s in d.skipped_rules if "t11" in s.missing]
-    assert reasons and "本表结构（no-t11）没有「t11」" in reasons[0].reason
-    assert "X408" in {c for s in reasons for c in s.codes}  # 机关运行经费 vs 公用经费 needs 表11
+    assert reasons and "本表结构（no-t13）没有「t11」" in reasons[0].reason and "X408" in reasons[0].codes
+    # a set without 项目支出结转表 checks 项目支出 against 项目支出表 alone (needs "t13?")
+    assert not any("X406" in s.codes for s in d.skipped_rules)
     assert not any(f.rule == "F122" for f in findings)  # not an optional table left out: the set has none
 
 
 # ---------------------------------------------------------------- every bundled schema, whole pipeline
 
 #: each bundled schema's example, transcribed from a real published document (cited in its YAML header)
-EXAMPLES = {"sx-13": "xinzhou-beijing-office-2023"}
+EXAMPLES = {"sx-13": "xinzhou-beijing-office-2023", "bj-14": "bj-tongzhou-renda-2025"}
 
 
 def test_every_bundled_schema_has_a_real_example():

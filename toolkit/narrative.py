@@ -173,6 +173,10 @@ def generate(d, lookup) -> dict[str, str]:
     n = f.v("notes", "perf_count")
     p["s10_1"] = (f"{year}年{dept}部门实行绩效目标管理的项目{int(n or 0)}个，"
                   f"涉及一般公共预算当年拨款{mu(f.a('notes', 'perf_amount'))}。")
+    refs = [f"{what}见表{spec.number}" for key, what in (("perf_project", "项目支出绩效目标"), ("perf_dept", "部门整体支出绩效目标"))
+            if d.schema.has(key) and (spec := d.schema.sheet(key)).number is not None and d.instances(key)]
+    if refs:  # forms published as numbered tables (bj-14's 表13/表14): the text cites their 表号 from the schema
+        p["s10_1"] += "，".join(refs) + "。"
     p["s10_2"] = f.v("notes", "perf_summary") or gap("整体支出和项目支出绩效目标情况")
     vehicles = f.v("notes", "vehicles")
     p["s11_1"] = f.v("notes", "vehicle_text") or (

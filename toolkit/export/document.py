@@ -393,9 +393,11 @@ def build_form(V: Values, spec: FormSpec, inst: str | None = None, title: str | 
     while grid and grid[0][0] is not None and grid[0][0].span == n and len(caption) < 2:
         caption.append(grid.pop(0)[0].text)
         keep.pop(0)
+    number = getattr(spec, "number", None)  # a form numbered as a table (bj-14's 表13/表14): captioned as one
     t = Table(key=inst, kind="form", title=title or (caption[0] if caption else V.label(spec.title)),
               widths=list(spec.widths), subtitle=caption[1] if len(caption) > 1 else None,
-              sheet=d.sheet_names.get(inst, spec.sheet), toc=False, level=3)
+              sheet=d.sheet_names.get(inst, spec.sheet), toc=False, level=3,
+              label=f"预算公开表{number}" if number is not None else None, number=number)
     t.body = [Row(cells) for cells in grid]
     return t
 
@@ -484,7 +486,7 @@ def build_document(d, values: dict | None = None, outline: list | None = None) -
     V = Values(d, values)
     dept = clean_text(d.dept_name or "")
     year = d.year
-    blocks = expand(outline or OUTLINE, V)
+    blocks = expand(outline or d.schema.outline or OUTLINE, V)  # the schema's own order (bj-14), else sx-13's
     return Document(title=f"{dept}{year or ''}年度部门预算公开", dept=dept, year=year, blocks=blocks, values=values)
 
 

@@ -544,7 +544,11 @@ def render_docx(doc: Document, path, pages: dict | None = None, pdf_info: dict |
                 p.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), alignment=2)  # right tab
                 p.paragraph_format.keep_with_next = True
             else:
-                para(b.title, "BDT 表名")
+                if b.label:  # a form numbered as a table (表13/表14 of bj-14): captioned and in the 目录
+                    para(b.label, "BDT 小字").paragraph_format.keep_with_next = True
+                p = para(b.title, "BDT 表名")
+                if i in toc_of:
+                    _bookmark_paragraph(p, _bookmark(toc_of[i]))
                 if b.subtitle:
                     p = para(b.subtitle, "BDT 小字", WD_ALIGN_PARAGRAPH.CENTER)
                     p.paragraph_format.keep_with_next = True

@@ -147,10 +147,12 @@ def _table(t: Table, anchor: str) -> str:
         out.append(f'<div class="tmeta"><span>{_e(t.dept)}</span><span>{_e(t.unit)}</span></div>')
         caption = "，".join(x for x in (t.label, t.title, t.dept, t.unit) if x)
     else:
+        if t.label:  # a form numbered as a table (表13/表14 of bj-14)
+            out.append(f'<p class="tlabel">{_e(t.label)}</p>')
         out.append(f'<h3 class="ttitle" id="{cap_id}">{_e(t.title)}</h3>')
         if t.subtitle:
             out.append(f'<p class="tsub">{_e(t.subtitle)}</p>')
-        caption = "，".join(x for x in (t.title, t.subtitle, _form_subject(t)) if x)
+        caption = "，".join(x for x in (t.label, t.title, t.subtitle, _form_subject(t)) if x)
     widths = fit_widths(t)  # as in the PDF
     total = float(sum(widths)) or 1.0
     min_px = int(total * PX_PER_PT)

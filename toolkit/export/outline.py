@@ -8,9 +8,10 @@ Each entry is a small mapping; `expand()` turns the list into document blocks:
     {"heading": TEXT, "level": 2|3, "toc": bool}
     {"paragraph": KEY}                   a 情况说明 paragraph (workbook text, else the generated one)
     {"info": "duties" | "organisation"}  第一部分 from the 基本信息 sheet
-    {"tables": "all"}                    every table of the schema, in schema order, each on a new page
+    {"tables": "all"}                    every table of the schema, in 表号 order, each on a new page; forms
+                                         with a `number:` (bj-14's 表13/表14) are placed here too
+    {"forms": [KEY, …]}                  performance forms without a `number:` (every instance of a repeated form)
     {"chart": "pie"|"bar", "title": T, "table": KEY, "column": COL, "classes": true | "rows": [...]}
-    {"forms": [KEY, …]}                  performance forms (every instance of a repeated form)
     {"glossary": true}                   名词解释 from the workbook, else DEFAULT_GLOSSARY
 
 A province whose document differs passes its own list to `build_document(d, outline=…)`.
@@ -181,6 +182,13 @@ def _glossary(V: Values) -> list:
     return [Paragraph(neutralise(t)) for t in terms if t]
 
 
+def _numbered(schema) -> list:
+    """The tables and the forms numbered as tables (`number:` on a form), in 表号 order (a stable sort:
+    sx-13, numbered in schema order, keeps its order)."""
+    specs = [s for s in schema.sheets if isinstance(s, TableSpec) or getattr(s, "number", None) is not None]
+    return sorted(specs, key=lambda s: s.number)
+
+
 def expand(outline: list, V: Values) -> list:
     d = V.d
     blocks: list = []
@@ -206,15 +214,19 @@ def expand(outline: list, V: Values) -> list:
             blocks.extend(_info(V, item["info"]))
         elif "tables" in item:
             first = True
-            for spec in d.schema.sheets:
-                if not isinstance(spec, TableSpec):
-                    continue
-                if not d.present(spec.key):
+            for spec in _numbered(d.schema):
+                insts = d.instances(spec.key)  # a repeated form's instances are key#1, key#2…
+                if not insts:
                     continue  # an optional table the workbook leaves out: not published (the others keep their 表号)
-                for inst in d.instances(spec.key) or [spec.key]:
+                for n, inst in enumerate(insts):
                     if not first:
                         blocks.append(PageBreak())
-                    blocks.append(build_table(V, spec, inst))
+                    if isinstance(spec, TableSpec):
+                        blocks.append(build_table(V, spec, inst))
+                    else:  # a form numbered as a table (表13/表14): among the tables, its first instance in the 目录
+                        t = build_form(V, spec, inst)
+                        t.toc, t.level = n == 0, 2
+                        blocks.append(t)
                     first = False
         elif "chart" in item:
             if d.present(item["table"]) and (not item.get("classes") or d.present("t1")):
@@ -225,8 +237,8 @@ def expand(outline: list, V: Values) -> list:
                 if not d.schema.has(key):
                     continue
                 spec = d.schema.sheet(key)
-                if not isinstance(spec, FormSpec):
-                    continue
+                if not isinstance(spec, FormSpec) or spec.number is not None:
+                    continue  # a numbered form is published among the tables ({"tables": "all"})
                 for inst in d.instances(key):
                     blocks.append(PageBreak())
                     blocks.append(build_form(V, spec, inst))

@@ -728,6 +728,10 @@ def story(doc: Document, st: dict) -> tuple[list, list]:
                 line = _dept_line(b, st)
                 flow += line if isinstance(line, list) else [line]
             else:
+                if b.label:  # a form numbered as a table (表13/表14 of bj-14)
+                    lab = Para(b.label, st["tlabel"])
+                    lab.keepWithNext = True
+                    flow.append(lab)
                 flow.append(_heading(b.title, st["ttitle"], key, toc_of.get(i), b.level - 1))
                 if b.subtitle:
                     sub = Para(b.subtitle, st["tsub"])

@@ -86,7 +86,7 @@ def _write(ws, t: Table, mark: str | None = None) -> None:
     body_font, bold_font = Font(name=FONT, size=10), Font(name=FONT, size=10, bold=True)
     last = get_column_letter(n)
     r = 1
-    if t.kind == "table":
+    if t.kind == "table" or t.label:  # the label of a table, or of a form numbered as one (表13/表14)
         ws.cell(row=1, column=1, value=t.label).font = Font(name=FONT, size=9)
         r = 2
     ws.cell(row=r, column=1, value=t.title).font = Font(name=FONT, size=14, bold=True)

@@ -92,20 +92,25 @@ def parameter(code: str, name: str, default, doc: str, kind: str | None = None, 
     return p
 
 
-def checker(*codes: str, needs: tuple = ()):
+def checker(*codes: str, needs: tuple = (), applies_to: tuple = ()):
     """Register a check function that emits findings of the given (registered) codes.
 
     `needs`: the tables and forms (schema keys, "t12", "perf_dept") the check reads. When the
     schema has no such sheet, or the workbook left an optional one out, the check is not run and
-    is listed as skipped (`skipped_rules`) instead. A check that asks the schema for a sheet it
-    lacks without declaring it (schema.MissingSheet) is skipped and listed the same way."""
+    is listed as skipped (`skipped_rules`) instead. A key ending in "?" ("t13?") is needed only
+    where the schema has that sheet. A check that asks the schema for a sheet it
+    lacks without declaring it (schema.MissingSheet) is skipped and listed the same way.
+    `applies_to`: the tables a check is about, of a table set that has them (bj-14's 政府采购预算明细表
+    `proc`): a schema without them gives the check nothing to look at, so it is not run and not
+    listed (listing it under every sx-13 report would be noise); they count as `needs` otherwise."""
 
     def deco(fn):
         for c in codes:
             if c not in RULES:
                 raise ValueError(f"{fn.__name__}: code {c} not registered")
         fn.codes = codes
-        fn.needs = tuple(needs)
+        fn.needs = tuple(needs) + tuple(k for k in applies_to if k not in needs)
+        fn.applies_to = tuple(applies_to)
         CHECKERS.append(fn)
         return fn
 
@@ -125,8 +130,13 @@ class Skipped:
 
 
 def _absent(d, key: str) -> str | None:
-    """Why sheet `key` is not there for this workbook (None: it is)."""
+    """Why sheet `key` is not there for this workbook (None: it is). "t13?": needed where the table set
+    has it (a set without it, bj-14, runs the check without; a workbook leaving it out skips it)."""
     schema = d.schema
+    if key.endswith("?"):
+        key = key[:-1]
+        if not schema.has(key):
+            return None
     if not schema.has(key):
         return f"本表结构（{schema.id or schema.name}）没有「{key}」"
     spec = schema.sheet(key)
@@ -207,6 +217,7 @@ def money(v) -> str:
 def _load_families() -> None:
     from . import arithmetic, classification, completeness, crosstable, entry, narrative, performance, publication  # noqa: F401
     from . import prior  # noqa: F401
+    from . import procurement, references  # noqa: F401  (bj-14's 政府采购/购买服务 tables; 「表N」 references)
 
 
 def validate(d, grouped: bool = False, settings: dict | None = None, config=None, waivers=None) -> list[Finding]:
@@ -225,9 +236,11 @@ def validate(d, grouped: bool = False, settings: dict | None = None, config=None
     skipped = []
     with paused_gc():  # the checks build many small acyclic results (see toolkit.model.paused_gc)
         for fn in CHECKERS:
+            if not all(d.schema.has(k) for k in getattr(fn, "applies_to", ())):
+                continue  # a check about tables this table set does not have (not listed: nothing to check)
             why = [(k, r) for k in getattr(fn, "needs", ()) if (r := _absent(d, k))]
             if why:
-                skipped.append(Skipped(fn.codes, tuple(k for k, _ in why), "；".join(r for _, r in why)))
+                skipped.append(Skipped(fn.codes, tuple(k.rstrip("?") for k, _ in why), "；".join(r for _, r in why)))
                 continue
             try:
                 out.extend(list(fn(ctx)))

@@ -107,16 +107,19 @@ def _project_rows(d) -> list:
 
 @checker("X406", needs=("t3", "t5", "t12"))
 def check_projects_across(ctx):
-    """X406 alone: a table set without 表13 (or leaving it out) still has its 项目支出表 checked."""
+    """X406: 项目支出 of 支出总表 / 一般公共预算支出表 against the project tables (本年预算 t12, plus 上年结转
+    t13 where the table set has one and the workbook holds it: bj-14's 项目支出表 is the only one)."""
     d = ctx.d
     U, H = d.schema.money.unit, d.schema.money.half  # the tables' unit and rounding (schema.units)
     rows = _project_rows(d)
     projects = sum((_amt(r, "total") for r in rows), ZERO)
     n = len(rows)
+    tables = ("t12", "t13") if d.present("t13") else ("t12",)
     t3p = d.amount("t3", "total", "project")
+    which = "项目支出表（本年预算 + 上年结转）" if len(tables) == 2 else "项目支出表"
     if (projects or t3p) and abs(projects - t3p) > H * (n + 1):
         yield ctx.finding("X406", d.entry("t3", "total", "project"),
-                          f"项目支出合计 {money(t3p)} {U}，项目支出表（本年预算 + 上年结转）合计 {money(projects)} {U}，不一致。",
+                          f"项目支出合计 {money(t3p)} {U}，{which}合计 {money(projects)} {U}，不一致。",
                           expected=projects, actual=t3p)
     gpb_projects = sum((_amt(r, "gpb") for r in rows), ZERO)
     t5p = d.amount("t5", "total", "project")
@@ -141,6 +144,7 @@ def check_economic_total(ctx):
 
 @checker("X408", needs=("t6", "t11"))
 def check_running_costs(ctx):
+    """X408: 机关运行经费 (its own table, t11) within the economic table's 公用经费."""
     d = ctx.d
     U = d.schema.money.unit
     jg = max(d.amount("t11", "total", "gpb"), sum((_amt(r, "gpb") for r in d.rows("t11")), ZERO))

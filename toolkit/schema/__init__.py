@@ -16,7 +16,7 @@ from pathlib import Path
 DEFAULT_SCHEMA = Path(__file__).with_name("default.yaml")
 #: bundled schemas by name (`bdt --schema sx-13`, `bdt schema list`); each file's `id:` is its name.
 #: "default" is an alias of the 13-table format the toolkit started with.
-BUNDLED = {"sx-13": "default.yaml"}
+BUNDLED = {"sx-13": "default.yaml", "bj-14": "bj-14.yaml"}
 ALIASES = {"default": "sx-13"}
 
 INPUT, DERIVED, LABEL = "input", "derived", "label"
@@ -192,6 +192,7 @@ class FormSpec:
     repeat: bool = False
     kind: str = "form"
     optional: bool = False
+    number: int | None = None  # published among the tables as 表N (bj-14's 绩效目标表), else None
 
     @property
     def fields(self) -> dict[str, CellSpec]:
@@ -295,6 +296,7 @@ class Schema:
     capacities: dict = field(default_factory=dict)  # block capacities changed for one workbook {"t3.items": 2000}
     id: str = ""  # the schema's name (sx-13, bj-14, sh-9): recorded in a workbook's _meta as schema_id
     publication: Publication = field(default_factory=Publication)  # published precision and rounding policy
+    outline: tuple | None = None  # the published document's order (toolkit.export.outline); None: the sx-13 OUTLINE
 
     def sheet(self, key: str):
         for s in self.sheets:
@@ -550,6 +552,7 @@ def _parse_form(d: dict) -> FormSpec:
         rows=tuple(rows),
         repeat=bool(d.get("repeat", False)),
         optional=bool(d.get("optional", False)),
+        number=None if d.get("number") is None else int(d["number"]),
     )
 
 
@@ -609,9 +612,29 @@ def parse_schema(data: dict, source: Path | None = None) -> Schema:
         source=source,
         id=str(data.get("id", "") or ""),
         publication=parse_publication(data.get("publication"), types),
+        outline=_parse_outline(data.get("outline")),
     )
     check_schema(schema)
     return schema
+
+
+OUTLINE_KINDS = ("cover", "contents", "part", "heading", "paragraph", "info", "tables", "chart", "forms", "glossary")
+
+
+def _parse_outline(items) -> tuple | None:
+    """`outline:` — the published document's order as data (the entries of toolkit.export.outline:
+    {part: …}, {heading: …, level: 3}, {paragraph: s2}, {tables: all} …). Each entry names one kind."""
+    if items is None:
+        return None
+    if not isinstance(items, list):
+        raise SchemaError("outline: must be a list of entries ({part: …}, {paragraph: s1}, {tables: all} …)")
+    out = []
+    for i, item in enumerate(items, 1):
+        kinds = [k for k in OUTLINE_KINDS if isinstance(item, dict) and k in item]
+        if len(kinds) != 1:
+            raise SchemaError(f"outline entry {i} ({item!r}) must name exactly one of {', '.join(OUTLINE_KINDS)}")
+        out.append(dict(item))
+    return tuple(out)
 
 
 def yaml_load(text_or_file):
@@ -699,10 +722,16 @@ def iter_derivations(schema: Schema):
 def check_schema(schema: Schema) -> None:
     """Check every derivation parses and every reference it makes exists. Raises SchemaError."""
     keys = {}
+    numbers: dict = {}
     for s in schema.sheets:
         if s.key in keys:
             raise SchemaError(f"duplicate sheet key {s.key}")
         keys[s.key] = s
+        n = getattr(s, "number", None)
+        if n is not None:  # 表号 are unique across tables and numbered forms (表13/表14 of bj-14)
+            if n in numbers:
+                raise SchemaError(f"{s.key}: 表号 {n} is already {numbers[n]}'s")
+            numbers[n] = s.key
         if isinstance(s, TableSpec):
             for c in s.columns:
                 if c.type not in schema.types:
@@ -716,6 +745,15 @@ def check_schema(schema: Schema) -> None:
             for name, spec in s.fields.items():
                 if spec.type not in schema.types:
                     raise SchemaError(f"{s.key}.{name}: unknown type {spec.type}")
+    paragraphs = keys["narrative"].fields if isinstance(keys.get("narrative"), FormSpec) else {}
+    for item in schema.outline or ():  # a schema's own document order names its paragraphs, tables and forms
+        if "paragraph" in item and item["paragraph"] not in paragraphs:
+            raise SchemaError(f"outline: paragraph {item['paragraph']!r} is not a field of the narrative form")
+        if "chart" in item and item.get("table") not in keys:
+            raise SchemaError(f"outline: chart {item.get('key', '')!r} names unknown table {item.get('table')!r}")
+        for k in item.get("forms", ()):
+            if k not in keys:
+                raise SchemaError(f"outline: unknown form {k!r}")
     for sheet_key, where, spec in iter_derivations(schema):
         try:
             tree = ast.parse(spec.derive, mode="eval")
