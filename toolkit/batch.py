@@ -33,11 +33,8 @@ python-calamine (after the cheap checks of toolkit.io.safety) and validated once
 """
 from __future__ import annotations
 
-import csv
 import glob
 import hashlib
-import html
-import io
 import json
 import os
 import re
@@ -47,32 +44,28 @@ import stat
 import sys
 import threading
 import time
-import traceback
 import unicodedata
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as _FutureTimeout
 from concurrent.futures import BrokenExecutor as _BrokenExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import date
+from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import quote
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3  # as bdt validate
+from .outcome import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, ERRORS, INTERNAL, OK,  # noqa: F401
+                      STATUS_ZH, TOP_RULES, UNREADABLE, FileOutcome, _internal, _last_line, count_findings,
+                      exit_status, read_outcome)
+from .summary import (MTIME, PRIOR_CSV, ROSTER_CSV, SUMMARY_CSV, SUMMARY_HTML, _atomic_write,  # noqa: F401
+                      config_notes, outcome_grade, prior_lines, roster_report, rule_chart_svg, rule_totals,
+                      summary_text, unmatched_notes, write_prior_csv, write_summary_csv, write_summary_html)
 
-OK, ERRORS, UNREADABLE, INTERNAL = "ok", "errors", "unreadable", "internal error"
-STATUS_ZH = {OK: "通过", ERRORS: "有错误", UNREADABLE: "无法读取", INTERNAL: "内部错误"}
+
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls only to tell the clerk to re-save it
 MARKER = ".bdt-batch"  # a department folder written by bdt batch (a re-run may replace it)
 STARTED = ".started"  # written by a worker when it starts a file (finds the file that crashed a pool)
 EXPORT_FOLDER = "公开文件"  # --export outputs, inside the department's folder
-SUMMARY_CSV, SUMMARY_HTML = "summary.csv", "summary.html"  # the batch's own files in --out
-ROSTER_CSV = "roster.csv"  # with --roster: each roster entry's status, beside summary.csv
-MTIME = "工作簿文件的修改时间"  # what a batch takes as a submission's time (a roster's 逾期)
 DEFAULT_TIMEOUT = 600.0  # seconds one workbook may take (read, check, fill, export)
-TOP_RULES = 3
-_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 # ---------------------------------------------------------------- options and outcomes
@@ -94,60 +87,8 @@ class Options:
     prior: tuple = ()  # last year's workbooks (--prior): (path, 部门代码, name, year) each, see toolkit.prior
 
 
-@dataclass
-class FileOutcome:
-    """One workbook's result: small, picklable, one row of the summary."""
-
-    path: str
-    department: str | None = None
-    dept_code: str | None = None
-    status: str = OK
-    counts: dict = field(default_factory=lambda: {"error": 0, "warning": 0, "info": 0})
-    rules: dict = field(default_factory=dict)  # rule code -> number of findings
-    severities: dict = field(default_factory=dict)  # rule code -> severity
-    message: str = ""
-    staging: str = ""
-    folder: str | None = None  # the department's folder, relative to out_dir
-    outputs: list = field(default_factory=list)
-    seconds: float = 0.0
-    config: str = ""  # the rule settings it was checked with (toolkit.config.InForce.text())
-    prior: str = ""  # last year's workbook matched (--prior), its path
-    prior_note: str = ""  # how it was matched (按部门代码/按部门名称), or why none was
-
-    @property
-    def name(self) -> str:
-        return Path(self.path).name
-
-    @property
-    def top_rules(self) -> list[tuple[str, int]]:
-        """The rules a department should look at first: errors before warnings and info, then by count."""
-        rank = {"error": 0, "warning": 1, "info": 2}
-        return sorted(self.rules.items(),
-                      key=lambda kv: (rank.get(self.severities.get(kv[0]), 3), -kv[1], kv[0]))[:TOP_RULES]
-
-    @property
-    def readable(self) -> bool:
-        return self.status in (OK, ERRORS)
-
-
 def _key(path) -> str:
     return hashlib.sha1(os.fsencode(os.path.abspath(path))).hexdigest()[:16]
-
-
-def _last_line(exc: BaseException) -> str:
-    """The traceback's last line, and where it happened (file:line of the innermost frame)."""
-    line = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    tb = traceback.extract_tb(exc.__traceback__)
-    if tb:
-        frame = tb[-1]
-        parts = Path(frame.filename).parts
-        where = "/".join(parts[-2:]) if len(parts) >= 2 else frame.filename
-        return f"{line}（{where}:{frame.lineno}）"
-    return line
-
-
-def _internal(message: str, exc: BaseException) -> str:
-    return f"程序内部错误（不是文件本身的问题）：{message}{_last_line(exc)}。请把该文件和此信息转给技术支持。"
 
 
 # ---------------------------------------------------------------- the worker
@@ -202,39 +143,6 @@ def work(path, options: Options) -> FileOutcome:
         out.message = _internal("", exc)
     out.seconds = time.perf_counter() - t0
     return out
-
-
-def read_outcome(path: Path, out: FileOutcome, schema=None, name: str | None = None):
-    """Read one workbook for a summary row: the Disclosure, or None with `out` saying why it is
-    unreadable (in Chinese, naming the file as `name`, else its file name). Batch and serve share it."""
-    from .io.reader import WorkbookError, read_workbook
-
-    try:
-        d = read_workbook(path, schema=schema) if schema is not None else read_workbook(path)
-    except WorkbookError as exc:
-        out.status, out.message = UNREADABLE, exc.message
-        return None
-    except OSError as exc:
-        out.status, out.message = UNREADABLE, f"无法读取文件「{name or Path(path).name}」：{exc.strerror or exc}。"
-        return None
-    out.department = _text(d.dept_name)
-    out.dept_code = _text(d.dept_code)
-    return d
-
-
-def count_findings(out: FileOutcome, findings) -> None:
-    """A summary row's counts per severity and rule, the most severe severity per rule, and its
-    status (errors / clean) unless the work already failed inside the toolkit."""
-    for f in findings:
-        if getattr(f, "waived", None) is not None:  # reviewed and accepted (toolkit.waivers): counted apart
-            out.counts["waived"] = out.counts.get("waived", 0) + 1
-            continue
-        out.counts[f.severity] = out.counts.get(f.severity, 0) + 1
-        out.rules[f.rule] = out.rules.get(f.rule, 0) + 1
-        if _RANK.get(f.severity, 3) < _RANK.get(out.severities.get(f.rule), 3):
-            out.severities[f.rule] = f.severity  # the most severe seen for the rule
-    if out.status != INTERNAL:
-        out.status = ERRORS if out.counts.get("error") else OK
 
 
 def _work(path: Path, options: Options, out: FileOutcome) -> None:
@@ -359,29 +267,6 @@ def prior_plan(d):
     return fill_plan(d)[0]
 
 
-def prior_summary(outcomes, candidates) -> dict:
-    """Which workbooks got last year's workbook, which did not (and why), which of last year's
-    workbooks no department of this year matched."""
-    used = {o.prior for o in outcomes if o.prior}
-    return {"matched": [o for o in outcomes if o.prior],
-            "unmatched": [o for o in outcomes if o.readable and not o.prior],
-            "unused": [c[0] for c in candidates if c[0] not in used]}
-
-
-def write_prior_csv(outcomes, candidates, path) -> Path:
-    """上年数匹配.csv: one row per workbook (its last year's workbook, how matched or why not) and one
-    per last year's workbook that matched no department."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["工作簿", "单位", "部门代码", "上年工作簿", "匹配方式或未匹配原因"])
-    for o in outcomes:
-        w.writerow([_csv_safe(o.name), _csv_safe(o.department or ""), _csv_safe(o.dept_code or ""),
-                    _csv_safe(Path(o.prior).name if o.prior else ""), _csv_safe(o.prior_note or o.message)])
-    for p in prior_summary(outcomes, candidates)["unused"]:
-        w.writerow(["", "", "", _csv_safe(Path(p).name), "没有本年工作簿与之匹配"])
-    return _atomic_write(Path(path), ("\ufeff" + buf.getvalue()).encode("utf-8"))
-
-
 def filled_name(path: Path) -> str:
     """The filled workbook's name in a department's folder: the input's stem (cut to fit a file
     system's 255 bytes with room to spare) + .filled + .xlsx/.xlsm; never report.html,
@@ -391,13 +276,6 @@ def filled_name(path: Path) -> str:
     while len((stem + suffix).encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
         stem = stem[:-1]
     return stem + suffix
-
-
-def _text(v) -> str | None:
-    if v is None:
-        return None
-    t = str(v).strip()
-    return t or None
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -636,17 +514,6 @@ class BatchResult:
         return sum(1 for o in self.outcomes if o.status == status)
 
 
-def exit_status(outcomes) -> int:
-    """3 if any file met an internal error, else 2 if any could not be read, 1 if any has errors."""
-    if any(o.status == INTERNAL for o in outcomes):
-        return EXIT_INTERNAL
-    if any(o.status == UNREADABLE for o in outcomes):
-        return EXIT_UNREADABLE
-    if any(o.status == ERRORS for o in outcomes):
-        return EXIT_FINDINGS
-    return EXIT_OK
-
-
 def _crashed(path, staging: str, what: str) -> FileOutcome:
     return FileOutcome(path=str(path), status=INTERNAL, staging=staging,
                        message=f"程序内部错误（不是文件本身的问题）：{what}。请把该文件转给技术支持。")
@@ -793,24 +660,6 @@ def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=
     return result
 
 
-def _mtime(path: str):
-    from datetime import datetime
-
-    try:
-        return datetime.fromtimestamp(os.stat(path).st_mtime)
-    except OSError:
-        return None
-
-
-def roster_report(outcomes, entries, times=None):
-    """The roster's status (toolkit.roster.match) of these outcomes, each outcome's key its index;
-    `times[i]`: when outcome i was submitted (default: its file's modification time)."""
-    from .roster import match, submission_from_outcome
-
-    return match(entries, [submission_from_outcome(k, o, times[k] if times is not None else _mtime(o.path))
-                           for k, o in enumerate(outcomes)])
-
-
 # ---------------------------------------------------------------- inputs
 
 def _inside(p: Path, out: Path) -> bool:
@@ -892,263 +741,6 @@ def discover(inputs, out_dir=None) -> tuple[list[Path], list[str]]:
         else:
             add(p, True)  # a missing file: its row will say so
     return sorted(found.values(), key=lambda q: str(q)), notes
-
-
-# ---------------------------------------------------------------- summary
-
-def _display(o: FileOutcome) -> str:
-    return o.department or Path(o.path).stem
-
-
-def _top(o: FileOutcome) -> str:
-    return "、".join(f"{code}×{n}" for code, n in o.top_rules)
-
-
-def _csv_safe(v) -> str:
-    """Text that Excel will not run as a formula (CSV injection: =, +, -, @ at the start)."""
-    t = "" if v is None else str(v)
-    return "'" + t if t[:1] in ("=", "+", "-", "@", "\t", "\r") else t
-
-
-CSV_COLUMNS = ["序号", "部门", "部门代码", "文件", "状态", "status", "错误", "警告", "提示", "已豁免", "主要问题", "输出文件夹", "说明",
-               "规则设置", "等级", "得分"]
-
-
-def outcome_grade(o: FileOutcome, roster_status: str | None = None):
-    """A workbook's grade (toolkit.grade) from its findings and, with a roster, its entry's status."""
-    from .grade import grade
-
-    return grade(o.rules, o.severities, roster_status, readable=o.readable)
-
-
-def _grades(outcomes, roster=None) -> list:
-    out = []
-    for k, o in enumerate(outcomes):
-        st = roster.of(k) if roster is not None else None
-        out.append(outcome_grade(o, st.status if st is not None else None))
-    return out
-
-
-def write_summary_csv(outcomes, path, roster=None) -> Path:
-    """summary.csv: UTF-8 with BOM (Excel opens it right), one row per workbook, input order."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_COLUMNS)
-    grades = _grades(outcomes, roster)
-    for k, o in enumerate(outcomes, 1):
-        g = grades[k - 1]
-        w.writerow([k, _csv_safe(o.department or ""), _csv_safe(o.dept_code or ""), _csv_safe(o.path),
-                    STATUS_ZH.get(o.status, o.status), o.status, o.counts.get("error", 0), o.counts.get("warning", 0),
-                    o.counts.get("info", 0), o.counts.get("waived", 0), _top(o), _csv_safe(o.folder or ""),
-                    _csv_safe(o.message), _csv_safe(o.config or _default_config()), g.letter, g.score])
-    return _atomic_write(Path(path), buf.getvalue().encode("utf-8-sig"))
-
-
-def _default_config() -> str:
-    from .config import DEFAULT_TEXT
-
-    return DEFAULT_TEXT
-
-
-def config_groups(outcomes) -> list[tuple[str, list]]:
-    """(rule settings, [outcomes checked with them]) in order of first appearance: what the summary
-    prints, so a department's own settings (per-department tables) show as a group of its own."""
-    groups: dict = {}
-    for o in outcomes:
-        groups.setdefault(o.config or _default_config(), []).append(o)
-    return list(groups.items())
-
-
-def _config_html(outcomes) -> list[str]:
-    e = html.escape
-    groups = config_groups(outcomes)
-    out = ['<section class="config">', "<h2>规则设置</h2>"]
-    if len(groups) == 1:
-        out.append(f'<p class="meta config">全部工作簿：{e(groups[0][0])}</p>')
-    else:
-        out.append('<ul class="config-list">')
-        for text, members in groups:
-            names = "、".join(_display(o) for o in members)
-            out.append(f"<li>{e(text)}<br>适用于 {len(members)} 个工作簿：{e(names)}</li>")
-        out.append("</ul>")
-    out.append("</section>")
-    return out
-
-
-def _atomic_write(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
-
-
-def rule_totals(outcomes) -> list[dict]:
-    """Per rule across all departments: code, title, severity, findings, departments."""
-    from .rules import catalogue
-
-    titles = {r.code: r for r in catalogue()}
-    totals: dict[str, dict] = {}
-    for o in outcomes:
-        for code, n in o.rules.items():
-            t = totals.setdefault(code, {"code": code, "findings": 0, "departments": 0,
-                                         "severity": o.severities.get(code, "info")})
-            t["findings"] += n
-            t["departments"] += 1
-            sev = o.severities.get(code, "info")
-            if _RANK.get(sev, 3) < _RANK.get(t["severity"], 3):
-                t["severity"] = sev  # as found (a rule may report a milder case than its catalogue severity)
-    for code, t in totals.items():
-        rule = titles.get(code)
-        t["title"] = rule.title if rule else ""
-    return sorted(totals.values(), key=lambda t: (-t["findings"], _RANK.get(t["severity"], 3), t["code"]))
-
-
-_SEV_COLOR = {"error": "#b3261e", "warning": "#c77700", "info": "#00838f"}
-_SEV_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
-
-
-def rule_chart_svg(totals: list[dict], limit: int = 25) -> str:
-    """An inline SVG horizontal bar chart of findings per rule (top `limit` rules)."""
-    rows = totals[:limit]
-    if not rows:
-        return ""
-    e = html.escape
-    bar_h, gap, label_w, bar_w, num_w = 18, 6, 250, 520, 150
-    height = len(rows) * (bar_h + gap) + gap + 22
-    width = label_w + bar_w + num_w
-    peak = max(t["findings"] for t in rows) or 1
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" width="100%" '
-           f'role="img" aria-label="各规则问题数">',
-           '<style>text{font-size:12px;font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif}</style>']
-    for k, t in enumerate(rows):
-        y = gap + k * (bar_h + gap)
-        w = max(2, round(bar_w * t["findings"] / peak))
-        color = _SEV_COLOR.get(t["severity"], "#555")
-        label = f'{t["code"]} {t["title"]}'
-        if len(label) > 20:
-            label = label[:19] + "…"
-        out.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{e(label)}</text>')
-        out.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{color}" rx="2">'
-                   f'<title>{e(t["code"])} {e(t["title"])}：{t["findings"]} 项，{t["departments"]} 个单位</title></rect>')
-        out.append(f'<text x="{label_w + w + 6}" y="{y + 13}">{t["findings"]}（{t["departments"]} 个单位）</text>')
-    ly = height - 8
-    x = label_w
-    for sev in ("error", "warning", "info"):
-        out.append(f'<rect x="{x}" y="{ly - 10}" width="12" height="12" fill="{_SEV_COLOR[sev]}"/>'
-                   f'<text x="{x + 16}" y="{ly}">{_SEV_ZH[sev]}</text>')
-        x += 70
-    out.append("</svg>")
-    return "\n".join(out)
-
-
-_CSS = """
-.summary-counts span { margin-right: 1.2em; }
-.status-ok { color: #1e6b2f; font-weight: bold; }
-.status-errors { color: #b3261e; font-weight: bold; }
-.status-unreadable, .status-internal { color: #fff; background: #b3261e; padding: 0 .4em; border-radius: 3px; }
-td.num { text-align: right; white-space: nowrap; }
-.chart { max-width: 900px; display: block; margin: .5em 0 1.5em; }
-ul.unreadable-list li { margin: .3em 0; }
-td.grade { text-align: center; font-weight: bold; }
-.grade-A { color: #1e6b2f; } .grade-B { color: #2f5f8a; } .grade-C { color: #c77700; } .grade-D { color: #b3261e; }
-th button { font: inherit; font-weight: bold; background: none; border: 0; padding: 0; cursor: pointer; text-decoration: underline dotted; }
-th[aria-sort=ascending] button::after { content: " ▲"; } th[aria-sort=descending] button::after { content: " ▼"; }
-"""
-
-
-def write_summary_html(outcomes, path, seconds: float | None = None, today: date | None = None, roster=None,
-                       time_source: str = MTIME) -> Path:
-    """summary.html: self-contained (inline CSS, SVG and the table-sorting script of
-    toolkit.sortable), one row per workbook, worst grade first; with `roster` (a RosterReport whose
-    keys are the outcomes' indexes) the roster section, `time_source` saying what the submission
-    times are."""
-    from . import __version__
-    from . import report
-    from .grade import RULE_TEXT
-    from .sortable import script_tag
-
-    e = html.escape
-    today = today or date.today()
-    totals = rule_totals(outcomes)
-    n = len(outcomes)
-    by = {s: sum(1 for o in outcomes if o.status == s) for s in STATUS_ZH}
-    warned = sum(1 for o in outcomes if o.status == OK and o.counts.get("warning"))
-    out = ["<!DOCTYPE html>", '<html lang="zh-CN">', "<head>", '<meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           "<title>部门预算公开批量校验汇总</title>",
-           f"<style>{getattr(report, '_CSS', '')}{_CSS}</style>", "</head>", "<body>", "<header>",
-           "<h1>部门预算公开批量校验汇总</h1>",
-           f'<p class="meta">生成日期：{today.year}年{today.month}月{today.day}日'
-           + (f"　用时 {seconds:.1f} 秒" if seconds is not None else "") + "</p>",
-           f'<p class="summary-counts"><span>共 {n} 个工作簿</span>'
-           f'<span class="status-ok">通过 {by[OK]}</span>'
-           + (f"<span>（其中 {warned} 个有警告）</span>" if warned else "")
-           + f'<span class="status-errors">有错误 {by[ERRORS]}</span>'
-           f"<span>无法读取 {by[UNREADABLE]}</span>"
-           + (f"<span>内部错误 {by[INTERNAL]}</span>" if by[INTERNAL] else "") + "</p>",
-           "</header>"]
-
-    bad = [o for o in outcomes if o.status in (UNREADABLE, INTERNAL)]
-    if bad:
-        out.append('<section class="unreadable">')
-        out.append(f"<h2>无法处理的文件（{len(bad)} 个）</h2>")
-        out.append('<ul class="unreadable-list">')
-        for o in bad:
-            link = f' <a href="{quote(o.folder)}/report.html">报告</a>' if o.folder else ""
-            out.append(f"<li><strong>{e(o.name)}</strong>：{e(o.message)}{link}</li>")
-        out.append("</ul></section>")
-
-    if roster is not None:
-        from .roster import to_html
-
-        out.append(to_html(roster, time_source))
-
-    if totals:
-        out.append("<section>")
-        out.append("<h2>各规则问题数（全部单位合计）</h2>")
-        out.append(rule_chart_svg(totals))
-        out.append("<table><thead><tr><th>规则</th><th>名称</th><th>级别</th><th>问题数</th><th>涉及单位数</th></tr></thead><tbody>")
-        for t in totals:
-            out.append(f'<tr><td class="cell">{e(t["code"])}</td><td>{e(t["title"])}</td>'
-                       f'<td><span class="sev sev-{e(t["severity"])}">{e(_SEV_ZH.get(t["severity"], t["severity"]))}</span></td>'
-                       f'<td class="num">{t["findings"]}</td><td class="num">{t["departments"]}</td></tr>')
-        out.append("</tbody></table></section>")
-
-    out += _config_html(outcomes)
-
-    grades = _grades(outcomes, roster)
-    rank = {INTERNAL: 0, UNREADABLE: 1, ERRORS: 2, OK: 3}
-    # worst first: grade D before A, then fewer points, then status and errors as before
-    ordered = sorted(enumerate(outcomes, 1), key=lambda ko: (-grades[ko[0] - 1].rank, grades[ko[0] - 1].score,
-                                                            rank.get(ko[1].status, 0), -ko[1].counts.get("error", 0),
-                                                            -ko[1].counts.get("warning", 0), ko[0]))
-    out.append("<section>")
-    out.append("<h2>各单位校验结果</h2>")
-    out.append(f'<p class="meta grade-rule">{e(RULE_TEXT)}默认按等级从低到高排列；点击表头可按等级、错误数或部门名称排序。</p>')
-    out.append('<table class="sortable" id="results"><thead><tr><th data-sort="num"><button type="button">序号</button></th>'
-               '<th data-sort="text"><button type="button">部门</button></th><th>文件</th><th>状态</th>'
-               '<th data-sort="num"><button type="button">错误</button></th><th data-sort="num"><button type="button">警告</button></th>'
-               '<th>提示</th><th data-sort="num"><button type="button">已豁免</button></th>'
-               '<th data-sort="num"><button type="button">等级</button></th>'
-               '<th data-sort="num"><button type="button">得分</button></th>'
-               "<th>主要问题</th><th>报告</th><th>说明</th></tr></thead><tbody>")
-    for k, o in ordered:
-        g = grades[k - 1]
-        cls = {OK: "status-ok", ERRORS: "status-errors", UNREADABLE: "status-unreadable",
-               INTERNAL: "status-internal"}.get(o.status, "")
-        link = f'<a href="{quote(o.folder)}/report.html">查看</a>' if o.folder else ""
-        out.append(f'<tr><td class="num">{k}</td><td>{e(_display(o))}</td><td>{e(o.name)}</td>'
-                   f'<td><span class="{cls}">{e(STATUS_ZH.get(o.status, o.status))}</span></td>'
-                   f'<td class="num">{o.counts.get("error", 0)}</td><td class="num">{o.counts.get("warning", 0)}</td>'
-                   f'<td class="num">{o.counts.get("info", 0)}</td><td class="num">{o.counts.get("waived", 0)}</td>'
-                   f'<td class="grade grade-{g.letter}" data-v="{g.rank}" title="{e("；".join(g.reasons))}">{g.letter}</td>'
-                   f'<td class="num">{g.score}</td><td>{e(_top(o))}</td><td>{link}</td>'
-                   f'<td class="msg">{e(o.message)}</td></tr>')
-    out.append("</tbody></table></section>")
-    out.append(script_tag())
-    out.append(f"<footer>本汇总由 bdt {e(__version__)}（部门预算公开工具）生成。各单位的问题清单见其文件夹中的 report.html。</footer>")
-    out.append("</body></html>")
-    return _atomic_write(Path(path), ("\n".join(out) + "\n").encode("utf-8"))
 
 
 # ---------------------------------------------------------------- progress
@@ -1359,73 +951,6 @@ def run(args) -> int:
         print("\n".join(prior_lines(result.outcomes, prior, write_prior_csv(result.outcomes, prior,
                                                                              out_dir / PRIOR_CSV))))
     return result.exit_status
-
-
-def config_notes(used: dict) -> list[str]:
-    """One line per configuration file the batch uses ({path or None: [workbooks]})."""
-    from .config import DEFAULT_TEXT
-
-    return [f"规则设置：{path or DEFAULT_TEXT}（{len(files)} 个工作簿）" for path, files in used.items()]
-
-
-def unmatched_notes(used: dict, outcomes) -> list[str]:
-    """A department's table in a configuration file that matched none of the workbooks it applies to
-    (a mistyped 部门代码 would otherwise be silently without effect)."""
-    from .config import load_config
-
-    by_path = {o.path: o for o in outcomes}
-    notes = []
-    for path, files in used.items():
-        if path is None:
-            continue
-        seen = [(by_path[f].dept_code, by_path[f].department) for f in files if f in by_path]
-        for key in load_config(path).unmatched(seen):
-            notes.append(f"注意：配置文件「{path}」中的部门设置「{key}」没有对应的工作簿（按部门代码或部门名称匹配），未起作用。")
-    return notes
-
-
-PRIOR_CSV = "上年数匹配.csv"
-
-
-def prior_lines(outcomes, candidates, csv_path=None) -> list[str]:
-    """The --prior part of the batch summary: matched, unmatched (with why), unused."""
-    s = prior_summary(outcomes, candidates)
-    lines = [f"上年工作簿：{len(s['matched'])} 个单位已匹配，{len(s['unmatched'])} 个未匹配"
-             + (f"，{len(s['unused'])} 个上年工作簿没有对应的本年工作簿" if s["unused"] else "") + "。"]
-    lines += [f"  未匹配：{_display(o)}：{o.prior_note}" for o in s["unmatched"]]
-    lines += [f"  未使用的上年工作簿：{Path(p).name}" for p in s["unused"]]
-    if csv_path:
-        lines.append(f"上年数匹配明细：{csv_path}")
-    return lines
-
-
-def summary_text(result: BatchResult) -> str:
-    o = result.outcomes
-    warned = sum(1 for x in o if x.status == OK and x.counts.get("warning"))
-    lines = [f"已处理 {len(o)} 个工作簿（用时 {result.seconds:.1f} 秒）：通过 {result.count(OK)}"
-             + (f"（其中 {warned} 个有警告）" if warned else "")
-             + f"，有错误 {result.count(ERRORS)}，无法读取 {result.count(UNREADABLE)}"
-             + (f"，内部错误 {result.count(INTERNAL)}" if result.count(INTERNAL) else "") + "。"]
-    bad = [x for x in o if x.status in (UNREADABLE, INTERNAL)]
-    if bad:
-        lines.append("无法处理的文件：")
-        lines += [f"  {x.path}：{x.message}" for x in bad]
-    for text, members in config_groups(o):
-        lines.append(f"规则设置：{text}" + (f"（{len(members)} 个工作簿）" if len(members) < len(o) else ""))
-    if result.roster is not None:
-        from .roster import MISSING, STATUSES
-
-        r = result.roster
-        lines.append(f"名单 {len(r.entries)} 个：" + "，".join(f"{s} {r.count(s)}" for s in STATUSES)
-                     + (f"；不在名单中或无法对应的工作簿 {len(r.unknown) + len(r.ambiguous)} 个" if r.unknown or r.ambiguous else "")
-                     + f"（提交时间取{MTIME}）。")
-        if r.count(MISSING):
-            lines.append("未提交：" + "、".join(x.entry.label for x in r.by_status(MISSING)))
-    if result.summary_html:
-        lines.append(f"汇总：{result.summary_html}、{result.summary_csv}"
-                     + (f"、{result.roster_csv}" if result.roster_csv else ""))
-        lines.append(f"各单位的报告：{result.out_dir}{os.sep}<单位名称>{os.sep}report.html")
-    return "\n".join(lines)
 
 
 __all__ = ["Options", "FileOutcome", "default_jobs", "usable_cores", "BatchResult", "work", "run_batch", "discover", "safe_folder_name", "place",

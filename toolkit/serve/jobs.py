@@ -22,7 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from ..batch import INTERNAL, FileOutcome, _internal, count_findings, read_outcome
+from ..outcome import INTERNAL, FileOutcome, _internal, count_findings, read_outcome
 from .storage import QUEUED, RUNNING, atomic_write
 
 ANNOTATED, FILLED = "annotated", "filled"
