@@ -50,14 +50,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures import TimeoutError as _FutureTimeout
 from concurrent.futures import BrokenExecutor as _BrokenExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .outcome import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, ERRORS, INTERNAL, OK,  # noqa: F401
                       STATUS_ZH, TOP_RULES, UNREADABLE, FileOutcome, _internal, _last_line, count_findings,
                       exit_status, read_outcome)
 from .summary import (MTIME, PRIOR_CSV, ROSTER_CSV, SUMMARY_CSV, SUMMARY_HTML, _atomic_write,  # noqa: F401
-                      config_notes, outcome_grade, prior_lines, roster_report, rule_chart_svg, rule_totals,
+                      config_notes, grades, outcome_grade, prior_lines, roster_report, rule_chart_svg, rule_totals,
                       summary_text, unmatched_notes, write_prior_csv, write_summary_csv, write_summary_html)
 
 
@@ -505,6 +505,7 @@ class BatchResult:
     summary_html: Path | None = None
     roster_csv: Path | None = None
     roster: object = None  # toolkit.roster.RosterReport with a roster
+    grades: list = field(default_factory=list)  # toolkit.grade.Grade per outcome (with the roster's statuses)
 
     @property
     def exit_status(self) -> int:
@@ -650,9 +651,11 @@ def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=
     result = BatchResult(outcomes, out_dir, time.perf_counter() - t0)
     report = roster_report(outcomes, roster) if roster is not None else None
     result.roster = report
+    result.grades = grades(outcomes, report)  # once: summary.csv and summary.html show the same
     if summary:
-        result.summary_csv = write_summary_csv(outcomes, out_dir / SUMMARY_CSV)
-        result.summary_html = write_summary_html(outcomes, out_dir / SUMMARY_HTML, seconds=result.seconds, roster=report)
+        result.summary_csv = write_summary_csv(outcomes, out_dir / SUMMARY_CSV, grades=result.grades)
+        result.summary_html = write_summary_html(outcomes, out_dir / SUMMARY_HTML, seconds=result.seconds, roster=report,
+                                                 grades=result.grades)
         if report is not None:
             from .roster import to_csv
 

@@ -10,7 +10,8 @@ the serve bureau page (toolkit.serve.app) write the same tables through it.
   主要问题, 输出文件夹, 说明, 规则设置, 等级, 得分), text cells guarded against CSV injection.
 - summary.html: self-contained (inline CSS, an SVG chart of findings per rule, the sorting script
   of toolkit.sortable), worst grade first; the roster section first when there is a roster.
-- the grade (toolkit.grade) of each row, from its findings and its roster status.
+- the grade (toolkit.grade) of each row, from its findings and its roster status, computed once
+  per run (`grades`) and given to both writers.
 """
 from __future__ import annotations
 
@@ -68,12 +69,18 @@ def outcome_grade(o: FileOutcome, roster_status: str | None = None):
     return grade(o.rules, o.severities, roster_status, readable=o.readable)
 
 
-def _grades(outcomes, roster=None) -> list:
+def grades(outcomes, roster=None) -> list:
+    """Each outcome's grade, in order (with `roster`, a RosterReport keyed by the outcomes' indexes,
+    its entry's status counts: late is one grade down). Computed once per run and given to both
+    writers (`grades=`); a writer given none computes them itself."""
     out = []
     for k, o in enumerate(outcomes):
         st = roster.of(k) if roster is not None else None
         out.append(outcome_grade(o, st.status if st is not None else None))
     return out
+
+
+_grades = grades  # the writers' parameter `grades` shadows the function
 
 
 # ---------------------------------------------------------------- summary.csv
@@ -82,12 +89,13 @@ CSV_COLUMNS = ["序号", "部门", "部门代码", "文件", "状态", "status",
                "规则设置", "等级", "得分"]
 
 
-def write_summary_csv(outcomes, path, roster=None) -> Path:
-    """summary.csv: UTF-8 with BOM (Excel opens it right), one row per workbook, input order."""
+def write_summary_csv(outcomes, path, roster=None, grades=None) -> Path:
+    """summary.csv: UTF-8 with BOM (Excel opens it right), one row per workbook, input order.
+    `grades`: the outcomes' grades (`grades()`), else computed here from `roster`."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
-    grades = _grades(outcomes, roster)
+    grades = _grades(outcomes, roster) if grades is None else grades
     for k, o in enumerate(outcomes, 1):
         g = grades[k - 1]
         w.writerow([k, _csv_safe(o.department or ""), _csv_safe(o.dept_code or ""), _csv_safe(o.path),
@@ -197,11 +205,11 @@ th[aria-sort=ascending] button::after { content: " ▲"; } th[aria-sort=descendi
 
 
 def write_summary_html(outcomes, path, seconds: float | None = None, today: date | None = None, roster=None,
-                       time_source: str = MTIME) -> Path:
+                       time_source: str = MTIME, grades=None) -> Path:
     """summary.html: self-contained (inline CSS, SVG and the table-sorting script of
     toolkit.sortable), one row per workbook, worst grade first; with `roster` (a RosterReport whose
     keys are the outcomes' indexes) the roster section, `time_source` saying what the submission
-    times are."""
+    times are. `grades`: as write_summary_csv."""
     from . import __version__
     from . import report
     from .grade import RULE_TEXT
@@ -256,7 +264,7 @@ def write_summary_html(outcomes, path, seconds: float | None = None, today: date
 
     out += _config_html(outcomes)
 
-    grades = _grades(outcomes, roster)
+    grades = _grades(outcomes, roster) if grades is None else grades
     rank = {INTERNAL: 0, UNREADABLE: 1, ERRORS: 2, OK: 3}
     # worst first: grade D before A, then fewer points, then status and errors as before
     ordered = sorted(enumerate(outcomes, 1), key=lambda ko: (-grades[ko[0] - 1].rank, grades[ko[0] - 1].score,
@@ -403,6 +411,6 @@ def summary_text(result) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["SUMMARY_CSV", "SUMMARY_HTML", "ROSTER_CSV", "PRIOR_CSV", "MTIME", "CSV_COLUMNS", "outcome_grade",
+__all__ = ["SUMMARY_CSV", "SUMMARY_HTML", "ROSTER_CSV", "PRIOR_CSV", "MTIME", "CSV_COLUMNS", "outcome_grade", "grades",
            "write_summary_csv", "write_summary_html", "rule_totals", "rule_chart_svg", "config_groups", "roster_report",
            "prior_summary", "write_prior_csv", "prior_lines", "config_notes", "unmatched_notes", "summary_text"]
