@@ -885,8 +885,9 @@ def run(args) -> int:
         print("错误：没有找到要处理的工作簿。", file=sys.stderr)
         return EXIT_UNREADABLE
     schema = getattr(args, "schema", None)
+    from .bureau import bureau_files
     from .config import ConfigError, check_configs
-    from .waivers import WaiverError, Waivers
+    from .waivers import WaiverError
 
     config = getattr(args, "config", None)
     try:  # every configuration file read and checked once, before any workbook is processed
@@ -897,8 +898,7 @@ def run(args) -> int:
     for note in config_notes(used):
         print(note, file=sys.stderr)
     try:
-        waivers = (Waivers.load(args.waivers) if getattr(args, "waivers", None)
-                   else next((w for w in (Waivers.beside(i) for i in args.inputs if Path(i).exists()) if w), None))
+        waivers = bureau_files(args.inputs, waivers=getattr(args, "waivers", None)).waivers  # the first input folder's
     except WaiverError as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return EXIT_UNREADABLE

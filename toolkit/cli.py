@@ -179,21 +179,30 @@ def cmd_dump(args) -> int:
 
 def validate_files(paths, schema=None, config=None, waivers=None, prior=None) -> list:
     """Read and check each file; a file that cannot be read is reported, never stops the others.
-    `config`: a configuration file for every file (--config); else each file's own, found beside it
-    (toolkit.config; a bad configuration file raises ConfigError before any file is checked).
-    `waivers`: a `toolkit.waivers.Waivers`, or "beside" (each file's bdt-waivers.yaml, if any).
-    `prior`: last year's workbook (one file checked): typed 上年数 are compared with it (X410)."""
+    The bureau's files of each (toolkit.bureau): `config` / `waivers` are explicit files (--config,
+    --waivers) for every file, else each file's own found beside it. A bad configuration file (or a
+    bad explicit waiver file) raises before any file is checked; a bad waiver file beside one
+    workbook is that workbook's report. `prior`: last year's workbook (one file checked): typed 上年数
+    are compared with it (X410)."""
     import toolkit
 
-    from .config import config_for, in_force
+    from .bureau import bureau_files
     from .io.reader import WorkbookError
     from .report import FileResult
     from .rules import validate
+    from .waivers import WaiverError
 
-    configs = {str(p): config_for(p, config) for p in paths}
+    files = {}
+    for p in paths:
+        try:
+            files[str(p)] = bureau_files(p, config=config, waivers=waivers)
+        except WaiverError as exc:
+            if waivers:
+                raise
+            files[str(p)] = exc
     results = []
     for p in paths:
-        cfg = configs[str(p)]
+        found = files[str(p)]
         try:
             d = toolkit.load(p, schema=schema)
             if prior is not None:
@@ -213,17 +222,14 @@ def validate_files(paths, schema=None, config=None, waivers=None, prior=None) ->
         except Exception as exc:  # noqa: BLE001 - one file's crash never hides the other files' reports
             results.append(FileResult(str(p), None, _internal_message(exc), internal=True))
             continue
+        if isinstance(found, WaiverError):
+            results.append(FileResult(str(p), None, found.message))
+            continue
         try:
-            from .waivers import WaiverError, Waivers
-
-            try:
-                w = Waivers.beside(p) if waivers == "beside" else waivers
-            except WaiverError as exc:
-                results.append(FileResult(str(p), None, exc.message))
-                continue
-            findings = validate(d, config=cfg, waivers=w)
+            w = found.waivers
+            findings = validate(d, config=found.config, waivers=w)
             results.append(FileResult(str(p), findings, None, waivers=w.outcome(d) if w is not None else None,
-                                      config=in_force(cfg, d), skipped=tuple(getattr(d, "skipped_rules", ()))))
+                                      config=found.in_force(d), skipped=tuple(getattr(d, "skipped_rules", ()))))
         except Exception as exc:  # noqa: BLE001
             results.append(FileResult(str(p), None, _internal_message(exc), internal=True))
     return results
@@ -267,17 +273,10 @@ def cmd_validate(args) -> int:
     if args.annotate and len(args.paths) != 1:
         print("错误：--annotate 只能用于一个工作簿。", file=sys.stderr)
         return EXIT_UNREADABLE
-    from .waivers import WaiverError, Waivers
-
-    try:
-        waivers = Waivers.load(args.waivers) if args.waivers else "beside"
-    except WaiverError as exc:
-        print(f"错误：{exc.message}", file=sys.stderr)
-        return EXIT_UNREADABLE
     if getattr(args, "prior", None) and len(args.paths) != 1:
         print("错误：--prior 只能用于一个工作簿（一个文件夹的上年工作簿请用 bdt batch --prior）。", file=sys.stderr)
         return EXIT_UNREADABLE
-    results = validate_files(args.paths, _schema(args), config=args.config, waivers=waivers,
+    results = validate_files(args.paths, _schema(args), config=args.config, waivers=args.waivers,
                              prior=getattr(args, "prior", None))
     if args.annotate and results[0].error is None:
         from .annotate import annotate
@@ -339,9 +338,9 @@ def cmd_fill(args) -> int:
     if args.out and args.in_place:
         print("错误：--out 与 --in-place 只能选一个。", file=sys.stderr)
         return EXIT_UNREADABLE
-    from .config import config_for
+    from .bureau import bureau_files
 
-    config = config_for(args.path, args.config)  # a bad configuration file fails before anything is written
+    config = bureau_files(args.path, config=args.config, with_waivers=False).config  # a bad one fails before anything is written
     target, plan = fill(args.path, out=args.out, in_place=args.in_place, schema=_schema(args),
                         prior=getattr(args, "prior", None))
     print(f"已填充 {len(plan.changes)} 个派生格，写入：{target}")
