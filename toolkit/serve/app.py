@@ -385,7 +385,7 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        runner = jobs.Runner(store, settings.jobs, settings.timeout)
+        runner = jobs.Runner(store, settings.jobs, settings.timeout, settings.config)
         app.state.runner = runner
         checks, exports = store.recover()
         for sid in checks:
