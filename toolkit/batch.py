@@ -53,6 +53,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .errors import UserError
 from .outcome import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, ERRORS, INTERNAL, OK,  # noqa: F401
                       STATUS_ZH, TOP_RULES, UNREADABLE, FileOutcome, _internal, _last_line, count_findings,
                       exit_status, read_outcome)
@@ -808,154 +809,124 @@ class Progress:
             self.stream.flush()
 
 
-# ---------------------------------------------------------------- command line
+# ---------------------------------------------------------------- the bureau's run (what bdt batch calls)
 
-def add_arguments(p) -> None:
-    p.description = ("财政局批量处理：校验（并可填充、导出）多个单位的工作簿，每个单位一个输出文件夹，"
-                     "最后生成汇总（summary.html、summary.csv）。退出状态：0 无错误；1 有“错误”级问题；"
-                     "2 有文件无法读取或处理超时；3 程序内部错误。")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="工作簿、文件夹（含子文件夹）或通配符，如 '收件箱/*.xlsx'")
-    p.add_argument("--out", "-o", required=True, metavar="DIR", help="输出文件夹：每个单位一个子文件夹，以及汇总")
-    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help=f"并行进程数（默认：可用 CPU 核数、文件数与 {MAX_DEFAULT_JOBS} 中最小者；1 为不并行）")
-    p.add_argument("--fill", action="store_true", help="同时生成填充派生格后的工作簿（原文件不改动）")
-    p.add_argument("--prior", metavar="FOLDER",
-                   help="上年工作簿所在文件夹：按部门代码、再按名称匹配，核对上年数（X410）；与 --fill 同用时填入空着的上年数")
-    p.add_argument("--export", metavar="FORMATS", help="同时导出公开文件，如 pdf,docx（只导出没有“错误”的单位）")
-    p.add_argument("--export-all", action="store_true", help="有“错误”的单位也导出")
-    p.add_argument("--waivers", metavar="FILE",
-                   help="豁免文件（YAML，bdt waive 生成；默认用输入文件夹中的 bdt-waivers.yaml）：各单位数字未变的豁免问题"
-                        "列为“已豁免”，不计入错误，不阻止导出")
-    p.add_argument("--executor", choices=["process", "dask"], default=None, help="执行方式：本机多进程（默认）或 Dask 集群")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask 调度器地址，如 tcp://10.0.0.5:8786（输入文件和 --out 须在各节点以相同路径可见的共享目录中）；"
-                        "local 为本机临时集群")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="各单位报告中固定标题的语言")
-    from .cli import _config_argument
-
-    _config_argument(p)
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"每个文件的处理时间上限，秒（默认 {DEFAULT_TIMEOUT:g}；0 为不限）：超时的文件单独报告，其余照常处理")
-    p.add_argument("--consolidate", action="store_true",
-                   help="同时汇总（本级合计、各部门 = 所属单位之和，并核对部门表与所属单位之和），写入 --out 下的「汇总」（同 bdt consolidate）")
-    p.add_argument("--roster", metavar="CSV",
-                   help="应公开单位名单（CSV：部门代码,名称,上级部门,截止日期；UTF-8 或 GBK）：汇总中列出未提交、逾期、"
-                        "未通过和通过的单位，另写 roster.csv；提交时间取工作簿文件的修改时间")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--progress", dest="progress", action="store_true", default=None, help="总是显示进度（默认只在终端显示）")
-    g.add_argument("--no-progress", dest="progress", action="store_false", help="不显示进度")
+class BatchError(UserError):
+    """A batch that cannot start (unknown export format, --out not a folder, no workbooks): the
+    message says why; `bdt batch` prints it and exits 2. The other refusals are the libraries' own
+    errors, raised as they are: RosterError, ConfigError, WaiverError, PriorError."""
 
 
-def _formats(text: str | None) -> tuple:
-    if not text:
-        return ()
-    return tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip()))
-
-
-def run(args) -> int:
-    out_dir = Path(args.out)
-    formats = _formats(args.export)
+def export_formats(text) -> tuple:
+    """The --export formats ("pdf,docx" → ("pdf", "docx")), checked against what the exporter offers."""
+    formats = tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in (text or "").split(",") if f.strip()))
     if formats:
         try:
             from . import export as export_module
             from .export import export  # noqa: F401
         except ImportError as exc:
-            print(f"错误：导出功能不可用（{exc}）。", file=sys.stderr)
-            return EXIT_UNREADABLE
+            raise BatchError(f"导出功能不可用（{exc}）。") from None
         known = getattr(export_module, "FORMATS", None)
         unknown = [f for f in formats if known and f not in known]
         if unknown:
-            print(f"错误：未知的导出格式 {'、'.join(unknown)}；可选：{'、'.join(known)}。", file=sys.stderr)
-            return EXIT_UNREADABLE
+            raise BatchError(f"未知的导出格式 {'、'.join(unknown)}；可选：{'、'.join(known)}。")
+    return formats
+
+
+@dataclass
+class BureauRun:
+    """A finished `run_bureau`: the batch's result and what its summary lines need."""
+
+    result: BatchResult
+    paths: list  # the workbooks found
+    used: dict  # {rule settings file or None: [workbooks]} (toolkit.config.check_configs)
+    prior: tuple = ()  # last year's candidates (Options.prior)
+    formats: tuple = ()
+    schema: str | None = None
+
+    def consolidate(self):
+        """--consolidate: the 汇总 of these workbooks in --out/汇总 (toolkit.consolidate)."""
+        from .consolidate import consolidate
+
+        return consolidate(self.paths, self.result.out_dir / "汇总", formats=self.formats, schema=self.schema)
+
+    def write_prior_csv(self) -> Path:
+        """--prior: 上年数匹配.csv beside summary.csv."""
+        return write_prior_csv(self.result.outcomes, self.prior, self.result.out_dir / PRIOR_CSV)
+
+
+def run_bureau(inputs, out, *, fill: bool = False, export=None, export_all: bool = False, schema=None,
+               lang: str = "zh", timeout=DEFAULT_TIMEOUT, waivers=None, config=None, prior=None, roster=None,
+               executor: str | None = None, scheduler: str | None = None, jobs: int | None = None,
+               progress: bool | None = None, say=None) -> BureauRun:
+    """`bdt batch`: the workbooks named by `inputs` (files, folders, glob patterns) checked (and with
+    `fill` / `export` filled and exported) into `out`, with the bureau's summary.
+
+    Everything that can refuse is checked before any workbook is processed, in this order: the
+    export formats, `out`, the roster, the inputs, every rule settings file (`config`, else each
+    workbook's own), the waiver file (`waivers`, else the first input folder's bdt-waivers.yaml,
+    toolkit.bureau), last year's folder (`prior`). `say(line)` receives the notes meant for the
+    user on the way (inputs skipped, settings in force, executor). KeyboardInterrupt stops the
+    workers and is raised again."""
+    say = say or (lambda line: None)
+    out_dir = Path(out)
+    formats = export_formats(export)
     if out_dir.exists() and not out_dir.is_dir():
-        print(f"错误：--out「{out_dir}」不是文件夹。", file=sys.stderr)
-        return EXIT_UNREADABLE
-    roster = None
-    if getattr(args, "roster", None):
-        from .roster import RosterError, read_roster
+        raise BatchError(f"--out「{out_dir}」不是文件夹。")
+    entries = None
+    if roster:
+        from .roster import read_roster
 
-        try:
-            roster = read_roster(args.roster)
-        except RosterError as exc:
-            print(f"错误：{exc.message}", file=sys.stderr)
-            return EXIT_UNREADABLE
-    paths, notes = discover(args.inputs, out_dir)
+        entries = read_roster(roster)
+    paths, notes = discover(inputs, out_dir)
     for n in notes:
-        print(f"注意：{n}", file=sys.stderr)
+        say(f"注意：{n}")
     if not paths:
-        print("错误：没有找到要处理的工作簿。", file=sys.stderr)
-        return EXIT_UNREADABLE
-    schema = getattr(args, "schema", None)
+        raise BatchError("没有找到要处理的工作簿。")
     from .bureau import bureau_files
-    from .config import ConfigError, check_configs
-    from .waivers import WaiverError
+    from .config import check_configs
 
-    config = getattr(args, "config", None)
-    try:  # every configuration file read and checked once, before any workbook is processed
-        used = check_configs(paths, config)
-    except ConfigError as exc:
-        print(f"错误：{exc.message}", file=sys.stderr)
-        return EXIT_UNREADABLE
+    used = check_configs(paths, config)  # every configuration file read and checked once, before any workbook
     for note in config_notes(used):
-        print(note, file=sys.stderr)
-    try:
-        waivers = bureau_files(args.inputs, waivers=getattr(args, "waivers", None)).waivers  # the first input folder's
-    except WaiverError as exc:
-        print(f"错误：{exc.message}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    prior = ()
-    if getattr(args, "prior", None):
-        from .prior import PriorError, index_folder
+        say(note)
+    found_waivers = bureau_files(inputs, waivers=waivers).waivers  # --waivers, else the first input folder's
+    candidates = ()
+    if prior:
+        from .prior import index_folder
         from .schema import load_schema
 
-        try:
-            found, unread = index_folder(args.prior, load_schema(schema) if schema else None)
-        except PriorError as exc:
-            print(f"错误：{exc.message}", file=sys.stderr)
-            return EXIT_UNREADABLE
+        found, unread = index_folder(prior, load_schema(schema) if schema else None)
         for n in unread:
-            print(f"注意：上年工作簿 {n}", file=sys.stderr)
-        prior = tuple((c.path, c.code, c.name, c.year) for c in found)
-    options = Options(out_dir=str(out_dir.resolve()), fill=args.fill, export=formats, export_all=args.export_all,
-                      schema=str(Path(schema).resolve()) if schema else None, lang=args.lang,
-                      timeout=getattr(args, "timeout", DEFAULT_TIMEOUT) or None,
-                      waivers=str(waivers.path.resolve()) if waivers is not None else None,
-                      config=str(Path(config).resolve()) if config else None, prior=prior)
-    kind = args.executor or ("dask" if args.scheduler else "process")
-    jobs = args.jobs or default_jobs(len(paths))
+            say(f"注意：上年工作簿 {n}")
+        candidates = tuple((c.path, c.code, c.name, c.year) for c in found)
+    options = Options(out_dir=str(out_dir.resolve()), fill=fill, export=formats, export_all=export_all,
+                      schema=str(Path(schema).resolve()) if schema else None, lang=lang, timeout=timeout or None,
+                      waivers=str(found_waivers.path.resolve()) if found_waivers is not None else None,
+                      config=str(Path(config).resolve()) if config else None, prior=candidates)
+    kind = executor or ("dask" if scheduler else "process")
+    jobs = jobs or default_jobs(len(paths))
     if kind == "process":
         jobs = max(1, min(jobs, len(paths)))
-    ex = make_executor(kind, jobs, args.scheduler, options)
-    progress = Progress(len(paths), enabled=args.progress, label="处理" if (args.fill or formats) else "校验")
-    print(f"共 {len(paths)} 个工作簿，使用{ex.label}处理……", file=sys.stderr)
+    ex = make_executor(kind, jobs, scheduler, options)
+    bar = Progress(len(paths), enabled=progress, label="处理" if (fill or formats) else "校验")
+    say(f"共 {len(paths)} 个工作簿，使用{ex.label}处理……")
     try:
-        result = run_batch(paths, options, ex.executor, progress=progress, respawn=ex.respawn, jobs=jobs, roster=roster)
+        result = run_batch(paths, options, ex.executor, progress=bar, respawn=ex.respawn, jobs=jobs, roster=entries)
     except KeyboardInterrupt:
         try:
             ex.executor.shutdown(wait=False, cancel_futures=True)
         except Exception:
             pass
-        print("\n已中断。", file=sys.stderr)
-        return 130
+        raise
     finally:
         if ex.close:
             try:
                 ex.close()
             except Exception:
                 pass
-    print(summary_text(result))
-    for note in unmatched_notes(used, result.outcomes):
-        print(note, file=sys.stderr)
-    if getattr(args, "consolidate", False):
-        from .consolidate import consolidate
-
-        c = consolidate(paths, out_dir / "汇总", formats=formats, schema=schema)
-        print(f"汇总：{len(c.outputs)} 个汇总工作簿，部门与所属单位之和不符 {len(c.differences)} 处，见 {c.report_html}")
-    if getattr(args, "prior", None):
-        print("\n".join(prior_lines(result.outcomes, prior, write_prior_csv(result.outcomes, prior,
-                                                                             out_dir / PRIOR_CSV))))
-    return result.exit_status
+    return BureauRun(result, paths, used, candidates, formats, schema)
 
 
 __all__ = ["Options", "FileOutcome", "default_jobs", "usable_cores", "BatchResult", "work", "run_batch", "discover", "safe_folder_name", "place",
            "InlineExecutor", "make_executor", "write_summary_csv", "write_summary_html", "rule_totals",
-           "rule_chart_svg", "Progress", "add_arguments", "run", "warm", "exit_status"]
+           "rule_chart_svg", "Progress", "warm", "exit_status", "run_bureau", "BureauRun", "BatchError", "export_formats"]

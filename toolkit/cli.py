@@ -528,7 +528,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     # front ends that live in their own modules: each defines add_arguments(parser) and run(args) -> exit code
     for name, module, help_text in (
         ("export", "toolkit.export.cli", "导出公开文件：PDF、Word、打印版 xlsx、HTML、开放数据（CSV + JSON）"),
-        ("batch", "toolkit.batch", "财政局批量：校验/填充/导出一个文件夹中的全部单位工作簿，生成汇总"),
+        ("batch", "toolkit.batch_cli", "财政局批量：校验/填充/导出一个文件夹中的全部单位工作簿，生成汇总"),
         ("serve", "toolkit.serve.cli", "浏览器界面：上传工作簿，查看问题、下载标注版和公开文件（本机或内网服务）"),
     ):
         sp = sub.add_parser(name, help=help_text)
