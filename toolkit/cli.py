@@ -7,112 +7,37 @@ import sys
 from pathlib import Path
 from . import __version__
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
-
-if TYPE_CHECKING:
-    from .schema import FormSpec, TableSpec
-
 # Only what every command needs is imported here: `bdt --version` and `bdt --help` load no schema,
 # reader or rules; each command imports its own modules (start-up, issue #14).
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
-INTERNAL_PREFIX = "程序内部错误（不是文件本身的问题）"
 
 
-def _width(s: str) -> int:
-    import unicodedata
+def __getattr__(name: str):
+    """validate_files, validate_status, internal_message: toolkit.checking's, imported when asked
+    for (`bdt --version` imports nothing beyond this module)."""
+    if name in ("validate_files", "validate_status", "internal_message", "INTERNAL_PREFIX"):
+        from . import checking
 
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
-
-def _pad(s: str, w: int, right: bool) -> str:
-    gap = " " * max(w - _width(s), 0)
-    return gap + s if right else s + gap
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return ""
-    from decimal import Decimal
-
-    if isinstance(v, Decimal):
-        return format(v, "f")
-    return str(v)
-
-
-def render_table(d, spec: TableSpec, inst: str | None = None) -> str:
-    """A plain-text rendering of one table: header, fixed rows and used block rows."""
-    inst = inst or spec.key
-    heads = []
-    for j, _ in enumerate(spec.columns):
-        parts = [h[j] for h in spec.header if h[j] not in ("<", "^", "")]
-        heads.append("/".join(dict.fromkeys(p.replace("{year}", str(d.year or "")) for p in parts)))
-    body = []
-    for r in spec.rows:
-        if hasattr(r, "capacity"):
-            for row in d.rows(inst, r.key):
-                body.append([_fmt(row.get(c)) for c in spec.col_keys])
-        else:
-            cells = []
-            for c in spec.col_keys:
-                cs = r.cells.get(c)
-                if cs is not None and cs.role == "label":
-                    cells.append(cs.text or "")
-                else:
-                    cells.append(_fmt(d.get(inst, r.key, c)))
-            if any(cells):
-                body.append(cells)
-    numeric = [spec.column(c).type in ("amount", "yuan", "count") for c in spec.col_keys]
-    widths = [max([_width(heads[j])] + [_width(row[j]) for row in body]) for j in range(len(heads))]
-    title = d.get(inst, "_title") or spec.title
-    lines = [f"表{spec.number}  {title}  （单位：{spec.unit or d.schema.unit}）", "  ".join(_pad(h, widths[j], False) for j, h in enumerate(heads))]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in body:
-        lines.append("  ".join(_pad(v, widths[j], numeric[j]) for j, v in enumerate(row)).rstrip())
-    note = d.get(inst, "_note")
-    if note:
-        lines.append(note)
-    return "\n".join(lines)
-
-
-def render_form(d, spec: FormSpec, inst: str) -> str:
-    lines = [f"{d.sheet_names[inst]}"]
-    for f, cs in spec.fields.items():
-        v = d.get(inst, f)
-        if v is not None:
-            lines.append(f"  {f}: {_fmt(v)}")
-    for b in spec.blocks:
-        for row in d.rows(inst, b.key):
-            lines.append(f"  {b.key}[{row.index}]: " + " | ".join(_fmt(row.get(c)) for c in b.fields))
-    return "\n".join(lines)
+        return getattr(checking, name)
+    raise AttributeError(name)
 
 
 def cmd_show(args) -> int:
     import toolkit
 
-    from .schema import TableSpec
+    from .textview import show
 
-    d = toolkit.load(args.path, schema=_schema(args))
-    out = []
-    for spec in d.schema.sheets:
-        if isinstance(spec, TableSpec):
-            if args.table is None or args.table == spec.number:
-                out.append(render_table(d, spec))
-        elif args.table is None and args.forms:
-            for inst in d.instances(spec.key):
-                out.append(render_form(d, spec, inst))
-    print("\n\n".join(out))
+    print(show(toolkit.load(args.path, schema=_schema(args)), args.table, args.forms))
     return EXIT_OK
 
 
 def cmd_cells(args) -> int:
     import toolkit
 
-    d = toolkit.load(args.path, schema=_schema(args))
-    rows = []
-    for inst, row, col, e in d.cells(role=args.role):
-        rows.append({"sheet": e.sheet, "cell": e.cell, "key": inst, "row": row, "col": col, "role": e.role,
-                     "type": e.spec.type, "derivation": e.derivation})
+    from .textview import cell_rows
+
+    rows = cell_rows(toolkit.load(args.path, schema=_schema(args)), args.role)
     if args.format == "json":
         import json
 
@@ -177,82 +102,6 @@ def cmd_dump(args) -> int:
     return EXIT_OK
 
 
-def validate_files(paths, schema=None, config=None, waivers=None, prior=None) -> list:
-    """Read and check each file; a file that cannot be read is reported, never stops the others.
-    The bureau's files of each (toolkit.bureau): `config` / `waivers` are explicit files (--config,
-    --waivers) for every file, else each file's own found beside it. A bad configuration file (or a
-    bad explicit waiver file) raises before any file is checked; a bad waiver file beside one
-    workbook is that workbook's report. `prior`: last year's workbook (one file checked): typed 上年数
-    are compared with it (X410)."""
-    import toolkit
-
-    from .bureau import bureau_files
-    from .io.reader import WorkbookError
-    from .report import FileResult
-    from .rules import validate
-    from .waivers import WaiverError
-
-    files = {}
-    for p in paths:
-        try:
-            files[str(p)] = bureau_files(p, config=config, waivers=waivers)
-        except WaiverError as exc:
-            if waivers:
-                raise
-            files[str(p)] = exc
-    results = []
-    for p in paths:
-        found = files[str(p)]
-        try:
-            d = toolkit.load(p, schema=schema)
-            if prior is not None:
-                from .prior import PriorError, attach, read_prior
-
-                try:
-                    attach(d, read_prior(prior, schema))
-                except PriorError as exc:
-                    results.append(FileResult(str(p), None, exc.message))
-                    continue
-        except WorkbookError as exc:
-            results.append(FileResult(str(p), None, exc.message))
-            continue
-        except OSError as exc:
-            results.append(FileResult(str(p), None, f"无法读取文件「{Path(p).name}」：{exc.strerror or exc}。"))
-            continue
-        except Exception as exc:  # noqa: BLE001 - one file's crash never hides the other files' reports
-            results.append(FileResult(str(p), None, _internal_message(exc), internal=True))
-            continue
-        if isinstance(found, WaiverError):
-            results.append(FileResult(str(p), None, found.message))
-            continue
-        try:
-            w = found.waivers
-            findings = validate(d, config=found.config, waivers=w)
-            results.append(FileResult(str(p), findings, None, waivers=w.outcome(d) if w is not None else None,
-                                      config=found.in_force(d), skipped=tuple(getattr(d, "skipped_rules", ()))))
-        except Exception as exc:  # noqa: BLE001
-            results.append(FileResult(str(p), None, _internal_message(exc), internal=True))
-    return results
-
-
-def _internal_message(exc: BaseException) -> str:
-    return f"{INTERNAL_PREFIX}：{type(exc).__name__}: {exc}。请把该文件和此信息转给技术支持。"
-
-
-def validate_status(results) -> int:
-    """3 when the program failed on any file, else 2 when any file could not be read, else 1 when
-    any error-severity finding, else 0."""
-    from .findings import ERROR
-
-    if any(r.internal for r in results):
-        return EXIT_INTERNAL
-    if any(r.error is not None for r in results):
-        return EXIT_UNREADABLE
-    if any(f.severity == ERROR and f.waived is None for r in results for f in r.findings or []):
-        return EXIT_FINDINGS  # waived errors (toolkit.waivers) do not count
-    return EXIT_OK
-
-
 def _use_color(stream) -> bool:
     # https://no-color.org: a NO_COLOR that is set and not empty turns colour off
     return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
@@ -276,6 +125,8 @@ def cmd_validate(args) -> int:
     if getattr(args, "prior", None) and len(args.paths) != 1:
         print("错误：--prior 只能用于一个工作簿（一个文件夹的上年工作簿请用 bdt batch --prior）。", file=sys.stderr)
         return EXIT_UNREADABLE
+    from .checking import validate_files, validate_status
+
     results = validate_files(args.paths, _schema(args), config=args.config, waivers=args.waivers,
                              prior=getattr(args, "prior", None))
     if args.annotate and results[0].error is None:
@@ -351,6 +202,8 @@ def cmd_fill(args) -> int:
             print(line)
     if config is not None:  # a bureau's settings in force: how the filled workbook fares under them
         from .report import _config_text, _counts_line
+
+        from .checking import validate_files
 
         r = validate_files([target], _schema(args), config=config.path)[0]
         if r.error is None:
@@ -610,7 +463,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - a crash has its own status, distinct from 1 and 2
-        print(f"错误：{_internal_message(exc)}", file=sys.stderr)
+        from .checking import internal_message
+
+        print(f"错误：{internal_message(exc)}", file=sys.stderr)
         return EXIT_INTERNAL
 
 
