@@ -51,12 +51,27 @@ def last(tmp_path_factory):
     return path
 
 
+_BOOKS: dict = {}
+
+
+def _values(path, sheet: str) -> list[tuple]:
+    """A sheet's cell values as openpyxl reads them (data_only), each workbook version read once."""
+    st = Path(path).stat()
+    key = (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _BOOKS:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            _BOOKS[key] = {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+        finally:
+            wb.close()
+    return _BOOKS[key][sheet]
+
+
 def by_label(path, sheet: str, label: str, col: int = 2, label_col: int = 1):
     """The value right of a row label, read with openpyxl (not the toolkit's reader)."""
-    ws = openpyxl.load_workbook(path, data_only=True)[sheet]
-    for row in ws.iter_rows():
-        if str(row[label_col - 1].value or "").strip() == label:
-            v = row[col - 1].value
+    for row in _values(path, sheet):
+        if len(row) >= label_col and str(row[label_col - 1] or "").strip() == label:
+            v = row[col - 1] if len(row) >= col else None
             return None if v is None else D(str(v)).quantize(D("0.01"))
     raise AssertionError(f"{label} not in {sheet}")
 
