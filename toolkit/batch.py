@@ -33,36 +33,34 @@ python-calamine (after the cheap checks of toolkit.io.safety) and validated once
 """
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
 import re
 import shutil
 import signal
-import stat
-import sys
 import threading
 import time
 import unicodedata
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from concurrent.futures import TimeoutError as _FutureTimeout
 from concurrent.futures import BrokenExecutor as _BrokenExecutor
+from concurrent.futures import TimeoutError as _FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import UserError
-from .outcome import (EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, ERRORS, INTERNAL, OK,  # noqa: F401
-                      STATUS_ZH, TOP_RULES, UNREADABLE, FileOutcome, _internal, _last_line, count_findings,
-                      exit_status, read_outcome)
-from .summary import (MTIME, PRIOR_CSV, ROSTER_CSV, SUMMARY_CSV, SUMMARY_HTML, _atomic_write,  # noqa: F401
-                      config_notes, grades, outcome_grade, prior_lines, roster_report, rule_chart_svg, rule_totals,
-                      summary_text, unmatched_notes, write_prior_csv, write_summary_csv, write_summary_html)
+from .inputs import WORKBOOK_SUFFIXES, discover  # noqa: F401
+from .outcome import (  # noqa: F401 (re-exported: the names batch had)
+    ERRORS, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, INTERNAL, OK, STATUS_ZH,
+    TOP_RULES, UNREADABLE, FileOutcome, _internal, _last_line, count_findings, exit_status, read_outcome)
+from .progress import Progress
+from .summary import (  # noqa: F401
+    MTIME, PRIOR_CSV, ROSTER_CSV, SUMMARY_CSV, SUMMARY_HTML, _atomic_write, config_notes,
+    grades, outcome_grade, prior_lines, roster_report, rule_chart_svg, rule_totals, summary_text,
+    unmatched_notes, write_prior_csv, write_summary_csv, write_summary_html)
 
-
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls only to tell the clerk to re-save it
 MARKER = ".bdt-batch"  # a department folder written by bdt batch (a re-run may replace it)
 STARTED = ".started"  # written by a worker when it starts a file (finds the file that crashed a pool)
 EXPORT_FOLDER = "公开文件"  # --export outputs, inside the department's folder
@@ -662,151 +660,6 @@ def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=
 
             result.roster_csv = _atomic_write(out_dir / ROSTER_CSV, to_csv(report, MTIME))
     return result
-
-
-# ---------------------------------------------------------------- inputs
-
-def _inside(p: Path, out: Path) -> bool:
-    try:
-        return p.resolve() == out or out in p.resolve().parents
-    except (OSError, RuntimeError):  # a link loop
-        return False
-
-
-_CONFIG_NAMES = ("bdt.toml", "bdt.yaml", "bdt.yml")  # the rule settings beside the workbooks (toolkit.config)
-
-
-def discover(inputs, out_dir=None) -> tuple[list[Path], list[str]]:
-    """Workbooks named by files, folders (searched recursively) and glob patterns.
-
-    Returns (sorted unique paths, notes on inputs that matched nothing). Skipped: Excel's lock
-    files (~$…), hidden files, and anything inside the output folder."""
-    out = Path(out_dir).resolve() if out_dir else None
-    found: dict[str, Path] = {}
-    notes = []
-
-    def skip(p: Path) -> bool:
-        if p.name.startswith(("~$", ".")):
-            return True
-        if out is not None:
-            try:
-                p.resolve().relative_to(out)
-                return True
-            except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
-                pass
-        return False
-
-    others: list[str] = []
-
-    def add(p: Path, explicit: bool) -> None:
-        if not explicit:
-            if p.suffix.lower() not in WORKBOOK_SUFFIXES:
-                if not p.name.startswith(("~$", ".")) and p.name != "bdt-waivers.yaml" and p.name not in _CONFIG_NAMES:
-                    others.append(p.name)
-                return
-            if skip(p):
-                return
-            try:
-                regular = stat.S_ISREG(os.stat(p).st_mode)
-            except OSError:  # a broken link or a link loop: said so, never a crash
-                notes.append(f"「{p}」无法打开（可能是失效或循环的快捷方式），已跳过。")
-                return
-            if not regular:
-                notes.append(f"「{p}」不是普通文件（管道、设备等），已跳过。")
-                return
-        found.setdefault(os.path.normcase(os.path.abspath(p)), p)
-
-    for raw in inputs:
-        p = Path(raw)
-        if p.is_dir() and out is not None and _inside(p, out):
-            notes.append(f"「{raw}」就是输出文件夹（或在其中），已跳过；请用另一个文件夹作 --out。")
-            continue
-        if p.is_dir():
-            n = len(found)
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not skip(Path(root) / d))
-                for f in sorted(files):
-                    add(Path(root) / f, False)
-            if len(found) == n:
-                notes.append(f"文件夹「{raw}」中没有 .xlsx/.xlsm 工作簿。")
-            if others:
-                shown = "、".join(others[:5]) + (f" 等 {len(others)} 个" if len(others) > 5 else "")
-                notes.append(f"文件夹「{raw}」中不是工作簿的文件未处理：{shown}。")
-                others.clear()
-        elif p.exists():
-            add(p, True)
-        elif glob.has_magic(str(raw)):
-            matches = sorted(glob.glob(str(raw), recursive=True))
-            files = [Path(m) for m in matches if Path(m).is_file()]
-            for m in files:
-                add(m, False)
-            if not files:
-                notes.append(f"没有与「{raw}」匹配的工作簿。")
-        else:
-            add(p, True)  # a missing file: its row will say so
-    return sorted(found.values(), key=lambda q: str(q)), notes
-
-
-# ---------------------------------------------------------------- progress
-
-def _cols(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _clip(text: str, width: int) -> str:
-    out, used = [], 0
-    for ch in text:
-        w = _cols(ch)
-        if used + w > width:
-            return "".join(out[:-1]) + "…" if out else ""
-        out.append(ch)
-        used += w
-    return "".join(out)
-
-
-class Progress:
-    """A one-line progress bar on stderr (no dependency). On a terminal it redraws in place;
-    elsewhere (when forced) it prints a line every 10 %."""
-
-    def __init__(self, total: int, stream=None, enabled: bool | None = None, label: str = "校验"):
-        self.total = max(total, 1)
-        self.stream = stream or sys.stderr
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.enabled = self.tty if enabled is None else enabled
-        self.label = label
-        self.t0 = time.perf_counter()
-        self.last = 0.0
-        self.last_pct = -1
-        self.done = 0
-
-    def update(self, done: int, name: str = "") -> None:
-        self.done = done
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        pct = int(100 * done / self.total)
-        if self.tty:
-            if now - self.last < 0.1 and done < self.total:
-                return
-            self.last = now
-            width = shutil.get_terminal_size((80, 20)).columns
-            rate = done / max(now - self.t0, 1e-6)
-            eta = (self.total - done) / rate if rate > 0 else 0
-            bar_w = 24
-            fill = int(bar_w * done / self.total)
-            head = f"{self.label} [{'#' * fill}{'.' * (bar_w - fill)}] {done}/{self.total} {pct:3d}% {rate:5.1f}/秒 剩余 {int(eta) // 60}:{int(eta) % 60:02d} "
-            line = head + _clip(name, max(width - _cols(head) - 1, 0))
-            self.stream.write("\r" + line + " " * max(width - 1 - _cols(line), 0))
-            self.stream.flush()
-        elif pct // 10 > self.last_pct // 10 or done == self.total:
-            self.last_pct = pct
-            self.stream.write(f"{self.label} {done}/{self.total}（{pct}%）\n")
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 # ---------------------------------------------------------------- the bureau's run (what bdt batch calls)

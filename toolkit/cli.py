@@ -226,7 +226,7 @@ def cmd_fill(args) -> int:
 
 def cmd_consolidate(args) -> int:
     """`bdt consolidate FOLDER… --out DIR`: one call of toolkit.consolidate.consolidate."""
-    from .batch import discover
+    from .inputs import discover
     from .consolidate import MISSING, consolidate
 
     paths, notes = discover(args.inputs, args.out)
