@@ -181,8 +181,12 @@ def test_batch_matches_by_code_then_name(tmp_path, last, capsys):
     this_year(now, {}, "a.xlsx", dept_code="201", dept_name="甲局")
     this_year(now, {}, "b.xlsx", dept_code="", dept_name="乙局")
     this_year(now, {}, "c.xlsx", dept_code="203", dept_name="丙局")
-    for name, code, dept in (("a22.xlsx", "201", "甲局（改名前）"), ("b22.xlsx", "", "乙局"), ("z22.xlsx", "299", "戊局")):
-        fill(write_data(last_year_data(dept_code=code, dept_name=dept), prior / name), in_place=True)
+    e = toolkit.load(last)
+    name_cell, code_cell = e.entry("info", "dept_name"), e.entry("info", "dept_code")
+    assert name_cell.sheet == code_cell.sheet
+    for name, code, dept in (("a22.xlsx", "201", "甲局（改名前）"), ("b22.xlsx", None, "乙局"), ("z22.xlsx", "299", "戊局")):
+        # last year's filled workbook with another department's code and name (what matching reads)
+        write_cells(last, {name_cell.sheet: {name_cell.cell: dept, code_cell.cell: code}}, prior / name)
     out = tmp_path / "out"
     rc = main(["batch", str(now), "--out", str(out), "--prior", str(prior), "--fill", "--jobs", "1", "--no-progress"])
     assert rc in (0, 1)
