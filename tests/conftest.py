@@ -55,3 +55,16 @@ def rgb(ws, cell):
     """The solid fill of a cell as RRGGBB, or None."""
     f = ws[cell].fill
     return f.fgColor.rgb[-6:] if f and f.fill_type == "solid" else None
+
+
+@pytest.fixture(scope="session")
+def generated_bureau(tmp_path_factory):
+    """One generated bureau for the session (benchmarks/generate.py --bureau 30: six 部门 with units,
+    four deliberate faults, seed 7): (folder, manifest). test_consolidate and test_bureau_year read
+    the same files, so a whole run generates it once (≈ 20–60 s). Read only: a test that writes
+    beside the workbooks copies the folder first (shutil.copytree keeps the files' times)."""
+    from test_batch_support import generate_module
+
+    folder = tmp_path_factory.mktemp("generated-bureau") / "收件"
+    manifest = generate_module().generate_bureau(30, folder, seed=7, groups=6, log=lambda *_: None)
+    return folder, manifest

@@ -408,3 +408,25 @@ def test_unknown_export_format_is_refused_before_any_work(tmp_path, capsys):
     code = main(["batch", str(SEED), "--out", str(tmp_path / "o"), "--export", "pdf,xyz"])
     assert code == 2 and "xyz" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_run_bureau_refuses_before_any_workbook_with_the_messages_bdt_batch_prints(tmp_path):
+    """The library call behind `bdt batch` (toolkit.batch.run_bureau): each refusal is a BatchError
+    with the text the command prints after 错误：, and the notes on the way go to `say`."""
+    from toolkit.batch import BatchError, run_bureau
+
+    empty = tmp_path / "空"
+    empty.mkdir()
+    said = []
+    with pytest.raises(BatchError) as exc:
+        run_bureau([str(empty)], tmp_path / "out", say=said.append)
+    assert exc.value.message == "没有找到要处理的工作簿。"
+    assert said == [f"注意：文件夹「{empty}」中没有 .xlsx/.xlsm 工作簿。"]
+    with pytest.raises(BatchError) as exc:
+        run_bureau([str(SEED)], tmp_path / "out", export="pdf,xyz")
+    assert exc.value.message.startswith("未知的导出格式 xyz；可选：")
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(BatchError) as exc:
+        run_bureau([str(SEED)], tmp_path / "file")
+    assert exc.value.message == f"--out「{tmp_path / 'file'}」不是文件夹。"
+    assert not (tmp_path / "out").exists()  # nothing written

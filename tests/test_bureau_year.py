@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from test_batch_support import generate_module
 from toolkit.cli import main
 
 pytestmark = pytest.mark.slow
@@ -28,15 +27,15 @@ def _rows(path: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def year(tmp_path_factory):
+def year(generated_bureau, tmp_path_factory):
     import toolkit
     from toolkit.io.writer import write_cells
     from toolkit.waivers import waive
 
-    gen = generate_module()
     root = tmp_path_factory.mktemp("bureau-year")
     inbox = root / "收件箱"
-    manifest = gen.generate_bureau(30, inbox, log=lambda *a: None)
+    folder, manifest = generated_bureau  # generated once per session (tests/conftest.py); copied: written below
+    shutil.copytree(folder, inbox)
 
     # last year's workbooks for five plain departments (the year set to 2022), and one for a
     # department that no longer publishes

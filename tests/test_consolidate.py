@@ -16,7 +16,6 @@ import openpyxl
 import pytest
 
 import toolkit
-from test_batch_support import generate_module
 from toolkit.consolidate import MISSING, consolidate
 from toolkit.rules import validate
 
@@ -27,12 +26,10 @@ FIXED_TABLES = {"t1": "表1 收支总表", "t4": "表4 财政拨款收支总表"
 
 
 @pytest.fixture(scope="module")
-def bureau(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bureau")
-    folder = root / "收件"
-    manifest = generate_module().generate_bureau(30, folder, seed=5, groups=6, log=lambda *_: None)
+def bureau(generated_bureau, tmp_path_factory):
+    folder, manifest = generated_bureau  # shared with test_bureau_year (tests/conftest.py)
     paths = sorted(folder.rglob("*.xlsx"))
-    result = consolidate(paths, root / "汇总", formats=["html", "data"])
+    result = consolidate(paths, tmp_path_factory.mktemp("bureau") / "汇总", formats=["html", "data"])
     return folder, manifest, result
 
 
@@ -314,11 +311,14 @@ def test_grouping_by_parent_name_or_code_and_unplaced_workbooks(tmp_path):
     from conftest import EXAMPLE
     from toolkit.consolidate import group
 
+    wb = openpyxl.load_workbook(EXAMPLE)  # loaded once; each copy is the seed with these cells changed
+    ws = wb["基本信息"]
+    seed = {c: ws[c].value for c in ("B2", "B3", "D3", "B5")}
+
     def copy(name, ent=None, parent=None, code=None):
         p = tmp_path / f"{name}.xlsx"
-        shutil.copy(EXAMPLE, p)
-        wb = openpyxl.load_workbook(p)
-        ws = wb["基本信息"]
+        for c, v in seed.items():
+            ws[c] = v
         ws["B2"], ws["D3"], ws["B5"] = name, ent, parent
         if code:
             ws["B3"] = code

@@ -51,12 +51,27 @@ def last(tmp_path_factory):
     return path
 
 
+_BOOKS: dict = {}
+
+
+def _values(path, sheet: str) -> list[tuple]:
+    """A sheet's cell values as openpyxl reads them (data_only), each workbook version read once."""
+    st = Path(path).stat()
+    key = (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _BOOKS:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            _BOOKS[key] = {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+        finally:
+            wb.close()
+    return _BOOKS[key][sheet]
+
+
 def by_label(path, sheet: str, label: str, col: int = 2, label_col: int = 1):
     """The value right of a row label, read with openpyxl (not the toolkit's reader)."""
-    ws = openpyxl.load_workbook(path, data_only=True)[sheet]
-    for row in ws.iter_rows():
-        if str(row[label_col - 1].value or "").strip() == label:
-            v = row[col - 1].value
+    for row in _values(path, sheet):
+        if len(row) >= label_col and str(row[label_col - 1] or "").strip() == label:
+            v = row[col - 1] if len(row) >= col else None
             return None if v is None else D(str(v)).quantize(D("0.01"))
     raise AssertionError(f"{label} not in {sheet}")
 
@@ -166,8 +181,12 @@ def test_batch_matches_by_code_then_name(tmp_path, last, capsys):
     this_year(now, {}, "a.xlsx", dept_code="201", dept_name="甲局")
     this_year(now, {}, "b.xlsx", dept_code="", dept_name="乙局")
     this_year(now, {}, "c.xlsx", dept_code="203", dept_name="丙局")
-    for name, code, dept in (("a22.xlsx", "201", "甲局（改名前）"), ("b22.xlsx", "", "乙局"), ("z22.xlsx", "299", "戊局")):
-        fill(write_data(last_year_data(dept_code=code, dept_name=dept), prior / name), in_place=True)
+    e = toolkit.load(last)
+    name_cell, code_cell = e.entry("info", "dept_name"), e.entry("info", "dept_code")
+    assert name_cell.sheet == code_cell.sheet
+    for name, code, dept in (("a22.xlsx", "201", "甲局（改名前）"), ("b22.xlsx", None, "乙局"), ("z22.xlsx", "299", "戊局")):
+        # last year's filled workbook with another department's code and name (what matching reads)
+        write_cells(last, {name_cell.sheet: {name_cell.cell: dept, code_cell.cell: code}}, prior / name)
     out = tmp_path / "out"
     rc = main(["batch", str(now), "--out", str(out), "--prior", str(prior), "--fill", "--jobs", "1", "--no-progress"])
     assert rc in (0, 1)

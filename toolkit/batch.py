@@ -33,46 +33,38 @@ python-calamine (after the cheap checks of toolkit.io.safety) and validated once
 """
 from __future__ import annotations
 
-import csv
-import glob
 import hashlib
-import html
-import io
 import json
 import os
 import re
 import shutil
 import signal
-import stat
-import sys
 import threading
 import time
-import traceback
 import unicodedata
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from concurrent.futures import TimeoutError as _FutureTimeout
 from concurrent.futures import BrokenExecutor as _BrokenExecutor
+from concurrent.futures import TimeoutError as _FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date
 from pathlib import Path
-from urllib.parse import quote
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3  # as bdt validate
+from .errors import UserError
+from .inputs import WORKBOOK_SUFFIXES, discover  # noqa: F401
+from .outcome import (  # noqa: F401 (re-exported: the names batch had)
+    ERRORS, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNREADABLE, INTERNAL, OK, STATUS_ZH,
+    TOP_RULES, UNREADABLE, FileOutcome, _internal, _last_line, count_findings, exit_status, read_outcome)
+from .progress import Progress
+from .summary import (  # noqa: F401
+    MTIME, PRIOR_CSV, ROSTER_CSV, SUMMARY_CSV, SUMMARY_HTML, _atomic_write, config_notes,
+    grades, outcome_grade, prior_lines, roster_report, rule_chart_svg, rule_totals, summary_text,
+    unmatched_notes, write_prior_csv, write_summary_csv, write_summary_html)
 
-OK, ERRORS, UNREADABLE, INTERNAL = "ok", "errors", "unreadable", "internal error"
-STATUS_ZH = {OK: "通过", ERRORS: "有错误", UNREADABLE: "无法读取", INTERNAL: "内部错误"}
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls only to tell the clerk to re-save it
 MARKER = ".bdt-batch"  # a department folder written by bdt batch (a re-run may replace it)
 STARTED = ".started"  # written by a worker when it starts a file (finds the file that crashed a pool)
 EXPORT_FOLDER = "公开文件"  # --export outputs, inside the department's folder
-SUMMARY_CSV, SUMMARY_HTML = "summary.csv", "summary.html"  # the batch's own files in --out
-ROSTER_CSV = "roster.csv"  # with --roster: each roster entry's status, beside summary.csv
-MTIME = "工作簿文件的修改时间"  # what a batch takes as a submission's time (a roster's 逾期)
 DEFAULT_TIMEOUT = 600.0  # seconds one workbook may take (read, check, fill, export)
-TOP_RULES = 3
-_RANK = {"error": 0, "warning": 1, "info": 2}
 
 
 # ---------------------------------------------------------------- options and outcomes
@@ -94,60 +86,8 @@ class Options:
     prior: tuple = ()  # last year's workbooks (--prior): (path, 部门代码, name, year) each, see toolkit.prior
 
 
-@dataclass
-class FileOutcome:
-    """One workbook's result: small, picklable, one row of the summary."""
-
-    path: str
-    department: str | None = None
-    dept_code: str | None = None
-    status: str = OK
-    counts: dict = field(default_factory=lambda: {"error": 0, "warning": 0, "info": 0})
-    rules: dict = field(default_factory=dict)  # rule code -> number of findings
-    severities: dict = field(default_factory=dict)  # rule code -> severity
-    message: str = ""
-    staging: str = ""
-    folder: str | None = None  # the department's folder, relative to out_dir
-    outputs: list = field(default_factory=list)
-    seconds: float = 0.0
-    config: str = ""  # the rule settings it was checked with (toolkit.config.InForce.text())
-    prior: str = ""  # last year's workbook matched (--prior), its path
-    prior_note: str = ""  # how it was matched (按部门代码/按部门名称), or why none was
-
-    @property
-    def name(self) -> str:
-        return Path(self.path).name
-
-    @property
-    def top_rules(self) -> list[tuple[str, int]]:
-        """The rules a department should look at first: errors before warnings and info, then by count."""
-        rank = {"error": 0, "warning": 1, "info": 2}
-        return sorted(self.rules.items(),
-                      key=lambda kv: (rank.get(self.severities.get(kv[0]), 3), -kv[1], kv[0]))[:TOP_RULES]
-
-    @property
-    def readable(self) -> bool:
-        return self.status in (OK, ERRORS)
-
-
 def _key(path) -> str:
     return hashlib.sha1(os.fsencode(os.path.abspath(path))).hexdigest()[:16]
-
-
-def _last_line(exc: BaseException) -> str:
-    """The traceback's last line, and where it happened (file:line of the innermost frame)."""
-    line = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    tb = traceback.extract_tb(exc.__traceback__)
-    if tb:
-        frame = tb[-1]
-        parts = Path(frame.filename).parts
-        where = "/".join(parts[-2:]) if len(parts) >= 2 else frame.filename
-        return f"{line}（{where}:{frame.lineno}）"
-    return line
-
-
-def _internal(message: str, exc: BaseException) -> str:
-    return f"程序内部错误（不是文件本身的问题）：{message}{_last_line(exc)}。请把该文件和此信息转给技术支持。"
 
 
 # ---------------------------------------------------------------- the worker
@@ -202,39 +142,6 @@ def work(path, options: Options) -> FileOutcome:
         out.message = _internal("", exc)
     out.seconds = time.perf_counter() - t0
     return out
-
-
-def read_outcome(path: Path, out: FileOutcome, schema=None, name: str | None = None):
-    """Read one workbook for a summary row: the Disclosure, or None with `out` saying why it is
-    unreadable (in Chinese, naming the file as `name`, else its file name). Batch and serve share it."""
-    from .io.reader import WorkbookError, read_workbook
-
-    try:
-        d = read_workbook(path, schema=schema) if schema is not None else read_workbook(path)
-    except WorkbookError as exc:
-        out.status, out.message = UNREADABLE, exc.message
-        return None
-    except OSError as exc:
-        out.status, out.message = UNREADABLE, f"无法读取文件「{name or Path(path).name}」：{exc.strerror or exc}。"
-        return None
-    out.department = _text(d.dept_name)
-    out.dept_code = _text(d.dept_code)
-    return d
-
-
-def count_findings(out: FileOutcome, findings) -> None:
-    """A summary row's counts per severity and rule, the most severe severity per rule, and its
-    status (errors / clean) unless the work already failed inside the toolkit."""
-    for f in findings:
-        if getattr(f, "waived", None) is not None:  # reviewed and accepted (toolkit.waivers): counted apart
-            out.counts["waived"] = out.counts.get("waived", 0) + 1
-            continue
-        out.counts[f.severity] = out.counts.get(f.severity, 0) + 1
-        out.rules[f.rule] = out.rules.get(f.rule, 0) + 1
-        if _RANK.get(f.severity, 3) < _RANK.get(out.severities.get(f.rule), 3):
-            out.severities[f.rule] = f.severity  # the most severe seen for the rule
-    if out.status != INTERNAL:
-        out.status = ERRORS if out.counts.get("error") else OK
 
 
 def _work(path: Path, options: Options, out: FileOutcome) -> None:
@@ -359,29 +266,6 @@ def prior_plan(d):
     return fill_plan(d)[0]
 
 
-def prior_summary(outcomes, candidates) -> dict:
-    """Which workbooks got last year's workbook, which did not (and why), which of last year's
-    workbooks no department of this year matched."""
-    used = {o.prior for o in outcomes if o.prior}
-    return {"matched": [o for o in outcomes if o.prior],
-            "unmatched": [o for o in outcomes if o.readable and not o.prior],
-            "unused": [c[0] for c in candidates if c[0] not in used]}
-
-
-def write_prior_csv(outcomes, candidates, path) -> Path:
-    """上年数匹配.csv: one row per workbook (its last year's workbook, how matched or why not) and one
-    per last year's workbook that matched no department."""
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["工作簿", "单位", "部门代码", "上年工作簿", "匹配方式或未匹配原因"])
-    for o in outcomes:
-        w.writerow([_csv_safe(o.name), _csv_safe(o.department or ""), _csv_safe(o.dept_code or ""),
-                    _csv_safe(Path(o.prior).name if o.prior else ""), _csv_safe(o.prior_note or o.message)])
-    for p in prior_summary(outcomes, candidates)["unused"]:
-        w.writerow(["", "", "", _csv_safe(Path(p).name), "没有本年工作簿与之匹配"])
-    return _atomic_write(Path(path), ("\ufeff" + buf.getvalue()).encode("utf-8"))
-
-
 def filled_name(path: Path) -> str:
     """The filled workbook's name in a department's folder: the input's stem (cut to fit a file
     system's 255 bytes with room to spare) + .filled + .xlsx/.xlsm; never report.html,
@@ -391,13 +275,6 @@ def filled_name(path: Path) -> str:
     while len((stem + suffix).encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
         stem = stem[:-1]
     return stem + suffix
-
-
-def _text(v) -> str | None:
-    if v is None:
-        return None
-    t = str(v).strip()
-    return t or None
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -627,6 +504,7 @@ class BatchResult:
     summary_html: Path | None = None
     roster_csv: Path | None = None
     roster: object = None  # toolkit.roster.RosterReport with a roster
+    grades: list = field(default_factory=list)  # toolkit.grade.Grade per outcome (with the roster's statuses)
 
     @property
     def exit_status(self) -> int:
@@ -634,17 +512,6 @@ class BatchResult:
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
-
-
-def exit_status(outcomes) -> int:
-    """3 if any file met an internal error, else 2 if any could not be read, 1 if any has errors."""
-    if any(o.status == INTERNAL for o in outcomes):
-        return EXIT_INTERNAL
-    if any(o.status == UNREADABLE for o in outcomes):
-        return EXIT_UNREADABLE
-    if any(o.status == ERRORS for o in outcomes):
-        return EXIT_FINDINGS
-    return EXIT_OK
 
 
 def _crashed(path, staging: str, what: str) -> FileOutcome:
@@ -783,9 +650,11 @@ def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=
     result = BatchResult(outcomes, out_dir, time.perf_counter() - t0)
     report = roster_report(outcomes, roster) if roster is not None else None
     result.roster = report
+    result.grades = grades(outcomes, report)  # once: summary.csv and summary.html show the same
     if summary:
-        result.summary_csv = write_summary_csv(outcomes, out_dir / SUMMARY_CSV)
-        result.summary_html = write_summary_html(outcomes, out_dir / SUMMARY_HTML, seconds=result.seconds, roster=report)
+        result.summary_csv = write_summary_csv(outcomes, out_dir / SUMMARY_CSV, grades=result.grades)
+        result.summary_html = write_summary_html(outcomes, out_dir / SUMMARY_HTML, seconds=result.seconds, roster=report,
+                                                 grades=result.grades)
         if report is not None:
             from .roster import to_csv
 
@@ -793,641 +662,124 @@ def run_batch(paths, options: Options, executor=None, *, progress=None, respawn=
     return result
 
 
-def _mtime(path: str):
-    from datetime import datetime
+# ---------------------------------------------------------------- the bureau's run (what bdt batch calls)
 
-    try:
-        return datetime.fromtimestamp(os.stat(path).st_mtime)
-    except OSError:
-        return None
+class BatchError(UserError):
+    """A batch that cannot start (unknown export format, --out not a folder, no workbooks): the
+    message says why; `bdt batch` prints it and exits 2. The other refusals are the libraries' own
+    errors, raised as they are: RosterError, ConfigError, WaiverError, PriorError."""
 
 
-def roster_report(outcomes, entries, times=None):
-    """The roster's status (toolkit.roster.match) of these outcomes, each outcome's key its index;
-    `times[i]`: when outcome i was submitted (default: its file's modification time)."""
-    from .roster import match, submission_from_outcome
-
-    return match(entries, [submission_from_outcome(k, o, times[k] if times is not None else _mtime(o.path))
-                           for k, o in enumerate(outcomes)])
-
-
-# ---------------------------------------------------------------- inputs
-
-def _inside(p: Path, out: Path) -> bool:
-    try:
-        return p.resolve() == out or out in p.resolve().parents
-    except (OSError, RuntimeError):  # a link loop
-        return False
-
-
-_CONFIG_NAMES = ("bdt.toml", "bdt.yaml", "bdt.yml")  # the rule settings beside the workbooks (toolkit.config)
-
-
-def discover(inputs, out_dir=None) -> tuple[list[Path], list[str]]:
-    """Workbooks named by files, folders (searched recursively) and glob patterns.
-
-    Returns (sorted unique paths, notes on inputs that matched nothing). Skipped: Excel's lock
-    files (~$…), hidden files, and anything inside the output folder."""
-    out = Path(out_dir).resolve() if out_dir else None
-    found: dict[str, Path] = {}
-    notes = []
-
-    def skip(p: Path) -> bool:
-        if p.name.startswith(("~$", ".")):
-            return True
-        if out is not None:
-            try:
-                p.resolve().relative_to(out)
-                return True
-            except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
-                pass
-        return False
-
-    others: list[str] = []
-
-    def add(p: Path, explicit: bool) -> None:
-        if not explicit:
-            if p.suffix.lower() not in WORKBOOK_SUFFIXES:
-                if not p.name.startswith(("~$", ".")) and p.name != "bdt-waivers.yaml" and p.name not in _CONFIG_NAMES:
-                    others.append(p.name)
-                return
-            if skip(p):
-                return
-            try:
-                regular = stat.S_ISREG(os.stat(p).st_mode)
-            except OSError:  # a broken link or a link loop: said so, never a crash
-                notes.append(f"「{p}」无法打开（可能是失效或循环的快捷方式），已跳过。")
-                return
-            if not regular:
-                notes.append(f"「{p}」不是普通文件（管道、设备等），已跳过。")
-                return
-        found.setdefault(os.path.normcase(os.path.abspath(p)), p)
-
-    for raw in inputs:
-        p = Path(raw)
-        if p.is_dir() and out is not None and _inside(p, out):
-            notes.append(f"「{raw}」就是输出文件夹（或在其中），已跳过；请用另一个文件夹作 --out。")
-            continue
-        if p.is_dir():
-            n = len(found)
-            for root, dirs, files in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not skip(Path(root) / d))
-                for f in sorted(files):
-                    add(Path(root) / f, False)
-            if len(found) == n:
-                notes.append(f"文件夹「{raw}」中没有 .xlsx/.xlsm 工作簿。")
-            if others:
-                shown = "、".join(others[:5]) + (f" 等 {len(others)} 个" if len(others) > 5 else "")
-                notes.append(f"文件夹「{raw}」中不是工作簿的文件未处理：{shown}。")
-                others.clear()
-        elif p.exists():
-            add(p, True)
-        elif glob.has_magic(str(raw)):
-            matches = sorted(glob.glob(str(raw), recursive=True))
-            files = [Path(m) for m in matches if Path(m).is_file()]
-            for m in files:
-                add(m, False)
-            if not files:
-                notes.append(f"没有与「{raw}」匹配的工作簿。")
-        else:
-            add(p, True)  # a missing file: its row will say so
-    return sorted(found.values(), key=lambda q: str(q)), notes
-
-
-# ---------------------------------------------------------------- summary
-
-def _display(o: FileOutcome) -> str:
-    return o.department or Path(o.path).stem
-
-
-def _top(o: FileOutcome) -> str:
-    return "、".join(f"{code}×{n}" for code, n in o.top_rules)
-
-
-def _csv_safe(v) -> str:
-    """Text that Excel will not run as a formula (CSV injection: =, +, -, @ at the start)."""
-    t = "" if v is None else str(v)
-    return "'" + t if t[:1] in ("=", "+", "-", "@", "\t", "\r") else t
-
-
-CSV_COLUMNS = ["序号", "部门", "部门代码", "文件", "状态", "status", "错误", "警告", "提示", "已豁免", "主要问题", "输出文件夹", "说明",
-               "规则设置", "等级", "得分"]
-
-
-def outcome_grade(o: FileOutcome, roster_status: str | None = None):
-    """A workbook's grade (toolkit.grade) from its findings and, with a roster, its entry's status."""
-    from .grade import grade
-
-    return grade(o.rules, o.severities, roster_status, readable=o.readable)
-
-
-def _grades(outcomes, roster=None) -> list:
-    out = []
-    for k, o in enumerate(outcomes):
-        st = roster.of(k) if roster is not None else None
-        out.append(outcome_grade(o, st.status if st is not None else None))
-    return out
-
-
-def write_summary_csv(outcomes, path, roster=None) -> Path:
-    """summary.csv: UTF-8 with BOM (Excel opens it right), one row per workbook, input order."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_COLUMNS)
-    grades = _grades(outcomes, roster)
-    for k, o in enumerate(outcomes, 1):
-        g = grades[k - 1]
-        w.writerow([k, _csv_safe(o.department or ""), _csv_safe(o.dept_code or ""), _csv_safe(o.path),
-                    STATUS_ZH.get(o.status, o.status), o.status, o.counts.get("error", 0), o.counts.get("warning", 0),
-                    o.counts.get("info", 0), o.counts.get("waived", 0), _top(o), _csv_safe(o.folder or ""),
-                    _csv_safe(o.message), _csv_safe(o.config or _default_config()), g.letter, g.score])
-    return _atomic_write(Path(path), buf.getvalue().encode("utf-8-sig"))
-
-
-def _default_config() -> str:
-    from .config import DEFAULT_TEXT
-
-    return DEFAULT_TEXT
-
-
-def config_groups(outcomes) -> list[tuple[str, list]]:
-    """(rule settings, [outcomes checked with them]) in order of first appearance: what the summary
-    prints, so a department's own settings (per-department tables) show as a group of its own."""
-    groups: dict = {}
-    for o in outcomes:
-        groups.setdefault(o.config or _default_config(), []).append(o)
-    return list(groups.items())
-
-
-def _config_html(outcomes) -> list[str]:
-    e = html.escape
-    groups = config_groups(outcomes)
-    out = ['<section class="config">', "<h2>规则设置</h2>"]
-    if len(groups) == 1:
-        out.append(f'<p class="meta config">全部工作簿：{e(groups[0][0])}</p>')
-    else:
-        out.append('<ul class="config-list">')
-        for text, members in groups:
-            names = "、".join(_display(o) for o in members)
-            out.append(f"<li>{e(text)}<br>适用于 {len(members)} 个工作簿：{e(names)}</li>")
-        out.append("</ul>")
-    out.append("</section>")
-    return out
-
-
-def _atomic_write(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
-
-
-def rule_totals(outcomes) -> list[dict]:
-    """Per rule across all departments: code, title, severity, findings, departments."""
-    from .rules import catalogue
-
-    titles = {r.code: r for r in catalogue()}
-    totals: dict[str, dict] = {}
-    for o in outcomes:
-        for code, n in o.rules.items():
-            t = totals.setdefault(code, {"code": code, "findings": 0, "departments": 0,
-                                         "severity": o.severities.get(code, "info")})
-            t["findings"] += n
-            t["departments"] += 1
-            sev = o.severities.get(code, "info")
-            if _RANK.get(sev, 3) < _RANK.get(t["severity"], 3):
-                t["severity"] = sev  # as found (a rule may report a milder case than its catalogue severity)
-    for code, t in totals.items():
-        rule = titles.get(code)
-        t["title"] = rule.title if rule else ""
-    return sorted(totals.values(), key=lambda t: (-t["findings"], _RANK.get(t["severity"], 3), t["code"]))
-
-
-_SEV_COLOR = {"error": "#b3261e", "warning": "#c77700", "info": "#00838f"}
-_SEV_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
-
-
-def rule_chart_svg(totals: list[dict], limit: int = 25) -> str:
-    """An inline SVG horizontal bar chart of findings per rule (top `limit` rules)."""
-    rows = totals[:limit]
-    if not rows:
-        return ""
-    e = html.escape
-    bar_h, gap, label_w, bar_w, num_w = 18, 6, 250, 520, 150
-    height = len(rows) * (bar_h + gap) + gap + 22
-    width = label_w + bar_w + num_w
-    peak = max(t["findings"] for t in rows) or 1
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" width="100%" '
-           f'role="img" aria-label="各规则问题数">',
-           '<style>text{font-size:12px;font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif}</style>']
-    for k, t in enumerate(rows):
-        y = gap + k * (bar_h + gap)
-        w = max(2, round(bar_w * t["findings"] / peak))
-        color = _SEV_COLOR.get(t["severity"], "#555")
-        label = f'{t["code"]} {t["title"]}'
-        if len(label) > 20:
-            label = label[:19] + "…"
-        out.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{e(label)}</text>')
-        out.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{color}" rx="2">'
-                   f'<title>{e(t["code"])} {e(t["title"])}：{t["findings"]} 项，{t["departments"]} 个单位</title></rect>')
-        out.append(f'<text x="{label_w + w + 6}" y="{y + 13}">{t["findings"]}（{t["departments"]} 个单位）</text>')
-    ly = height - 8
-    x = label_w
-    for sev in ("error", "warning", "info"):
-        out.append(f'<rect x="{x}" y="{ly - 10}" width="12" height="12" fill="{_SEV_COLOR[sev]}"/>'
-                   f'<text x="{x + 16}" y="{ly}">{_SEV_ZH[sev]}</text>')
-        x += 70
-    out.append("</svg>")
-    return "\n".join(out)
-
-
-_CSS = """
-.summary-counts span { margin-right: 1.2em; }
-.status-ok { color: #1e6b2f; font-weight: bold; }
-.status-errors { color: #b3261e; font-weight: bold; }
-.status-unreadable, .status-internal { color: #fff; background: #b3261e; padding: 0 .4em; border-radius: 3px; }
-td.num { text-align: right; white-space: nowrap; }
-.chart { max-width: 900px; display: block; margin: .5em 0 1.5em; }
-ul.unreadable-list li { margin: .3em 0; }
-td.grade { text-align: center; font-weight: bold; }
-.grade-A { color: #1e6b2f; } .grade-B { color: #2f5f8a; } .grade-C { color: #c77700; } .grade-D { color: #b3261e; }
-th button { font: inherit; font-weight: bold; background: none; border: 0; padding: 0; cursor: pointer; text-decoration: underline dotted; }
-th[aria-sort=ascending] button::after { content: " ▲"; } th[aria-sort=descending] button::after { content: " ▼"; }
-"""
-
-
-def write_summary_html(outcomes, path, seconds: float | None = None, today: date | None = None, roster=None,
-                       time_source: str = MTIME) -> Path:
-    """summary.html: self-contained (inline CSS, SVG and the table-sorting script of
-    toolkit.sortable), one row per workbook, worst grade first; with `roster` (a RosterReport whose
-    keys are the outcomes' indexes) the roster section, `time_source` saying what the submission
-    times are."""
-    from . import __version__
-    from . import report
-    from .grade import RULE_TEXT
-    from .sortable import script_tag
-
-    e = html.escape
-    today = today or date.today()
-    totals = rule_totals(outcomes)
-    n = len(outcomes)
-    by = {s: sum(1 for o in outcomes if o.status == s) for s in STATUS_ZH}
-    warned = sum(1 for o in outcomes if o.status == OK and o.counts.get("warning"))
-    out = ["<!DOCTYPE html>", '<html lang="zh-CN">', "<head>", '<meta charset="utf-8">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           "<title>部门预算公开批量校验汇总</title>",
-           f"<style>{getattr(report, '_CSS', '')}{_CSS}</style>", "</head>", "<body>", "<header>",
-           "<h1>部门预算公开批量校验汇总</h1>",
-           f'<p class="meta">生成日期：{today.year}年{today.month}月{today.day}日'
-           + (f"　用时 {seconds:.1f} 秒" if seconds is not None else "") + "</p>",
-           f'<p class="summary-counts"><span>共 {n} 个工作簿</span>'
-           f'<span class="status-ok">通过 {by[OK]}</span>'
-           + (f"<span>（其中 {warned} 个有警告）</span>" if warned else "")
-           + f'<span class="status-errors">有错误 {by[ERRORS]}</span>'
-           f"<span>无法读取 {by[UNREADABLE]}</span>"
-           + (f"<span>内部错误 {by[INTERNAL]}</span>" if by[INTERNAL] else "") + "</p>",
-           "</header>"]
-
-    bad = [o for o in outcomes if o.status in (UNREADABLE, INTERNAL)]
-    if bad:
-        out.append('<section class="unreadable">')
-        out.append(f"<h2>无法处理的文件（{len(bad)} 个）</h2>")
-        out.append('<ul class="unreadable-list">')
-        for o in bad:
-            link = f' <a href="{quote(o.folder)}/report.html">报告</a>' if o.folder else ""
-            out.append(f"<li><strong>{e(o.name)}</strong>：{e(o.message)}{link}</li>")
-        out.append("</ul></section>")
-
-    if roster is not None:
-        from .roster import to_html
-
-        out.append(to_html(roster, time_source))
-
-    if totals:
-        out.append("<section>")
-        out.append("<h2>各规则问题数（全部单位合计）</h2>")
-        out.append(rule_chart_svg(totals))
-        out.append("<table><thead><tr><th>规则</th><th>名称</th><th>级别</th><th>问题数</th><th>涉及单位数</th></tr></thead><tbody>")
-        for t in totals:
-            out.append(f'<tr><td class="cell">{e(t["code"])}</td><td>{e(t["title"])}</td>'
-                       f'<td><span class="sev sev-{e(t["severity"])}">{e(_SEV_ZH.get(t["severity"], t["severity"]))}</span></td>'
-                       f'<td class="num">{t["findings"]}</td><td class="num">{t["departments"]}</td></tr>')
-        out.append("</tbody></table></section>")
-
-    out += _config_html(outcomes)
-
-    grades = _grades(outcomes, roster)
-    rank = {INTERNAL: 0, UNREADABLE: 1, ERRORS: 2, OK: 3}
-    # worst first: grade D before A, then fewer points, then status and errors as before
-    ordered = sorted(enumerate(outcomes, 1), key=lambda ko: (-grades[ko[0] - 1].rank, grades[ko[0] - 1].score,
-                                                            rank.get(ko[1].status, 0), -ko[1].counts.get("error", 0),
-                                                            -ko[1].counts.get("warning", 0), ko[0]))
-    out.append("<section>")
-    out.append("<h2>各单位校验结果</h2>")
-    out.append(f'<p class="meta grade-rule">{e(RULE_TEXT)}默认按等级从低到高排列；点击表头可按等级、错误数或部门名称排序。</p>')
-    out.append('<table class="sortable" id="results"><thead><tr><th data-sort="num"><button type="button">序号</button></th>'
-               '<th data-sort="text"><button type="button">部门</button></th><th>文件</th><th>状态</th>'
-               '<th data-sort="num"><button type="button">错误</button></th><th data-sort="num"><button type="button">警告</button></th>'
-               '<th>提示</th><th data-sort="num"><button type="button">已豁免</button></th>'
-               '<th data-sort="num"><button type="button">等级</button></th>'
-               '<th data-sort="num"><button type="button">得分</button></th>'
-               "<th>主要问题</th><th>报告</th><th>说明</th></tr></thead><tbody>")
-    for k, o in ordered:
-        g = grades[k - 1]
-        cls = {OK: "status-ok", ERRORS: "status-errors", UNREADABLE: "status-unreadable",
-               INTERNAL: "status-internal"}.get(o.status, "")
-        link = f'<a href="{quote(o.folder)}/report.html">查看</a>' if o.folder else ""
-        out.append(f'<tr><td class="num">{k}</td><td>{e(_display(o))}</td><td>{e(o.name)}</td>'
-                   f'<td><span class="{cls}">{e(STATUS_ZH.get(o.status, o.status))}</span></td>'
-                   f'<td class="num">{o.counts.get("error", 0)}</td><td class="num">{o.counts.get("warning", 0)}</td>'
-                   f'<td class="num">{o.counts.get("info", 0)}</td><td class="num">{o.counts.get("waived", 0)}</td>'
-                   f'<td class="grade grade-{g.letter}" data-v="{g.rank}" title="{e("；".join(g.reasons))}">{g.letter}</td>'
-                   f'<td class="num">{g.score}</td><td>{e(_top(o))}</td><td>{link}</td>'
-                   f'<td class="msg">{e(o.message)}</td></tr>')
-    out.append("</tbody></table></section>")
-    out.append(script_tag())
-    out.append(f"<footer>本汇总由 bdt {e(__version__)}（部门预算公开工具）生成。各单位的问题清单见其文件夹中的 report.html。</footer>")
-    out.append("</body></html>")
-    return _atomic_write(Path(path), ("\n".join(out) + "\n").encode("utf-8"))
-
-
-# ---------------------------------------------------------------- progress
-
-def _cols(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _clip(text: str, width: int) -> str:
-    out, used = [], 0
-    for ch in text:
-        w = _cols(ch)
-        if used + w > width:
-            return "".join(out[:-1]) + "…" if out else ""
-        out.append(ch)
-        used += w
-    return "".join(out)
-
-
-class Progress:
-    """A one-line progress bar on stderr (no dependency). On a terminal it redraws in place;
-    elsewhere (when forced) it prints a line every 10 %."""
-
-    def __init__(self, total: int, stream=None, enabled: bool | None = None, label: str = "校验"):
-        self.total = max(total, 1)
-        self.stream = stream or sys.stderr
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.enabled = self.tty if enabled is None else enabled
-        self.label = label
-        self.t0 = time.perf_counter()
-        self.last = 0.0
-        self.last_pct = -1
-        self.done = 0
-
-    def update(self, done: int, name: str = "") -> None:
-        self.done = done
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        pct = int(100 * done / self.total)
-        if self.tty:
-            if now - self.last < 0.1 and done < self.total:
-                return
-            self.last = now
-            width = shutil.get_terminal_size((80, 20)).columns
-            rate = done / max(now - self.t0, 1e-6)
-            eta = (self.total - done) / rate if rate > 0 else 0
-            bar_w = 24
-            fill = int(bar_w * done / self.total)
-            head = f"{self.label} [{'#' * fill}{'.' * (bar_w - fill)}] {done}/{self.total} {pct:3d}% {rate:5.1f}/秒 剩余 {int(eta) // 60}:{int(eta) % 60:02d} "
-            line = head + _clip(name, max(width - _cols(head) - 1, 0))
-            self.stream.write("\r" + line + " " * max(width - 1 - _cols(line), 0))
-            self.stream.flush()
-        elif pct // 10 > self.last_pct // 10 or done == self.total:
-            self.last_pct = pct
-            self.stream.write(f"{self.label} {done}/{self.total}（{pct}%）\n")
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-# ---------------------------------------------------------------- command line
-
-def add_arguments(p) -> None:
-    p.description = ("财政局批量处理：校验（并可填充、导出）多个单位的工作簿，每个单位一个输出文件夹，"
-                     "最后生成汇总（summary.html、summary.csv）。退出状态：0 无错误；1 有“错误”级问题；"
-                     "2 有文件无法读取或处理超时；3 程序内部错误。")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="工作簿、文件夹（含子文件夹）或通配符，如 '收件箱/*.xlsx'")
-    p.add_argument("--out", "-o", required=True, metavar="DIR", help="输出文件夹：每个单位一个子文件夹，以及汇总")
-    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N", help=f"并行进程数（默认：可用 CPU 核数、文件数与 {MAX_DEFAULT_JOBS} 中最小者；1 为不并行）")
-    p.add_argument("--fill", action="store_true", help="同时生成填充派生格后的工作簿（原文件不改动）")
-    p.add_argument("--prior", metavar="FOLDER",
-                   help="上年工作簿所在文件夹：按部门代码、再按名称匹配，核对上年数（X410）；与 --fill 同用时填入空着的上年数")
-    p.add_argument("--export", metavar="FORMATS", help="同时导出公开文件，如 pdf,docx（只导出没有“错误”的单位）")
-    p.add_argument("--export-all", action="store_true", help="有“错误”的单位也导出")
-    p.add_argument("--waivers", metavar="FILE",
-                   help="豁免文件（YAML，bdt waive 生成；默认用输入文件夹中的 bdt-waivers.yaml）：各单位数字未变的豁免问题"
-                        "列为“已豁免”，不计入错误，不阻止导出")
-    p.add_argument("--executor", choices=["process", "dask"], default=None, help="执行方式：本机多进程（默认）或 Dask 集群")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask 调度器地址，如 tcp://10.0.0.5:8786（输入文件和 --out 须在各节点以相同路径可见的共享目录中）；"
-                        "local 为本机临时集群")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="各单位报告中固定标题的语言")
-    from .cli import _config_argument
-
-    _config_argument(p)
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                   help=f"每个文件的处理时间上限，秒（默认 {DEFAULT_TIMEOUT:g}；0 为不限）：超时的文件单独报告，其余照常处理")
-    p.add_argument("--consolidate", action="store_true",
-                   help="同时汇总（本级合计、各部门 = 所属单位之和，并核对部门表与所属单位之和），写入 --out 下的「汇总」（同 bdt consolidate）")
-    p.add_argument("--roster", metavar="CSV",
-                   help="应公开单位名单（CSV：部门代码,名称,上级部门,截止日期；UTF-8 或 GBK）：汇总中列出未提交、逾期、"
-                        "未通过和通过的单位，另写 roster.csv；提交时间取工作簿文件的修改时间")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--progress", dest="progress", action="store_true", default=None, help="总是显示进度（默认只在终端显示）")
-    g.add_argument("--no-progress", dest="progress", action="store_false", help="不显示进度")
-
-
-def _formats(text: str | None) -> tuple:
-    if not text:
-        return ()
-    return tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip()))
-
-
-def run(args) -> int:
-    out_dir = Path(args.out)
-    formats = _formats(args.export)
+def export_formats(text) -> tuple:
+    """The --export formats ("pdf,docx" → ("pdf", "docx")), checked against what the exporter offers."""
+    formats = tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in (text or "").split(",") if f.strip()))
     if formats:
         try:
             from . import export as export_module
             from .export import export  # noqa: F401
         except ImportError as exc:
-            print(f"错误：导出功能不可用（{exc}）。", file=sys.stderr)
-            return EXIT_UNREADABLE
+            raise BatchError(f"导出功能不可用（{exc}）。") from None
         known = getattr(export_module, "FORMATS", None)
         unknown = [f for f in formats if known and f not in known]
         if unknown:
-            print(f"错误：未知的导出格式 {'、'.join(unknown)}；可选：{'、'.join(known)}。", file=sys.stderr)
-            return EXIT_UNREADABLE
+            raise BatchError(f"未知的导出格式 {'、'.join(unknown)}；可选：{'、'.join(known)}。")
+    return formats
+
+
+@dataclass
+class BureauRun:
+    """A finished `run_bureau`: the batch's result and what its summary lines need."""
+
+    result: BatchResult
+    paths: list  # the workbooks found
+    used: dict  # {rule settings file or None: [workbooks]} (toolkit.config.check_configs)
+    prior: tuple = ()  # last year's candidates (Options.prior)
+    formats: tuple = ()
+    schema: str | None = None
+
+    def consolidate(self):
+        """--consolidate: the 汇总 of these workbooks in --out/汇总 (toolkit.consolidate)."""
+        from .consolidate import consolidate
+
+        return consolidate(self.paths, self.result.out_dir / "汇总", formats=self.formats, schema=self.schema)
+
+    def write_prior_csv(self) -> Path:
+        """--prior: 上年数匹配.csv beside summary.csv."""
+        return write_prior_csv(self.result.outcomes, self.prior, self.result.out_dir / PRIOR_CSV)
+
+
+def run_bureau(inputs, out, *, fill: bool = False, export=None, export_all: bool = False, schema=None,
+               lang: str = "zh", timeout=DEFAULT_TIMEOUT, waivers=None, config=None, prior=None, roster=None,
+               executor: str | None = None, scheduler: str | None = None, jobs: int | None = None,
+               progress: bool | None = None, say=None) -> BureauRun:
+    """`bdt batch`: the workbooks named by `inputs` (files, folders, glob patterns) checked (and with
+    `fill` / `export` filled and exported) into `out`, with the bureau's summary.
+
+    Everything that can refuse is checked before any workbook is processed, in this order: the
+    export formats, `out`, the roster, the inputs, every rule settings file (`config`, else each
+    workbook's own), the waiver file (`waivers`, else the first input folder's bdt-waivers.yaml,
+    toolkit.bureau), last year's folder (`prior`). `say(line)` receives the notes meant for the
+    user on the way (inputs skipped, settings in force, executor). KeyboardInterrupt stops the
+    workers and is raised again."""
+    say = say or (lambda line: None)
+    out_dir = Path(out)
+    formats = export_formats(export)
     if out_dir.exists() and not out_dir.is_dir():
-        print(f"错误：--out「{out_dir}」不是文件夹。", file=sys.stderr)
-        return EXIT_UNREADABLE
-    roster = None
-    if getattr(args, "roster", None):
-        from .roster import RosterError, read_roster
+        raise BatchError(f"--out「{out_dir}」不是文件夹。")
+    entries = None
+    if roster:
+        from .roster import read_roster
 
-        try:
-            roster = read_roster(args.roster)
-        except RosterError as exc:
-            print(f"错误：{exc.message}", file=sys.stderr)
-            return EXIT_UNREADABLE
-    paths, notes = discover(args.inputs, out_dir)
+        entries = read_roster(roster)
+    paths, notes = discover(inputs, out_dir)
     for n in notes:
-        print(f"注意：{n}", file=sys.stderr)
+        say(f"注意：{n}")
     if not paths:
-        print("错误：没有找到要处理的工作簿。", file=sys.stderr)
-        return EXIT_UNREADABLE
-    schema = getattr(args, "schema", None)
-    from .config import ConfigError, check_configs
-    from .waivers import WaiverError, Waivers
+        raise BatchError("没有找到要处理的工作簿。")
+    from .bureau import bureau_files
+    from .config import check_configs
 
-    config = getattr(args, "config", None)
-    try:  # every configuration file read and checked once, before any workbook is processed
-        used = check_configs(paths, config)
-    except ConfigError as exc:
-        print(f"错误：{exc.message}", file=sys.stderr)
-        return EXIT_UNREADABLE
+    used = check_configs(paths, config)  # every configuration file read and checked once, before any workbook
     for note in config_notes(used):
-        print(note, file=sys.stderr)
-    try:
-        waivers = (Waivers.load(args.waivers) if getattr(args, "waivers", None)
-                   else next((w for w in (Waivers.beside(i) for i in args.inputs if Path(i).exists()) if w), None))
-    except WaiverError as exc:
-        print(f"错误：{exc.message}", file=sys.stderr)
-        return EXIT_UNREADABLE
-    prior = ()
-    if getattr(args, "prior", None):
-        from .prior import PriorError, index_folder
+        say(note)
+    found_waivers = bureau_files(inputs, waivers=waivers).waivers  # --waivers, else the first input folder's
+    candidates = ()
+    if prior:
+        from .prior import index_folder
         from .schema import load_schema
 
-        try:
-            found, unread = index_folder(args.prior, load_schema(schema) if schema else None)
-        except PriorError as exc:
-            print(f"错误：{exc.message}", file=sys.stderr)
-            return EXIT_UNREADABLE
+        found, unread = index_folder(prior, load_schema(schema) if schema else None)
         for n in unread:
-            print(f"注意：上年工作簿 {n}", file=sys.stderr)
-        prior = tuple((c.path, c.code, c.name, c.year) for c in found)
-    options = Options(out_dir=str(out_dir.resolve()), fill=args.fill, export=formats, export_all=args.export_all,
-                      schema=str(Path(schema).resolve()) if schema else None, lang=args.lang,
-                      timeout=getattr(args, "timeout", DEFAULT_TIMEOUT) or None,
-                      waivers=str(waivers.path.resolve()) if waivers is not None else None,
-                      config=str(Path(config).resolve()) if config else None, prior=prior)
-    kind = args.executor or ("dask" if args.scheduler else "process")
-    jobs = args.jobs or default_jobs(len(paths))
+            say(f"注意：上年工作簿 {n}")
+        candidates = tuple((c.path, c.code, c.name, c.year) for c in found)
+    options = Options(out_dir=str(out_dir.resolve()), fill=fill, export=formats, export_all=export_all,
+                      schema=str(Path(schema).resolve()) if schema else None, lang=lang, timeout=timeout or None,
+                      waivers=str(found_waivers.path.resolve()) if found_waivers is not None else None,
+                      config=str(Path(config).resolve()) if config else None, prior=candidates)
+    kind = executor or ("dask" if scheduler else "process")
+    jobs = jobs or default_jobs(len(paths))
     if kind == "process":
         jobs = max(1, min(jobs, len(paths)))
-    ex = make_executor(kind, jobs, args.scheduler, options)
-    progress = Progress(len(paths), enabled=args.progress, label="处理" if (args.fill or formats) else "校验")
-    print(f"共 {len(paths)} 个工作簿，使用{ex.label}处理……", file=sys.stderr)
+    ex = make_executor(kind, jobs, scheduler, options)
+    bar = Progress(len(paths), enabled=progress, label="处理" if (fill or formats) else "校验")
+    say(f"共 {len(paths)} 个工作簿，使用{ex.label}处理……")
     try:
-        result = run_batch(paths, options, ex.executor, progress=progress, respawn=ex.respawn, jobs=jobs, roster=roster)
+        result = run_batch(paths, options, ex.executor, progress=bar, respawn=ex.respawn, jobs=jobs, roster=entries)
     except KeyboardInterrupt:
         try:
             ex.executor.shutdown(wait=False, cancel_futures=True)
         except Exception:
             pass
-        print("\n已中断。", file=sys.stderr)
-        return 130
+        raise
     finally:
         if ex.close:
             try:
                 ex.close()
             except Exception:
                 pass
-    print(summary_text(result))
-    for note in unmatched_notes(used, result.outcomes):
-        print(note, file=sys.stderr)
-    if getattr(args, "consolidate", False):
-        from .consolidate import consolidate
-
-        c = consolidate(paths, out_dir / "汇总", formats=formats, schema=schema)
-        print(f"汇总：{len(c.outputs)} 个汇总工作簿，部门与所属单位之和不符 {len(c.differences)} 处，见 {c.report_html}")
-    if getattr(args, "prior", None):
-        print("\n".join(prior_lines(result.outcomes, prior, write_prior_csv(result.outcomes, prior,
-                                                                             out_dir / PRIOR_CSV))))
-    return result.exit_status
-
-
-def config_notes(used: dict) -> list[str]:
-    """One line per configuration file the batch uses ({path or None: [workbooks]})."""
-    from .config import DEFAULT_TEXT
-
-    return [f"规则设置：{path or DEFAULT_TEXT}（{len(files)} 个工作簿）" for path, files in used.items()]
-
-
-def unmatched_notes(used: dict, outcomes) -> list[str]:
-    """A department's table in a configuration file that matched none of the workbooks it applies to
-    (a mistyped 部门代码 would otherwise be silently without effect)."""
-    from .config import load_config
-
-    by_path = {o.path: o for o in outcomes}
-    notes = []
-    for path, files in used.items():
-        if path is None:
-            continue
-        seen = [(by_path[f].dept_code, by_path[f].department) for f in files if f in by_path]
-        for key in load_config(path).unmatched(seen):
-            notes.append(f"注意：配置文件「{path}」中的部门设置「{key}」没有对应的工作簿（按部门代码或部门名称匹配），未起作用。")
-    return notes
-
-
-PRIOR_CSV = "上年数匹配.csv"
-
-
-def prior_lines(outcomes, candidates, csv_path=None) -> list[str]:
-    """The --prior part of the batch summary: matched, unmatched (with why), unused."""
-    s = prior_summary(outcomes, candidates)
-    lines = [f"上年工作簿：{len(s['matched'])} 个单位已匹配，{len(s['unmatched'])} 个未匹配"
-             + (f"，{len(s['unused'])} 个上年工作簿没有对应的本年工作簿" if s["unused"] else "") + "。"]
-    lines += [f"  未匹配：{_display(o)}：{o.prior_note}" for o in s["unmatched"]]
-    lines += [f"  未使用的上年工作簿：{Path(p).name}" for p in s["unused"]]
-    if csv_path:
-        lines.append(f"上年数匹配明细：{csv_path}")
-    return lines
-
-
-def summary_text(result: BatchResult) -> str:
-    o = result.outcomes
-    warned = sum(1 for x in o if x.status == OK and x.counts.get("warning"))
-    lines = [f"已处理 {len(o)} 个工作簿（用时 {result.seconds:.1f} 秒）：通过 {result.count(OK)}"
-             + (f"（其中 {warned} 个有警告）" if warned else "")
-             + f"，有错误 {result.count(ERRORS)}，无法读取 {result.count(UNREADABLE)}"
-             + (f"，内部错误 {result.count(INTERNAL)}" if result.count(INTERNAL) else "") + "。"]
-    bad = [x for x in o if x.status in (UNREADABLE, INTERNAL)]
-    if bad:
-        lines.append("无法处理的文件：")
-        lines += [f"  {x.path}：{x.message}" for x in bad]
-    for text, members in config_groups(o):
-        lines.append(f"规则设置：{text}" + (f"（{len(members)} 个工作簿）" if len(members) < len(o) else ""))
-    if result.roster is not None:
-        from .roster import MISSING, STATUSES
-
-        r = result.roster
-        lines.append(f"名单 {len(r.entries)} 个：" + "，".join(f"{s} {r.count(s)}" for s in STATUSES)
-                     + (f"；不在名单中或无法对应的工作簿 {len(r.unknown) + len(r.ambiguous)} 个" if r.unknown or r.ambiguous else "")
-                     + f"（提交时间取{MTIME}）。")
-        if r.count(MISSING):
-            lines.append("未提交：" + "、".join(x.entry.label for x in r.by_status(MISSING)))
-    if result.summary_html:
-        lines.append(f"汇总：{result.summary_html}、{result.summary_csv}"
-                     + (f"、{result.roster_csv}" if result.roster_csv else ""))
-        lines.append(f"各单位的报告：{result.out_dir}{os.sep}<单位名称>{os.sep}report.html")
-    return "\n".join(lines)
+    return BureauRun(result, paths, used, candidates, formats, schema)
 
 
 __all__ = ["Options", "FileOutcome", "default_jobs", "usable_cores", "BatchResult", "work", "run_batch", "discover", "safe_folder_name", "place",
            "InlineExecutor", "make_executor", "write_summary_csv", "write_summary_html", "rule_totals",
-           "rule_chart_svg", "Progress", "add_arguments", "run", "warm", "exit_status"]
+           "rule_chart_svg", "Progress", "warm", "exit_status", "run_bureau", "BureauRun", "BatchError", "export_formats"]

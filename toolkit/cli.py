@@ -7,112 +7,37 @@ import sys
 from pathlib import Path
 from . import __version__
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up)
-
-if TYPE_CHECKING:
-    from .schema import FormSpec, TableSpec
-
 # Only what every command needs is imported here: `bdt --version` and `bdt --help` load no schema,
 # reader or rules; each command imports its own modules (start-up, issue #14).
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNREADABLE, EXIT_INTERNAL = 0, 1, 2, 3
-INTERNAL_PREFIX = "程序内部错误（不是文件本身的问题）"
 
 
-def _width(s: str) -> int:
-    import unicodedata
+def __getattr__(name: str):
+    """validate_files, validate_status, internal_message: toolkit.checking's, imported when asked
+    for (`bdt --version` imports nothing beyond this module)."""
+    if name in ("validate_files", "validate_status", "internal_message", "INTERNAL_PREFIX"):
+        from . import checking
 
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
-
-
-def _pad(s: str, w: int, right: bool) -> str:
-    gap = " " * max(w - _width(s), 0)
-    return gap + s if right else s + gap
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return ""
-    from decimal import Decimal
-
-    if isinstance(v, Decimal):
-        return format(v, "f")
-    return str(v)
-
-
-def render_table(d, spec: TableSpec, inst: str | None = None) -> str:
-    """A plain-text rendering of one table: header, fixed rows and used block rows."""
-    inst = inst or spec.key
-    heads = []
-    for j, _ in enumerate(spec.columns):
-        parts = [h[j] for h in spec.header if h[j] not in ("<", "^", "")]
-        heads.append("/".join(dict.fromkeys(p.replace("{year}", str(d.year or "")) for p in parts)))
-    body = []
-    for r in spec.rows:
-        if hasattr(r, "capacity"):
-            for row in d.rows(inst, r.key):
-                body.append([_fmt(row.get(c)) for c in spec.col_keys])
-        else:
-            cells = []
-            for c in spec.col_keys:
-                cs = r.cells.get(c)
-                if cs is not None and cs.role == "label":
-                    cells.append(cs.text or "")
-                else:
-                    cells.append(_fmt(d.get(inst, r.key, c)))
-            if any(cells):
-                body.append(cells)
-    numeric = [spec.column(c).type in ("amount", "yuan", "count") for c in spec.col_keys]
-    widths = [max([_width(heads[j])] + [_width(row[j]) for row in body]) for j in range(len(heads))]
-    title = d.get(inst, "_title") or spec.title
-    lines = [f"表{spec.number}  {title}  （单位：{spec.unit or d.schema.unit}）", "  ".join(_pad(h, widths[j], False) for j, h in enumerate(heads))]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in body:
-        lines.append("  ".join(_pad(v, widths[j], numeric[j]) for j, v in enumerate(row)).rstrip())
-    note = d.get(inst, "_note")
-    if note:
-        lines.append(note)
-    return "\n".join(lines)
-
-
-def render_form(d, spec: FormSpec, inst: str) -> str:
-    lines = [f"{d.sheet_names[inst]}"]
-    for f, cs in spec.fields.items():
-        v = d.get(inst, f)
-        if v is not None:
-            lines.append(f"  {f}: {_fmt(v)}")
-    for b in spec.blocks:
-        for row in d.rows(inst, b.key):
-            lines.append(f"  {b.key}[{row.index}]: " + " | ".join(_fmt(row.get(c)) for c in b.fields))
-    return "\n".join(lines)
+        return getattr(checking, name)
+    raise AttributeError(name)
 
 
 def cmd_show(args) -> int:
     import toolkit
 
-    from .schema import TableSpec
+    from .textview import show
 
-    d = toolkit.load(args.path, schema=_schema(args))
-    out = []
-    for spec in d.schema.sheets:
-        if isinstance(spec, TableSpec):
-            if args.table is None or args.table == spec.number:
-                out.append(render_table(d, spec))
-        elif args.table is None and args.forms:
-            for inst in d.instances(spec.key):
-                out.append(render_form(d, spec, inst))
-    print("\n\n".join(out))
+    print(show(toolkit.load(args.path, schema=_schema(args)), args.table, args.forms))
     return EXIT_OK
 
 
 def cmd_cells(args) -> int:
     import toolkit
 
-    d = toolkit.load(args.path, schema=_schema(args))
-    rows = []
-    for inst, row, col, e in d.cells(role=args.role):
-        rows.append({"sheet": e.sheet, "cell": e.cell, "key": inst, "row": row, "col": col, "role": e.role,
-                     "type": e.spec.type, "derivation": e.derivation})
+    from .textview import cell_rows
+
+    rows = cell_rows(toolkit.load(args.path, schema=_schema(args)), args.role)
     if args.format == "json":
         import json
 
@@ -177,76 +102,6 @@ def cmd_dump(args) -> int:
     return EXIT_OK
 
 
-def validate_files(paths, schema=None, config=None, waivers=None, prior=None) -> list:
-    """Read and check each file; a file that cannot be read is reported, never stops the others.
-    `config`: a configuration file for every file (--config); else each file's own, found beside it
-    (toolkit.config; a bad configuration file raises ConfigError before any file is checked).
-    `waivers`: a `toolkit.waivers.Waivers`, or "beside" (each file's bdt-waivers.yaml, if any).
-    `prior`: last year's workbook (one file checked): typed 上年数 are compared with it (X410)."""
-    import toolkit
-
-    from .config import config_for, in_force
-    from .io.reader import WorkbookError
-    from .report import FileResult
-    from .rules import validate
-
-    configs = {str(p): config_for(p, config) for p in paths}
-    results = []
-    for p in paths:
-        cfg = configs[str(p)]
-        try:
-            d = toolkit.load(p, schema=schema)
-            if prior is not None:
-                from .prior import PriorError, attach, read_prior
-
-                try:
-                    attach(d, read_prior(prior, schema))
-                except PriorError as exc:
-                    results.append(FileResult(str(p), None, exc.message))
-                    continue
-        except WorkbookError as exc:
-            results.append(FileResult(str(p), None, exc.message))
-            continue
-        except OSError as exc:
-            results.append(FileResult(str(p), None, f"无法读取文件「{Path(p).name}」：{exc.strerror or exc}。"))
-            continue
-        except Exception as exc:  # noqa: BLE001 - one file's crash never hides the other files' reports
-            results.append(FileResult(str(p), None, _internal_message(exc), internal=True))
-            continue
-        try:
-            from .waivers import WaiverError, Waivers
-
-            try:
-                w = Waivers.beside(p) if waivers == "beside" else waivers
-            except WaiverError as exc:
-                results.append(FileResult(str(p), None, exc.message))
-                continue
-            findings = validate(d, config=cfg, waivers=w)
-            results.append(FileResult(str(p), findings, None, waivers=w.outcome(d) if w is not None else None,
-                                      config=in_force(cfg, d), skipped=tuple(getattr(d, "skipped_rules", ()))))
-        except Exception as exc:  # noqa: BLE001
-            results.append(FileResult(str(p), None, _internal_message(exc), internal=True))
-    return results
-
-
-def _internal_message(exc: BaseException) -> str:
-    return f"{INTERNAL_PREFIX}：{type(exc).__name__}: {exc}。请把该文件和此信息转给技术支持。"
-
-
-def validate_status(results) -> int:
-    """3 when the program failed on any file, else 2 when any file could not be read, else 1 when
-    any error-severity finding, else 0."""
-    from .findings import ERROR
-
-    if any(r.internal for r in results):
-        return EXIT_INTERNAL
-    if any(r.error is not None for r in results):
-        return EXIT_UNREADABLE
-    if any(f.severity == ERROR and f.waived is None for r in results for f in r.findings or []):
-        return EXIT_FINDINGS  # waived errors (toolkit.waivers) do not count
-    return EXIT_OK
-
-
 def _use_color(stream) -> bool:
     # https://no-color.org: a NO_COLOR that is set and not empty turns colour off
     return not os.environ.get("NO_COLOR") and hasattr(stream, "isatty") and stream.isatty()
@@ -267,17 +122,12 @@ def cmd_validate(args) -> int:
     if args.annotate and len(args.paths) != 1:
         print("错误：--annotate 只能用于一个工作簿。", file=sys.stderr)
         return EXIT_UNREADABLE
-    from .waivers import WaiverError, Waivers
-
-    try:
-        waivers = Waivers.load(args.waivers) if args.waivers else "beside"
-    except WaiverError as exc:
-        print(f"错误：{exc.message}", file=sys.stderr)
-        return EXIT_UNREADABLE
     if getattr(args, "prior", None) and len(args.paths) != 1:
         print("错误：--prior 只能用于一个工作簿（一个文件夹的上年工作簿请用 bdt batch --prior）。", file=sys.stderr)
         return EXIT_UNREADABLE
-    results = validate_files(args.paths, _schema(args), config=args.config, waivers=waivers,
+    from .checking import validate_files, validate_status
+
+    results = validate_files(args.paths, _schema(args), config=args.config, waivers=args.waivers,
                              prior=getattr(args, "prior", None))
     if args.annotate and results[0].error is None:
         from .annotate import annotate
@@ -339,9 +189,9 @@ def cmd_fill(args) -> int:
     if args.out and args.in_place:
         print("错误：--out 与 --in-place 只能选一个。", file=sys.stderr)
         return EXIT_UNREADABLE
-    from .config import config_for
+    from .bureau import bureau_files
 
-    config = config_for(args.path, args.config)  # a bad configuration file fails before anything is written
+    config = bureau_files(args.path, config=args.config, with_waivers=False).config  # a bad one fails before anything is written
     target, plan = fill(args.path, out=args.out, in_place=args.in_place, schema=_schema(args),
                         prior=getattr(args, "prior", None))
     print(f"已填充 {len(plan.changes)} 个派生格，写入：{target}")
@@ -352,6 +202,8 @@ def cmd_fill(args) -> int:
             print(line)
     if config is not None:  # a bureau's settings in force: how the filled workbook fares under them
         from .report import _config_text, _counts_line
+
+        from .checking import validate_files
 
         r = validate_files([target], _schema(args), config=config.path)[0]
         if r.error is None:
@@ -374,7 +226,7 @@ def cmd_fill(args) -> int:
 
 def cmd_consolidate(args) -> int:
     """`bdt consolidate FOLDER… --out DIR`: one call of toolkit.consolidate.consolidate."""
-    from .batch import discover
+    from .inputs import discover
     from .consolidate import MISSING, consolidate
 
     paths, notes = discover(args.inputs, args.out)
@@ -529,7 +381,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     # front ends that live in their own modules: each defines add_arguments(parser) and run(args) -> exit code
     for name, module, help_text in (
         ("export", "toolkit.export.cli", "导出公开文件：PDF、Word、打印版 xlsx、HTML、开放数据（CSV + JSON）"),
-        ("batch", "toolkit.batch", "财政局批量：校验/填充/导出一个文件夹中的全部单位工作簿，生成汇总"),
+        ("batch", "toolkit.batch_cli", "财政局批量：校验/填充/导出一个文件夹中的全部单位工作簿，生成汇总"),
         ("serve", "toolkit.serve.cli", "浏览器界面：上传工作簿，查看问题、下载标注版和公开文件（本机或内网服务）"),
     ):
         sp = sub.add_parser(name, help=help_text)
@@ -611,7 +463,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # noqa: BLE001 - a crash has its own status, distinct from 1 and 2
-        print(f"错误：{_internal_message(exc)}", file=sys.stderr)
+        from .checking import internal_message
+
+        print(f"错误：{internal_message(exc)}", file=sys.stderr)
         return EXIT_INTERNAL
 
 

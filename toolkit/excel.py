@@ -83,11 +83,10 @@ def _on_disk(book):
 def _bureau_files(book) -> tuple:
     """(waivers, rule settings) found beside the workbook's file (toolkit.waivers, toolkit.config);
     each None when absent or when the workbook is not on disk."""
-    from .config import config_for
-    from .waivers import Waivers
+    from .bureau import bureau_files
 
-    path = _on_disk(book)
-    return (Waivers.beside(path), config_for(path)) if path is not None else (None, None)
+    files = bureau_files(_on_disk(book))  # not on disk (None): neither
+    return files.waivers, files.config
 
 
 def _validate(book) -> dict:

@@ -35,6 +35,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 
 from .errors import UserError
@@ -103,9 +104,10 @@ class EntryStatus:
             return ""
         return {"ok": "通过", "errors": "有错误", "unreadable": "无法读取"}.get(s.status, "内部错误")
 
-    @property
+    @cached_property
     def grade(self):
-        """Its grade (toolkit.grade): from its submission's findings and this status."""
+        """Its grade (toolkit.grade): from its submission's findings and this status (computed once:
+        roster.csv and the roster section show the same)."""
         from .grade import grade
 
         s = self.submission

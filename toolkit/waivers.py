@@ -501,15 +501,5 @@ def waive(book, rule: str, where: str | None, reason: str, by: str, file=None, s
     return waivers.save(target), new
 
 
-def resolve(workbook=None, file=None) -> Waivers | None:
-    """The waivers in force: `file` when given, else bdt-waivers.yaml beside the workbook (or in the
-    folder), else None."""
-    if file:
-        return Waivers.load(file)
-    if workbook is not None:
-        return Waivers.beside(workbook)
-    return None
-
-
-__all__ = ["Waiver", "Waivers", "WaiverError", "Outcome", "WAIVERS_FILE", "make", "waive", "resolve", "parse",
+__all__ = ["Waiver", "Waivers", "WaiverError", "Outcome", "WAIVERS_FILE", "make", "waive", "parse",
            "fingerprint", "same", "split_cell"]

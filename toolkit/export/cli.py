@@ -57,22 +57,18 @@ def run(args) -> int:
     except OSError as exc:
         print(f"错误：无法读取文件「{args.path}」：{exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
-    from ..waivers import WaiverError, resolve
+    from ..bureau import bureau_files
+    from ..config import ConfigError
+    from ..waivers import WaiverError
 
-    try:
-        waivers = resolve(args.path, getattr(args, "waivers", None))
-    except WaiverError as exc:
+    try:  # the bureau's rule settings and waivers: --config / --waivers, else found beside the workbook
+        files = bureau_files(args.path, config=getattr(args, "config", None), waivers=getattr(args, "waivers", None))
+    except (ConfigError, WaiverError) as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return EXIT_FAILED
+    waivers, config = files.waivers, files.config
     out = args.out or default_out_dir(args.path)
-    from ..config import ConfigError, config_for, in_force
-
-    try:
-        config = config_for(args.path, getattr(args, "config", None))
-    except ConfigError as exc:
-        print(f"错误：{exc.message}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"规则设置：{in_force(config, d).text()}", file=sys.stderr)
+    print(f"规则设置：{files.in_force(d).text()}", file=sys.stderr)
     try:
         result = export(d, fmts, out, force=args.force, waive=getattr(args, "waive", None),
                         typography=getattr(args, "typography", None), waivers=waivers, config=config,

@@ -233,7 +233,7 @@ def _roster_path(request) -> Path:
 
 def _roster(request, outcomes, rows):
     """(RosterReport or None, error message or ''): the roster in force against these outcomes."""
-    from ..batch import roster_report
+    from ..summary import roster_report
     from ..roster import RosterError, read_roster
 
     path = _roster_path(request)
@@ -251,7 +251,7 @@ def _roster(request, outcomes, rows):
 async def bureau(request):
     if not _is_bureau(request):
         return page(request, "bureau_login.html", failed=False)
-    from ..batch import outcome_grade
+    from ..summary import outcome_grade
     from ..roster import to_html
 
     store = request.app.state.store
@@ -339,7 +339,7 @@ async def bureau_summary(request):
     rows = [r for r in store.many(form.getlist("ids")) if r["status"] not in PENDING]
     if not rows:
         raise HTTPException(400, "请至少选择一条已完成的记录。")
-    from ..batch import write_summary_csv, write_summary_html
+    from ..summary import write_summary_csv, write_summary_html
     from ..sortable import SORT_JS_HASH
 
     outcomes = [jobs.outcome(r, store.result(r["id"])) for r in rows]
@@ -385,7 +385,7 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        runner = jobs.Runner(store, settings.jobs, settings.timeout)
+        runner = jobs.Runner(store, settings.jobs, settings.timeout, settings.config)
         app.state.runner = runner
         checks, exports = store.recover()
         for sid in checks:

@@ -24,6 +24,9 @@ def add_arguments(p) -> None:
                    help="应公开单位名单（CSV：部门代码,名称,上级部门,截止日期）：财政局页面显示未提交、逾期、未通过和通过的单位"
                         "（提交时间取上传时间）；也可在财政局页面上传")
     p.add_argument("--timeout", type=float, default=300, help="一个工作簿的校验或导出最长用时（秒，默认 300）")
+    p.add_argument("--config", metavar="FILE",
+                   help="规则设置文件（TOML 或 YAML，同 bdt validate --config）；不给出时使用数据文件夹（及上级文件夹）中的 "
+                        "bdt.toml / bdt.yaml，都没有则为默认规则设置；各单位的报告中列出所用的规则设置")
 
 
 def _loopback(host: str) -> bool:
@@ -67,13 +70,23 @@ def run(args) -> int:
         except RosterError as exc:
             print(f"错误：{exc.message}", file=sys.stderr)
             return EXIT_USAGE
-    settings = Settings(roster=str(Path(args.roster).resolve()) if args.roster else None,data=str(data), host=args.host, port=args.port, token=token,
+    from ..bureau import bureau_files
+    from ..config import ConfigError
+
+    try:  # checked once at the start (a bad file: exit 2); the jobs read it again, so edits take effect
+        rules = bureau_files(data, config=args.config, with_waivers=False).in_force()
+    except ConfigError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_USAGE
+    settings = Settings(roster=str(Path(args.roster).resolve()) if args.roster else None, data=str(data),
+                        config=str(Path(args.config).resolve()) if args.config else None, host=args.host, port=args.port, token=token,
                         bureau_password=_bureau_password(data, args.bureau_password), jobs=args.jobs,
                         max_upload_mb=args.max_upload_mb, timeout=args.timeout)
     app = create_app(settings)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"bdt serve 已启动：http://{shown}:{args.port}/  （数据文件夹：{data.resolve()}；按 Ctrl+C 停止）", flush=True)
     print(f"财政局页面：http://{shown}:{args.port}/bureau  口令：{settings.bureau_password}", flush=True)
+    print(f"规则设置：{rules.text()}", flush=True)
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=5,
                             timeout_graceful_shutdown=5, limit_concurrency=200, server_header=False)
     server = _Server(config)

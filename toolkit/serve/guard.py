@@ -39,6 +39,7 @@ class Settings:
     body_timeout: float = 60.0  # seconds a request body may take to arrive
     secret: bytes = b""
     roster: str | None = None  # the bureau's roster CSV (bdt serve --roster; else one uploaded on the bureau page)
+    config: str | None = None  # the rule settings file (bdt serve --config; else the data folder's bdt.toml)
 
     @property
     def max_bytes(self) -> int:

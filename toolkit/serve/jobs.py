@@ -22,7 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from ..batch import INTERNAL, FileOutcome, _internal, count_findings, read_outcome
+from ..outcome import INTERNAL, FileOutcome, _internal, count_findings, read_outcome
 from .storage import QUEUED, RUNNING, atomic_write
 
 ANNOTATED, FILLED = "annotated", "filled"
@@ -56,21 +56,23 @@ def _finding(f, titles: dict) -> dict:
     return d
 
 
-def _load_waivers(path):
-    """The bureau's waiver file (bdt-waivers.yaml in the data folder, toolkit.waivers), or None."""
-    if not path:
-        return None
-    from ..waivers import Waivers
+def _bureau(waivers, config, folder):
+    """The bureau's files for a job (toolkit.bureau, read in the worker at each job: the bureau may
+    edit them while the server runs): the explicit paths given, else those of `folder` (the data
+    folder: bdt-waivers.yaml in it, bdt.toml in it or its parents, as for a workbook there)."""
+    from ..bureau import bureau_files
 
-    return Waivers.load(path)
+    return bureau_files(folder, config=config, waivers=waivers)
 
 
-def check(src, out, name: str, waivers: str | None = None) -> dict:
+def check(src, out, name: str, waivers: str | None = None, config: str | None = None, folder: str | None = None) -> dict:
     """Check one uploaded workbook; write the annotated and filled copies and the report into `out`.
 
     Returns (and writes as out/result.json) {status, message, department, dept_code, year,
-    counts, rules, severities, findings}. Never raises for a bad workbook: an unreadable file
-    gives status "unreadable" and the reader's Chinese message. `src` is only read."""
+    counts, rules, severities, findings, config}. Never raises for a bad workbook: an unreadable
+    file gives status "unreadable" and the reader's Chinese message. `src` is only read.
+    `waivers` / `config`: the bureau's waiver and rule settings files, else those of `folder` (none:
+    默认规则设置); a bad one makes the check an internal error naming it (the clerk's file is not at fault)."""
     from ..annotate import annotate
     from ..fill import fill, names_kept_lines
     from ..report import FileResult, _rules, to_html, to_json
@@ -93,10 +95,12 @@ def check(src, out, name: str, waivers: str | None = None) -> dict:
     names_kept: list = []
     d = read_outcome(src, outcome, name=name)
     w = None
+    settings = None
     if d is not None:
         try:
-            w = _load_waivers(waivers)
-            findings = validate(d, waivers=w) if w is not None else validate(d)
+            files = _bureau(waivers, config, folder)
+            w, settings = files.waivers, files.in_force(d)
+            findings = validate(d, waivers=w, config=files.config)
             annotate(src, tmp / f"{ANNOTATED}{suffix}", findings=findings)
             _, plan = fill(src, out=tmp / f"{FILLED}{suffix}", disclosure=d)
             names_kept = names_kept_lines(plan)
@@ -106,14 +110,16 @@ def check(src, out, name: str, waivers: str | None = None) -> dict:
     if findings is not None:
         count_findings(outcome, findings)
     result = FileResult(name, findings, None if findings is not None else (outcome.message or "无法读取"),
-                        waivers=w.outcome(d) if w is not None and findings is not None else None)
+                        waivers=w.outcome(d) if w is not None and findings is not None else None, config=settings)
+    outcome.config = settings.text(name_only=True) if settings is not None else ""  # no server paths for clerks
     (tmp / "report.html").write_text(to_html([result]), encoding="utf-8")
     (tmp / "report.json").write_text(to_json([result]), encoding="utf-8")
     titles = {code: r.title for code, r in _rules().items()} if findings else {}
     data = {"status": outcome.status, "message": outcome.message, "department": outcome.department,
             "dept_code": outcome.dept_code, "year": year if findings is not None else None,
             "counts": outcome.counts, "rules": outcome.rules, "severities": outcome.severities,
-            "findings": [_finding(f, titles) for f in findings or []], "names_kept": names_kept}
+            "findings": [_finding(f, titles) for f in findings or []], "names_kept": names_kept,
+            "config": outcome.config}
     atomic_write(tmp / "result.json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
     shutil.rmtree(tmp / "in")
     if out.exists():
@@ -128,13 +134,14 @@ def outcome(row, result: dict | None) -> FileOutcome:
     return FileOutcome(path=row["filename"], department=row["department"], dept_code=row["dept_code"],
                        status=row["status"], counts=dict(r.get("counts") or {"error": 0, "warning": 0, "info": 0}),
                        rules=dict(r.get("rules") or {}), severities=dict(r.get("severities") or {}),
-                       message=row["message"] or "")
+                       message=row["message"] or "", config=r.get("config") or "")
 
 
 FORMATS = ("pdf", "docx", "xlsx", "html", "data")
 
 
-def export_zip(src, target, formats=("pdf", "docx", "xlsx", "html", "data"), waivers: str | None = None) -> dict:
+def export_zip(src, target, formats=("pdf", "docx", "xlsx", "html", "data"), waivers: str | None = None,
+               config: str | None = None, folder: str | None = None) -> dict:
     """Export the workbook (forced: a workbook with errors comes out marked 草稿·未通过校验 on every
     page) and pack every file in one zip at `target`. Returns {draft, errors, files}."""
     from ..export import export
@@ -144,7 +151,8 @@ def export_zip(src, target, formats=("pdf", "docx", "xlsx", "html", "data"), wai
     work = target.with_name(f"{target.name}.tmp{secrets.token_hex(4)}")
     try:
         d = read_workbook(src)
-        result = export(d, list(formats), work / "files", force=True, waivers=_load_waivers(waivers))
+        bureau = _bureau(waivers, config, folder)
+        result = export(d, list(formats), work / "files", force=True, waivers=bureau.waivers, config=bureau.config)
         files = sorted(p for p in (work / "files").rglob("*") if p.is_file())
         part = work / "export.zip"
         with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -226,10 +234,11 @@ class Runner:
     message; a job running longer than `timeout` seconds is recorded as timed out (its worker
     is replaced)."""
 
-    def __init__(self, store, jobs: int = 2, timeout: float = 300):
+    def __init__(self, store, jobs: int = 2, timeout: float = 300, config: str | None = None):
         import multiprocessing
 
         self.store, self.jobs, self.timeout = store, max(1, jobs), timeout
+        self.config = config  # bdt serve --config (else the data folder's bdt.toml, looked up at each job)
         self._ctx = multiprocessing.get_context("spawn")
         self.pool = self._pool()
         self.started: dict = {}  # (kind, id) -> (future, start time)
@@ -244,20 +253,18 @@ class Runner:
         row = self.store.get(sid)
         self.store.set_status(sid, RUNNING)
         self._start("check", sid, check, str(self.store.source(row)), str(self.store.out(sid)), row["filename"],
-                    self._waivers())
+                    *self._files())
 
     def export(self, sid: str) -> None:
         row = self.store.get(sid)
         self.store.set_export(sid, RUNNING)
         self._start("export", sid, export_zip, str(self.store.source(row)), str(self.store.folder(sid) / "export.zip"),
-                    FORMATS, self._waivers())
+                    FORMATS, *self._files())
 
-    def _waivers(self) -> str | None:
-        """bdt-waivers.yaml in the data folder, when the bureau keeps one there (read at each job)."""
-        from ..waivers import WAIVERS_FILE
-
-        path = Path(self.store.root) / WAIVERS_FILE
-        return str(path) if path.is_file() else None
+    def _files(self) -> tuple:
+        """(waivers, config, folder) for a job: --config, and the data folder where the job looks up
+        the rest (bdt-waivers.yaml, bdt.toml)."""
+        return None, self.config, str(self.store.root)
 
     def _start(self, kind: str, sid: str, fn, *args) -> None:
         fut = self._submit(fn, *args)
