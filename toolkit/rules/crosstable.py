@@ -100,8 +100,10 @@ def check_function_tables(ctx):
                               expected=income, actual=spend)
 
 
-@checker("X406", "X407", "X408", needs=("t3", "t5", "t6", "t11", "t12", "t13"))
+@checker("X406", needs=("t3", "t5", "t12", "t13"))
 def check_totals_across(ctx):
+    """X406: 项目支出 totals against the 项目支出表. (X407 and X408 are separate checks, so a table
+    set without 项目支出表 or 机关运行经费表 still runs the ones it can.)"""
     d = ctx.d
     U, H = d.schema.money.unit, d.schema.money.half  # the tables' unit and rounding (schema.units)
     projects = sum((_amt(r, "total") for r in d.rows("t12")), ZERO) + sum((_amt(r, "total") for r in d.rows("t13")), ZERO)
@@ -117,6 +119,13 @@ def check_totals_across(ctx):
         yield ctx.finding("X406", d.entry("t5", "total", "project"),
                           f"一般公共预算项目支出合计 {money(t5p)} {U}，项目支出表的一般公共预算合计 {money(gpb_projects)} {U}，不一致。",
                           expected=gpb_projects, actual=t5p)
+
+
+@checker("X407", needs=("t5", "t6"))
+def check_basic_across(ctx):
+    """X407: the 经济科目表's total is the 一般公共预算 基本支出 total."""
+    d = ctx.d
+    U = d.schema.money.unit
     t6 = d.amount("t6", "total", "total")
     t5b = d.amount("t5", "total", "basic")
     if t6 != t5b:
@@ -124,6 +133,13 @@ def check_totals_across(ctx):
                           f"经济科目表合计 {money(t6)} {U}，与一般公共预算支出表的基本支出合计 {money(t5b)} {U}"
                           f"（「{d.entry('t5', 'total', 'basic').sheet}」{d.entry('t5', 'total', 'basic').cell}）不一致。",
                           expected=t5b, actual=t6)
+
+
+@checker("X408", needs=("t6", "t11"))
+def check_jiguan_across(ctx):
+    """X408: 机关运行经费 (一般公共预算) ≤ the 经济科目表's 公用经费."""
+    d = ctx.d
+    U = d.schema.money.unit
     jg = max(d.amount("t11", "total", "gpb"), sum((_amt(r, "gpb") for r in d.rows("t11")), ZERO))
     public = d.amount("t6", "total", "public")
     if jg > public:
