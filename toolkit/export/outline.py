@@ -34,7 +34,7 @@ OUTLINE: list = [
     {"info": "organisation"},
     {"part": "第二部分 {year}年部门预算报表"},
     {"tables": "all"},
-    {"part": "第三部分 {year}年度部门预算情况说明"},
+    {"part": "第三部分 {year}年度部门预算情况说明", "form": "narrative"},  # the part is left out without that form
     {"heading": "一、部门预算收支数据变动情况及原因"},
     {"paragraph": "s1"},
     {"heading": "二、收入预算情况说明"},
@@ -184,7 +184,12 @@ def _glossary(V: Values) -> list:
 def expand(outline: list, V: Values) -> list:
     d = V.d
     blocks: list = []
+    skipping = False  # inside a part whose form the schema lacks (sh-9 has no 情况说明 form)
     for item in outline:
+        if "part" in item or "glossary" in item:
+            skipping = "form" in item and not d.schema.has(item["form"])
+        if skipping:
+            continue
         if "cover" in item:
             blocks.append(Cover(dept=V.label("{dept_name}"), title=V.label(item.get("title", "{year}年度部门预算公开"))))
             blocks.append(PageBreak())
