@@ -209,3 +209,24 @@ def test_xlbook_reads_a_live_book_by_its_meta(sid, monkeypatch):
     _, d = xlbook.read(Book())
     assert d.schema.id == sid
     assert {(f.rule, f.sheet, f.cell) for f in validate(d) if f.severity == "error"} == KNOWN
+
+
+def test_x411_x412_compare_the_wan_yuan_table_with_the_yuan_tables(tmp_path):
+    """表9 (万元) against 表8 (元): 机关运行经费 ≤ 公用经费; 30217 / 30231 ≤ 公务接待费 / 公务用车运行费.
+    On the document itself both hold (464.64万元 ≤ 10,827,702 元; 13,500 元 = 1.35万元; 215,600 元 = 21.56万元)."""
+    d = read_workbook(EXAMPLE)
+    assert not any(f.rule in ("X411", "X412") for f in validate(d))
+    data = load_data(EXAMPLE_YAML)
+    row = data["sangong"]["total"]
+    row.update(jiguan="1100", reception="1.34", total="37.90")  # 1,100万元 > 公用经费; 1.34万元 < 13,500 元
+    d = read_workbook(write_data(data, tmp_path / "x41.xlsx", load_schema("sh-9")))
+    got = {f.rule: f for f in validate(d) if f.rule in ("X411", "X412")}
+    assert got["X411"].sheet == "表9 三公经费和机关运行经费" and got["X411"].cell == d.entry("sangong", "total", "jiguan").cell
+    assert "1100.00万元（11000000.00元）" in got["X411"].message and "10827702.00元" in got["X411"].message
+    t6_30217 = next(r for r in d.rows("t6") if r.code == "30217")
+    assert (got["X412"].sheet, got["X412"].cell) == ("表8 基本支出经济分类预算表", t6_30217.entries["total"].cell)
+    assert "13500.00元" in got["X412"].message and "1.34万元（13400.00元" in got["X412"].message
+    # 1.35 万元 is exactly 13,500 元: no finding at the boundary
+    row.update(jiguan="464.64", reception="1.35", total="37.91")
+    d = read_workbook(write_data(data, tmp_path / "x41ok.xlsx", load_schema("sh-9")))
+    assert not any(f.rule in ("X411", "X412") for f in validate(d))
