@@ -230,3 +230,19 @@ def test_x411_x412_compare_the_wan_yuan_table_with_the_yuan_tables(tmp_path):
     row.update(jiguan="464.64", reception="1.35", total="37.91")
     d = read_workbook(write_data(data, tmp_path / "x41ok.xlsx", load_schema("sh-9")))
     assert not any(f.rule in ("X411", "X412") for f in validate(d))
+
+
+def test_a_table_unit_that_contradicts_its_columns_is_a_schema_error(tmp_path):
+    import yaml
+
+    from toolkit.schema import SchemaError, schema_path
+
+    data = yaml.safe_load(schema_path("sh-9").read_text(encoding="utf-8"))
+    t = next(s for s in data["sheets"] if s["key"] == "sangong")
+    for c in t["columns"]:
+        c["type"] = "amount"  # 元, while the table says 单位：万元
+    data["id"] = "sh-9-bad"
+    p = tmp_path / "bad.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(SchemaError, match="sangong: unit: 万元，而列 total 的类型 amount 的单位是 元"):
+        load_schema(p)

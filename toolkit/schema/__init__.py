@@ -711,6 +711,7 @@ def iter_derivations(schema: Schema):
 
 def check_schema(schema: Schema) -> None:
     """Check every derivation parses and every reference it makes exists. Raises SchemaError."""
+    from .units import MONEY_UNITS as _MONEY_UNITS
     keys = {}
     for s in schema.sheets:
         if s.key in keys:
@@ -720,6 +721,10 @@ def check_schema(schema: Schema) -> None:
             for c in s.columns:
                 if c.type not in schema.types:
                     raise SchemaError(f"{s.key}: column {c.key} has unknown type {c.type}")
+                u = schema.types[c.type].unit
+                if s.unit and u in _MONEY_UNITS and u != s.unit:  # the caption 单位：… must be the figures' unit
+                    raise SchemaError(f"{s.key}: unit: {s.unit}，而列 {c.key} 的类型 {c.type} 的单位是 {u}"
+                                      "（表的单位须与其金额列的类型一致）")
             seen = set()
             for r in s.rows:
                 if r.key in seen:
