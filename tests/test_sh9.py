@@ -246,3 +246,10 @@ def test_a_table_unit_that_contradicts_its_columns_is_a_schema_error(tmp_path):
     p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with pytest.raises(SchemaError, match="sangong: unit: 万元，而列 total 的类型 amount 的单位是 元"):
         load_schema(p)
+
+
+def test_importing_the_sh9_data_without_its_schema_names_the_schema(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("BDT_SCHEMA", raising=False)
+    assert main(["import", str(EXAMPLE_YAML), "--out", str(tmp_path / "x.xlsx")]) != 0
+    err = capsys.readouterr()
+    assert "没有的表：sangong" in err.err + err.out and "请加 --schema sh-9" in err.err + err.out
