@@ -91,8 +91,8 @@ def test_rules_this_set_cannot_run_are_listed_with_their_reason():
     [r] = validate_files([EXAMPLE])
     text = to_text([r])
     assert "未运行的规则" in text
-    assert "本表结构（sh-9）没有「narrative」" in text and "N501" in text
-    assert "X408：本表结构（sh-9）没有「t11」" in text
+    assert "X408：本表结构（sh-9）没有「t11」" in text and "本表结构（sh-9）没有「notes」" in text
+    assert "N501" not in text.split("未运行的规则")[1]  # the 情况说明 rules run on the document's own text
     skipped = json.loads(to_json([r]))["files"][0]["skipped_rules"]
     assert any("t12" in s["missing"] and "X406" in s["rules"] for s in skipped)
 
@@ -253,3 +253,28 @@ def test_importing_the_sh9_data_without_its_schema_names_the_schema(tmp_path, ca
     assert main(["import", str(EXAMPLE_YAML), "--out", str(tmp_path / "x.xlsx")]) != 0
     err = capsys.readouterr()
     assert "没有的表：sangong" in err.err + err.out and "请加 --schema sh-9" in err.err + err.out
+
+
+def test_the_documents_own_narrative_is_checked_against_the_yuan_tables(tmp_path):
+    """The 编制说明 writes 万元 (“收入预算18,976.76万元”), the tables 元 (189,767,551): they agree; a
+    changed figure is N501 at its paragraph, converted to 元. The 文号 沪府规【2016】168号 is not a gap (N508)."""
+    d = read_workbook(EXAMPLE)
+    said = [f for f in validate(d) if f.sheet == "情况说明"]
+    assert {f.rule for f in said} == {"N511"} and all(f.severity == "info" for f in said)
+    data = load_data(EXAMPLE_YAML)
+    data["narrative"]["s2"] = data["narrative"]["s2"].replace("收入预算18,976.76万元", "收入预算18,976.86万元")
+    d = read_workbook(write_data(data, tmp_path / "n.xlsx", load_schema("sh-9")))
+    [f] = [f for f in validate(d) if f.rule == "N501"]
+    assert (f.sheet, f.cell) == ("情况说明", d.entry("narrative", "s2").cell) and f.severity == "error"
+    assert "189768600.00 元" in f.message and "189767551.00 元" in f.message and "相差 1049.00 元" in f.message
+
+
+def test_the_export_prints_the_documents_own_sections(tmp_path):
+    from toolkit.export import export
+
+    outs = export(EXAMPLE, ["html"], tmp_path / "out", force=True)
+    page = Path(outs["html"]).read_text(encoding="utf-8")
+    for title in ("2025年部门预算编制说明和其他相关情况说明", "“三公”经费预算情况说明", "项目经费情况说明"):
+        assert f">{title}</h" in page
+    assert "四、财政拨款收支预算总体情况说明" not in page  # sx-13's outline is not printed over it
+    assert "2025年“三公”经费预算数为37.91万元" in page and ">一、项目概况<" in page

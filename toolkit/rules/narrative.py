@@ -233,6 +233,8 @@ class Quantities:
 
     def _prior(self, key: str) -> tuple[Decimal | None, str | None]:
         d = self.d
+        if not d.schema.has("notes"):
+            return None, None  # a table set without the 说明数据 form (sh-9): no 上年数 to compare with
         fld = PRIOR_FIELDS.get(key)
         if fld:
             v = d.get("notes", fld)
@@ -256,6 +258,8 @@ class Quantities:
         if key.startswith("econ:"):  # an 经济分类 class of 表6: its row, else the sum of its items
             _, table, code = key.split(":")
             return self._function_class(table, code, name, prefix="econ")
+        if key in ("t12.gpb", "t12.count") and not d.schema.has("t12"):  # no 项目支出表 in this table set
+            return Quantity(key, name, None, f"本表结构（{d.schema.id or d.schema.name}）无项目支出表", "N510")
         if key == "t12.gpb":
             rows = d.rows("t12")
             total = sum((r.get("gpb") for r in rows if isinstance(r.get("gpb"), Decimal)), ZERO)
@@ -263,6 +267,8 @@ class Quantities:
         if key == "t12.count":
             n = len(d.rows("t12"))
             return Quantity(key, name, Decimal(n), f"「{d.sheet_names.get('t12', 't12')}」所列项目数", "N509", unit="个")
+        if key.startswith("notes.") and not d.schema.has("notes"):
+            return Quantity(key, name, None, f"本表结构（{d.schema.id or d.schema.name}）无「说明数据」", "N510")
         if key.startswith("notes."):
             fld = key.split(".", 1)[1]
             v = d.get("notes", fld)
@@ -275,6 +281,8 @@ class Quantities:
                 return Quantity(key, name, v, describe(d, "notes", fld), "N510")
             return Quantity(key, name, v if isinstance(v, Decimal) else None, describe(d, "notes", fld), "N510",
                             unit=UNIT_OF_FAMILY[fam])
+        if not _addressable(d.schema, key):  # a cell of another table set (sx-13's t1.subtotal …): nothing to compare
+            return Quantity(key, name, None, f"本表结构（{d.schema.id or d.schema.name}）无此数", "N501")
         sheet, row, col = key.split(".")
         return Quantity(key, name, d.amount(sheet, row, col), describe(d, sheet, row, col), "N501",
                         prior=prior, prior_where=prior_where, at=(sheet, row, col))
