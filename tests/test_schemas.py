@@ -164,7 +164,8 @@ def test_a_table_set_without_a_table_skips_its_rules_and_never_crashes(tmp_path)
 # ---------------------------------------------------------------- every bundled schema, whole pipeline
 
 #: each bundled schema's example, transcribed from a real published document (cited in its YAML header)
-EXAMPLES = {"sx-13": "xinzhou-beijing-office-2023", "bj-14": "bj-tongzhou-renda-2025"}
+EXAMPLES = {"sx-13": "xinzhou-beijing-office-2023", "bj-14": "bj-tongzhou-renda-2025",
+            "sh-9": "shanghai-putuo-wanli-2025"}
 
 
 def test_every_bundled_schema_has_a_real_example():

@@ -147,7 +147,11 @@ def write_data(data: dict, out, schema: Schema | None = None) -> Path:
     context = {"year": info.get("year"), "dept_name": info.get("dept_name"), "dept_code": info.get("dept_code")}
     unknown = set(data) - schema.keys() - {SOURCE_KEY}
     if unknown:
-        raise DataFileError(f"数据文件中有模板没有的表：{', '.join(sorted(unknown))}")
+        from .schema import bundled_schemas
+
+        fits = [b.id for b in bundled_schemas() if b.id != schema.id and set(data) - {SOURCE_KEY} <= b.keys()]
+        hint = f"。数据文件与内置结构「{'」「'.join(fits)}」相符：请加 --schema {fits[0]}" if fits else ""
+        raise DataFileError(f"数据文件中有模板（结构 {schema.id or schema.name}）没有的表：{', '.join(sorted(unknown))}{hint}")
     schema = sized_for(data, schema)
     projects = 1
     for spec in schema.forms:

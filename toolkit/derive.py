@@ -139,7 +139,7 @@ class Evaluator:
         v = self.lookup(sheet, row, col)
         entry = self.d.entry(sheet, row, col)
         # a blank is exactly zero; a published amount (even 0.00) stands for a ±0.005 interval
-        counted = 1 if (entry is not None and entry.spec.type == "amount" and v is not None) else 0
+        counted = 1 if (entry is not None and entry.spec.type in self.schema.money_types and v is not None) else 0
         return Result(v, counted, ((sheet, row, col),))
 
     def _spec(self, sheet: str):
@@ -329,8 +329,9 @@ class Evaluator:
 
 def table_is_empty(d, sheet: str, lookup=None) -> bool:
     """A table with no amount anywhere (blank or zero) — it must carry 注：本表无数据."""
+    money = d.schema.money_types
     for (row, col), e in d.entries.get(sheet, {}).items():
-        if e.spec.type != "amount":
+        if e.spec.type not in money:
             continue
         v = lookup(sheet, row, col) if lookup else e.value
         if isinstance(v, Decimal) and v != 0:

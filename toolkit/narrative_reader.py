@@ -85,7 +85,8 @@ ORDINAL = re.compile(r"(?:[一二三四五六七八九十]+是|[（(]?[一二三
 EXPLAIN = re.compile(r"主要原因|原因是|原因为|原因如下|主要是因为|主要是由于|主要由于|由于|因为")
 DOWN = ("减", "下降", "降", "少")
 
-GAP_MARKS = re.compile(r"【[^】]*】|[＿_]{2,}|[（(]?(?:请填写|请补充|待填写|待补充)[^）)，。；]{0,20}[）)]?"
+# 【…】 is a gap marker, except a year in a 文号 written with 【】 for 〔〕 (沪府规【2016】168号, seen in a real document)
+GAP_MARKS = re.compile(r"【(?!\d{4}】\d+号)[^】]*】|[＿_]{2,}|[（(]?(?:请填写|请补充|待填写|待补充)[^）)，。；]{0,20}[）)]?"
                        r"|(?<![A-Za-z])[XxＸｘ×]{2,}(?![A-Za-z])")
 
 

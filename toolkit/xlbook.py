@@ -65,10 +65,9 @@ def read(book, schema=None):
     """(adapter, Disclosure) of a live workbook: the same checks and model as for files; a
     WorkbookError (Chinese, naming sheet and cell) otherwise."""
     from .io.reader import read_book
-    from .schema import load_schema
 
     adapter = BookAdapter(book)
-    return adapter, read_book(adapter, schema or load_schema(), book.name)
+    return adapter, read_book(adapter, schema, book.name)  # no schema: the one its _meta names (sh-9 …)
 
 
 # ---------------------------------------------------------------------------- writing

@@ -201,9 +201,10 @@ def _table_fields(t: Table, spec: TableSpec | None, unit: str, cols: list, schem
         i = idx[key]
         title, typ = t.col_titles[i], t.col_types[i]
         f: dict = {"name": key, "title": title}
-        if typ in NUMERIC:
+        money = schema.money_types if schema is not None else ("amount",)  # sh-9 表9: type wan, 万元
+        if typ in NUMERIC or typ in money:
             f.update(type="integer" if typ in ("count", "year") else "number", bareNumber=True, decimalChar=".")
-            if typ in ("amount", "yuan"):
+            if typ in ("amount", "yuan") or typ in money:
                 prec = schema.precision(typ) if schema is not None else None
                 f.update(unit=prec.unit if prec is not None else unit, currency="CNY", columnType="value")
                 if prec is not None:
@@ -261,13 +262,13 @@ def _who_key(who: list) -> str:
 
 
 def _table_resources(doc: Document, d, out: Path, who: list) -> list:
-    unit = d.schema.unit
-    factor = UNIT_FACTOR.get(unit, 1)
     resources = []
     for t in doc.tables:
         if t.kind != "table":
             continue
         spec = d.schema.sheet(t.key.split("#")[0])
+        unit = spec.unit or d.schema.unit  # a table may have its own unit (sh-9 表9 in 万元)
+        factor = UNIT_FACTOR.get(unit, 1)
         base = f"table{t.number:02d}" if t.number is not None else _slug(t.key.replace("#", "-"))
         idx = {k: i for i, k in enumerate(t.col_keys)}
         for side, side_title, cols in _sides(spec):

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from ..io.normalize import CONTROL_CHARS
 from ..layout import header_spans, layout
 from ..schema import LABEL, FixedRow, FormSpec, TableSpec
+from ..schema.units import YUAN_PER
 
 CENT = Decimal("0.01")
 NUMERIC = ("amount", "yuan", "count", "year", "area", "percent")
@@ -195,7 +196,7 @@ def fmt_value(v, typ: str = "text", unit: str | None = None, prec=None) -> str:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         v = Decimal(str(v))
     if isinstance(v, Decimal):
-        if prec is not None and typ in ("amount", "area", "percent", "yuan") and v.is_finite():
+        if prec is not None and v.is_finite() and (typ in ("amount", "area", "percent", "yuan") or prec.unit in YUAN_PER):
             s = prec.show(v)
         elif typ in ("amount", "area", "percent"):
             s = format(v.quantize(CENT, ROUND_HALF_UP), "f")
@@ -256,6 +257,8 @@ def _align(typ: str) -> str:
 def _value_cell(v, typ: str, unit: str | None = None, bold: bool = False, schema=None) -> Cell:
     t = schema.types.get(typ) if schema is not None else None
     prec = t.precision if t is not None and t.numeric else None
+    if schema is not None and typ in schema.money_types:
+        typ = "amount"  # a money column in its own unit (sh-9 表9 in 万元): an amount with its type's format
     return Cell(text=fmt_value(v, typ, unit, prec), align=_align(typ), bold=bold, value=v, type=typ,
                 format=t.format if prec is not None else None)
 
@@ -296,7 +299,7 @@ def build_table(V: Values, spec: TableSpec, inst: str | None = None) -> Table:
     title = V.label(spec.title)  # the schema's title (the sheet's _title cell is derived from it)
     dept = V.label("部门名称：{dept_name}")
     t = Table(key=inst, kind="table", title=neutralise(str(title)), widths=[c.width for c in cols],
-              label=f"预算公开表{spec.number}", dept=neutralise(str(dept)), unit=f"单位：{d.schema.unit}",
+              label=f"预算公开表{spec.number}", dept=neutralise(str(dept)), unit=f"单位：{spec.unit or d.schema.unit}",
               col_keys=[c.key for c in cols], col_titles=column_titles(spec, V),
               col_types=[c.type for c in cols], sheet=d.sheet_names.get(inst, spec.sheet),
               landscape=spec.landscape, number=spec.number)

@@ -35,7 +35,7 @@ OUTLINE: list = [
     {"info": "organisation"},
     {"part": "第二部分 {year}年部门预算报表"},
     {"tables": "all"},
-    {"part": "第三部分 {year}年度部门预算情况说明"},
+    {"part": "第三部分 {year}年度部门预算情况说明", "form": "narrative"},  # the part is left out without that form
     {"heading": "一、部门预算收支数据变动情况及原因"},
     {"paragraph": "s1"},
     {"heading": "二、收入预算情况说明"},
@@ -119,6 +119,40 @@ def _paragraph_text(V: Values, key: str) -> str | None:
     return neutralise(v if isinstance(v, str) else fmt_value(v))
 
 
+def _own_form(d, key: str, outline: list, at: int) -> bool:
+    """Whether the schema's form `key` is its own, not the one the outline's part is written for: its fields
+    are not exactly the paragraphs the part places (sx-13's are; sh-9's are a few of them, with other titles)."""
+    placed = set()
+    for item in outline[at + 1:]:
+        if "part" in item or "glossary" in item:
+            break
+        if "paragraph" in item:
+            placed.add(item["paragraph"])
+    return set(d.schema.sheet(key).fields) != placed
+
+
+def _form_part(V: Values, item: dict) -> list:
+    """A part written from the form's rows: each label a heading, each filled field its paragraph."""
+    from ..schema import FormRow
+
+    d = V.d
+    spec = d.schema.sheet(item["form"])
+    blocks: list = [Heading(1, V.label(spec.title), toc=True)]
+    for row in spec.rows:
+        if not isinstance(row, FormRow):
+            continue
+        label = next((c.spec.text for c in row.cells if c.field is None and c.spec.text and c.spec.style is None), None)
+        for c in row.cells:
+            if c.field is None:
+                continue
+            text = _paragraph_text(V, c.field)
+            if text:
+                if label:
+                    blocks.append(Heading(2, V.label(label), toc=True))
+                blocks.extend(Paragraph(p) for p in text.split("\n") if p.strip())
+    return blocks
+
+
 def _info(V: Values, what: str) -> list:
     d = V.d
     out = []
@@ -192,7 +226,17 @@ def _numbered(schema) -> list:
 def expand(outline: list, V: Values) -> list:
     d = V.d
     blocks: list = []
-    for item in outline:
+    skipping = False  # inside a part whose form the schema lacks, or one given by the form's own rows
+    for i, item in enumerate(outline):
+        if "part" in item or "glossary" in item:
+            skipping = "form" in item and not d.schema.has(item["form"])
+            if "form" in item and not skipping and _own_form(d, item["form"], outline, i):
+                if blocks and not isinstance(blocks[-1], PageBreak):
+                    blocks.append(PageBreak())
+                blocks.extend(_form_part(V, item))  # a table set's own 情况说明 (sh-9): its headings, its order
+                skipping = True
+        if skipping:
+            continue
         if "cover" in item:
             blocks.append(Cover(dept=V.label("{dept_name}"), title=V.label(item.get("title", "{year}年度部门预算公开"))))
             blocks.append(PageBreak())

@@ -60,8 +60,9 @@ def check_derivations(ctx):
     """Every derived number equals its derivation from the published operands (or is a 尾差)."""
     d = ctx.d
     ev = ctx.evaluator
+    money_types = d.schema.money_types  # "amount", and a table published in another unit (sh-9 表9 in 万元)
     for inst, row, col, e, expr, scope in derived_cells(d):
-        if e.spec.type not in ("amount", "yuan", "count", "area", "percent"):
+        if e.spec.type not in ("yuan", "count", "area", "percent") and e.spec.type not in money_types:
             continue
         if expr.startswith(SKIP_FUNCTIONS):
             continue
@@ -79,7 +80,7 @@ def check_derivations(ctx):
         unit = e.unit or ""
         rollup = e.rollup is not None
         cross = bool(_sheets_of(res.refs) - {inst})
-        tol = ev.tolerance(res) if e.spec.type == "amount" else ZERO
+        tol = ev.tolerance(res) if e.spec.type in money_types else ZERO
         prec = e.precision or d.schema.money
         within = actual is not None and abs(diff) <= tol
         if rollup:

@@ -1,4 +1,4 @@
-"""Cross-table agreement beyond the repeated figures (X403–X408).
+"""Cross-table agreement beyond the repeated figures (X403–X408, X411, X412).
 
 The figures a table copies from another are checked through their derivations (X401/X402 in
 arithmetic.py). These rules check facts that tie *independent* entries of different tables
@@ -11,6 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..derive import ZERO
+from ..schema import MissingSheet
+from ..schema.units import convert
 from . import ERROR, WARNING, checker, money, parameter, register
 
 register("X403", WARNING, "社保缴费经济科目与功能科目不对应", """
@@ -33,6 +35,14 @@ register("X407", ERROR, "经济科目表与基本支出不符", """
     一般公共预算基本支出分经济科目表的合计应等于一般公共预算支出表的基本支出合计。""")
 register("X408", WARNING, "机关运行经费超过公用经费", """
     机关运行经费是基本支出中的公用经费部分，不应超过经济科目表的公用经费合计。""")
+register("X411", WARNING, "机关运行经费超过公用经费（“三公”经费和机关运行经费表）", """
+    上海等地把机关运行经费列在“三公”经费和机关运行经费预算表中（常以万元公开，其余各表以元公开）。
+    机关运行经费是一般公共预算基本支出中的日常公用经费，换算为同一单位后不应超过基本支出经济分类表的公用经费合计
+    （与 X408 相同的关系，适用于没有单独机关运行经费表的表样）。""")
+register("X412", WARNING, "基本支出中的公务接待费、公务用车运行维护费超过“三公”经费", """
+    “三公”经费是财政拨款安排的因公出国（境）费、公务用车购置及运行费、公务接待费，包括基本支出和项目支出；
+    基本支出经济分类表中的 30217 公务接待费、30231 公务用车运行维护费只是其中基本支出的部分，
+    换算为同一单位后不应超过“三公”经费表中的公务接待费、公务用车运行费。""")
 
 SOCIAL = [
     (("30108",), ("2080505",), "机关事业单位基本养老保险缴费"),
@@ -153,3 +163,70 @@ def check_running_costs(ctx):
         yield ctx.finding("X408", d.entry("t11", "total", "gpb"),
                           f"机关运行经费（一般公共预算）{money(jg)} {U}，超过经济科目表的公用经费合计 {money(public)} {U}。",
                           expected=f"≤{money(public)}", actual=jg)
+
+
+def _in_tables_unit(d, inst: str, row: str, col: str):
+    """(value in the tables' unit, value as entered, its unit) of a money cell published in its own unit."""
+    e = d.entry(inst, row, col)
+    v = d.amount(inst, row, col)
+    unit = (e.precision.unit if e is not None and e.precision is not None else None) or d.schema.money.unit
+    return convert(v, unit, d.schema.money.unit), v, unit
+
+
+@checker("X411", needs=("t6",))
+def check_jiguan_in_sangong(ctx):
+    """X411: 机关运行经费 of the “三公”经费和机关运行经费表 (its own unit) ≤ the 经济科目表's 公用经费.
+    A table set with a separate 机关运行经费表 (t11) has X408 for this; one with neither is listed as not run."""
+    d = ctx.d
+    if not d.schema.has("sangong"):
+        if d.schema.has("t11"):
+            return  # X408 checks the same relation on the separate table
+        raise MissingSheet("sangong")
+    if not d.present("sangong"):
+        return
+    U = d.schema.money.unit
+    jg, shown, unit = _in_tables_unit(d, "sangong", "total", "jiguan")
+    public = d.amount("t6", "total", "public")
+    if jg > public:
+        e = d.entry("t6", "total", "public")
+        yield ctx.finding("X411", d.entry("sangong", "total", "jiguan"),
+                          f"机关运行经费 {money(shown)}{unit}（{money(jg)}{U}），超过基本支出经济分类表的公用经费合计 "
+                          f"{money(public)}{U}（「{e.sheet}」{e.cell}）。",
+                          expected=f"≤{money(public)}", actual=jg)
+
+
+#: (经济科目 of 表6, its name, the 三公 item's name, its cell in sh-9's one-row table, in sx-13's 表10)
+SANGONG_ITEMS = (("30217", "公务接待费", "公务接待费", ("sangong", "total", "reception"), ("t10", "reception", "total")),
+                 ("30231", "公务用车运行维护费", "公务用车运行费", ("sangong", "total", "car_run"), ("t10", "car_run", "total")))
+
+
+def _schema_has_cell(schema, inst: str, row: str, col: str) -> bool:
+    if not schema.has(inst):
+        return False
+    spec = schema.sheet(inst)
+    return col in spec.col_keys and any(getattr(r, "key", None) == row for r in spec.rows)
+
+
+@checker("X412", needs=("t6",))
+def check_sangong_items(ctx):
+    """X412: the 基本支出 economic lines 30217 / 30231 ≤ the 三公 table's 公务接待费 / 公务用车运行费
+    (sh-9's “三公”经费和机关运行经费表 in its own unit, or sx-13's 表10; the cells come from SANGONG_ITEMS)."""
+    d = ctx.d
+    U = d.schema.money.unit
+    econ = _by_code(d, "t6")
+    for code, name, col_name, *cells in SANGONG_ITEMS:
+        at = next((c for c in cells if _schema_has_cell(d.schema, *c)), None)
+        if at is None:
+            raise MissingSheet(cells[0][0])  # neither table set's 三公 table: listed as not run
+        row = econ.get(code)
+        if row is None or not d.present(at[0]):
+            continue
+        basic = _amt(row, "total")
+        sg, shown, unit = _in_tables_unit(d, *at)
+        if basic > sg:
+            e = d.entry(*at)
+            yield ctx.finding("X412", row.entries["total"],
+                              f"基本支出经济科目 {code} {name} {money(basic)}{U}，超过“三公”经费表的{col_name} "
+                              f"{money(shown)}{unit}（{money(sg)}{U}，「{e.sheet}」{e.cell}）；“三公”经费包括基本支出和项目支出，"
+                              "基本支出部分不应更多。",
+                              expected=f"≤{money(sg)}", actual=basic)

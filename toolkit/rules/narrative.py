@@ -234,6 +234,8 @@ class Quantities:
 
     def _prior(self, key: str) -> tuple[Decimal | None, str | None]:
         d = self.d
+        if not d.schema.has("notes"):
+            return None, None  # a table set without the 说明数据 form (sh-9): no 上年数 to compare with
         fld = PRIOR_FIELDS.get(key)
         if fld:
             v = d.get("notes", fld)
@@ -257,6 +259,8 @@ class Quantities:
         if key.startswith("econ:"):  # an 经济分类 class of 表6: its row, else the sum of its items
             _, table, code = key.split(":")
             return self._function_class(table, code, name, prefix="econ")
+        if key in ("t12.gpb", "t12.count") and not d.schema.has("t12"):  # no 项目支出表 in this table set
+            return Quantity(key, name, None, f"本表结构（{d.schema.id or d.schema.name}）无项目支出表", "N510")
         if key == "t12.gpb":
             rows = d.rows("t12")
             total = sum((r.get("gpb") for r in rows if isinstance(r.get("gpb"), Decimal)), ZERO)
@@ -264,6 +268,8 @@ class Quantities:
         if key == "t12.count":
             n = len(d.rows("t12"))
             return Quantity(key, name, Decimal(n), f"「{d.sheet_names.get('t12', 't12')}」所列项目数", "N509", unit="个")
+        if key.startswith("notes.") and not d.schema.has("notes"):
+            return Quantity(key, name, None, f"本表结构（{d.schema.id or d.schema.name}）无「说明数据」", "N510")
         if key.startswith("notes."):
             fld = key.split(".", 1)[1]
             v = d.get("notes", fld)
@@ -276,6 +282,8 @@ class Quantities:
                 return Quantity(key, name, v, describe(d, "notes", fld), "N510")
             return Quantity(key, name, v if isinstance(v, Decimal) else None, describe(d, "notes", fld), "N510",
                             unit=UNIT_OF_FAMILY[fam])
+        if not _addressable(d.schema, key):  # a cell of another table set (sx-13's t1.subtotal …): nothing to compare
+            return Quantity(key, name, None, f"本表结构（{d.schema.id or d.schema.name}）无此数", "N501")
         sheet, row, col = key.split(".")
         return Quantity(key, name, d.amount(sheet, row, col), describe(d, sheet, row, col), "N501",
                         prior=prior, prior_where=prior_where, at=(sheet, row, col))
@@ -360,7 +368,7 @@ def _fmt_change(x: Decimal) -> str:
     return f"{'增加' if x > 0 else '减少'} {money(abs(x))} {T().unit}"
 
 
-@checker("N508")
+@checker("N508", needs=("narrative",))
 def check_gaps(ctx):
     """A paragraph still holds a gap marker for the clerk."""
     d = ctx.d
@@ -405,7 +413,7 @@ def wrong_unit(m, value_wan: Decimal) -> str | None:
     return None
 
 
-@checker("N512")
+@checker("N512", needs=("narrative",))
 def check_blank_figures(ctx):
     """A unit or % with no number: an unfilled placeholder."""
     d = ctx.d
@@ -419,7 +427,7 @@ def check_blank_figures(ctx):
                               expected=None, actual=blanks[0][2])
 
 
-@checker("N513")
+@checker("N513", needs=("narrative",))
 def check_counts(ctx):
     """The parts listed after 其中 do not exceed (or, listed in full, fall short of) the whole count."""
     d = ctx.d
@@ -441,7 +449,7 @@ def check_counts(ctx):
                                   expected=whole, actual=total, severity=WARNING)
 
 
-@checker("N514")
+@checker("N514", needs=("narrative",))
 def check_years(ctx):
     """Years before a statement are the budget year; years compared with are the year before."""
     d = ctx.d
@@ -462,7 +470,7 @@ def check_years(ctx):
                                          f"应为“{want}年”；请核对是否沿用了往年的说明。", expected=want, actual=y.year)
 
 
-@checker("N515")
+@checker("N515", needs=("narrative",))
 def check_doublings(ctx):
     """Repeated words and doubled punctuation in a paragraph."""
     d = ctx.d
@@ -493,7 +501,7 @@ def _kw(phrase: str):
     return _kw_pattern(phrase)
 
 
-@checker("N516")
+@checker("N516", needs=("narrative",))
 def check_empty_notes(ctx):
     """An empty table's note speaks of another table's content (copied from that table's note)."""
     d = ctx.d
@@ -528,7 +536,7 @@ def _enumerations(p) -> list[tuple[int, int]]:
     return out
 
 
-@checker("N517")
+@checker("N517", needs=("narrative",))
 def check_enumerations(ctx):
     """A list that presents itself as complete leaves out a non-zero item of its table."""
     d = ctx.d
@@ -623,7 +631,7 @@ def _near(m, computed: Decimal, tol: Decimal) -> bool:
     return amount_agrees(m.value, m.unit, m.places, computed) or abs(_amt(m) - computed) <= tol
 
 
-@checker("N518")
+@checker("N518", needs=("narrative",))
 def check_root_causes(ctx):
     """A quoted table figure that is itself wrong: one finding at the table cell, listing the quotes."""
     _, qs, paras = _paragraphs(ctx)
@@ -652,7 +660,7 @@ def check_root_causes(ctx):
                           expected=computed, actual=cell.value)
 
 
-@checker("N501", "N507", "N509", "N510")
+@checker("N501", "N507", "N509", "N510", needs=("narrative",))
 def check_amounts(ctx):
     """Every stated amount, count and area equals the table (or 说明数据) figure, at the precision written."""
     _, qs, paras = _paragraphs(ctx)
@@ -696,7 +704,7 @@ def _as_unit(value_wan: Decimal, m) -> str:
     return f"（按文中写法为“{as_written(value_wan, m.unit, m.places)}{m.unit}”）"
 
 
-@checker("N511")
+@checker("N511", needs=("narrative",))
 def check_unchecked(ctx):
     """A figure after a phrase the reader does not know: said once, not compared with a guess."""
     _, _, paras = _paragraphs(ctx)
@@ -716,7 +724,7 @@ def percent_agrees(written: Decimal, places: int, exact: Decimal) -> bool:
     return abs(written - exact) <= half_unit(places) + CENT
 
 
-@checker("N502")
+@checker("N502", needs=("narrative",))
 def check_shares(ctx):
     """占P% equals part ÷ total × 100, from the table figures."""
     _, qs, paras = _paragraphs(ctx)
@@ -735,7 +743,7 @@ def check_shares(ctx):
                               expected=want, actual=sh.percent)
 
 
-@checker("N506")
+@checker("N506", needs=("narrative",))
 def check_share_totals(ctx):
     """The shares of all the parts of one total add up to 100%."""
     _, qs, paras = _paragraphs(ctx)
@@ -804,7 +812,7 @@ def _rate_finding(ctx, e, p, ch: Change, change: Decimal, current: Decimal, prio
     return ctx.finding("N503", e, msg, expected=want, actual=ch.rate)
 
 
-@checker("N503", "N504")
+@checker("N503", "N504", needs=("narrative",))
 def check_changes(ctx):
     """Rates use last year as denominator; stated changes agree with 说明数据's prior figures."""
     _, qs, paras = _paragraphs(ctx)
@@ -867,7 +875,7 @@ def _stated_change(changes: dict, key: str, depth: int = 0) -> tuple[Decimal, li
     return sum((g[0] for g in got), ZERO), [c for g in got for c in g[1]]
 
 
-@checker("N505")
+@checker("N505", needs=("narrative",))
 def check_contradictions(ctx):
     """Statements about the same quantity agree with each other."""
     _, qs, paras = _paragraphs(ctx)
@@ -958,7 +966,20 @@ def _covered(text: str, ch: Change, reasons: list[int]) -> bool:
     return own is not None and any(own[0] <= r < own[1] for r in reasons)
 
 
-@checker("N520")
+def _addressable(schema, key: str) -> bool:
+    """Whether the vocabulary's "table.row.column" key names a cell this schema has (other keys: yes)."""
+    parts = key.split(".")
+    if len(parts) != 3 or ":" in key or parts[0] in ("notes",):
+        return True
+    sheet, row, col = parts
+    if not schema.has(sheet):
+        return False
+    spec = schema.sheet(sheet)
+    rows = {r.key for r in getattr(spec, "rows", ()) if not hasattr(r, "capacity")}
+    return row in rows and col in getattr(spec, "col_keys", ())
+
+
+@checker("N520", needs=("narrative",))
 def check_change_reasons(ctx):
     """A change of a quantity with a 上年数 at or above the threshold is explained in the text."""
     d = ctx.d
@@ -970,6 +991,8 @@ def check_change_reasons(ctx):
     _, qs, paras = _paragraphs(ctx)
     reasons = {key: reason_positions(e.value, markers) for key, e, p in paras}
     for qkey, home in homes.items():
+        if not _addressable(d.schema, qkey):
+            continue  # the vocabulary names a cell of another table set (sx-13's t2 gpb …)
         q = qs[qkey]
         if q.prior is None or q.at is None:
             continue

@@ -16,7 +16,7 @@ from pathlib import Path
 DEFAULT_SCHEMA = Path(__file__).with_name("default.yaml")
 #: bundled schemas by name (`bdt --schema sx-13`, `bdt schema list`); each file's `id:` is its name.
 #: "default" is an alias of the 13-table format the toolkit started with.
-BUNDLED = {"sx-13": "default.yaml", "bj-14": "bj-14.yaml"}
+BUNDLED = {"sx-13": "default.yaml", "bj-14": "bj-14.yaml", "sh-9": "sh-9.yaml"}
 ALIASES = {"default": "sx-13"}
 
 INPUT, DERIVED, LABEL = "input", "derived", "label"
@@ -125,7 +125,7 @@ class TableSpec:
     repeat: bool = False
     identities: tuple = ()  # (left column, right expression) every row must satisfy
     optional: bool = False  # the workbook may leave this table out (its sheet deleted); rules needing it are skipped
-    unit: str | None = None  # the table's amount unit (caption 单位：…): the schema's, set when parsed
+    unit: str | None = None  # the table's amount unit (caption 单位：…): its own `unit:`, else the schema's
 
     @property
     def col_keys(self) -> list[str]:
@@ -334,6 +334,18 @@ class Schema:
         schema, 元 at the fen in a Shanghai-style one."""
         return self.precision("amount")
 
+    @property
+    def money_types(self) -> frozenset:
+        """The types of the tables' money columns: ``amount`` and any other table column type in a
+        currency unit (sh-9's ``wan``: its 表9 is published in 万元 while the other tables are in 元)."""
+        got = self.__dict__.get("_money_types")
+        if got is None:
+            from .units import YUAN_PER
+            got = frozenset({"amount"} | {c.type for t in self.tables for c in t.columns
+                                          if c.type in self.types and self.types[c.type].unit in YUAN_PER})
+            self.__dict__["_money_types"] = got
+        return got
+
     def keys(self) -> set[str]:
         return {s.key for s in self.sheets}
 
@@ -515,6 +527,7 @@ def _parse_table(d: dict) -> TableSpec:
         landscape=bool(d.get("landscape", False)),
         optional=bool(d.get("optional", False)),
         identities=tuple(_identity(i, colmap, d["key"]) for i in d.get("identities", ())),
+        unit=d.get("unit"),  # a table published in another unit than the schema's (sh-9 表9 in 万元)
     )
 
 
@@ -721,6 +734,7 @@ def iter_derivations(schema: Schema):
 
 def check_schema(schema: Schema) -> None:
     """Check every derivation parses and every reference it makes exists. Raises SchemaError."""
+    from .units import MONEY_UNITS as _MONEY_UNITS
     keys = {}
     numbers: dict = {}
     for s in schema.sheets:
@@ -736,6 +750,10 @@ def check_schema(schema: Schema) -> None:
             for c in s.columns:
                 if c.type not in schema.types:
                     raise SchemaError(f"{s.key}: column {c.key} has unknown type {c.type}")
+                u = schema.types[c.type].unit
+                if s.unit and u in _MONEY_UNITS and u != s.unit:  # the caption 单位：… must be the figures' unit
+                    raise SchemaError(f"{s.key}: unit: {s.unit}，而列 {c.key} 的类型 {c.type} 的单位是 {u}"
+                                      "（表的单位须与其金额列的类型一致）")
             seen = set()
             for r in s.rows:
                 if r.key in seen:

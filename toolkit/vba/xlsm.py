@@ -450,11 +450,25 @@ def add_macro_parts(data: bytes, vba_bin: bytes, button_sheet, placed: list[Plac
 # ---------------------------------------------------------------------------------------------
 
 
+def _schema_of(workbook) -> Schema | None:
+    """The schema an openpyxl workbook of the template records in its _meta (schema_id), as the reader picks it."""
+    from ..io.reader import schema_for
+    from ..layout import META_SHEET
+
+    if META_SHEET not in workbook.sheetnames:
+        return None
+    meta = {str(r[0]).strip(): str(r[1]).strip() for r in workbook[META_SHEET].iter_rows(values_only=True)
+            if len(r) >= 2 and r[0] not in ("", None) and r[1] is not None}
+    return schema_for(meta, None)
+
+
 def build_xlsm_bytes(schema: Schema | None = None, *, macros_dir: Path | None = None,
                      xlwings_package: Path | None = None, xlwings_conf: dict[str, str] | None = None,
                      workbook=None) -> bytes:
     """The macro-enabled template as bytes (before zip normalisation); `workbook`: an openpyxl
     workbook of the template already holding data (bdt import --out x.xlsm) instead of a blank one."""
+    if schema is None and workbook is not None:
+        schema = _schema_of(workbook)
     schema = schema or load_schema()
     wb = workbook if workbook is not None else build_workbook(schema)
     if xlwings_conf:
