@@ -168,3 +168,20 @@ def test_a_row_typed_far_below_the_others_is_read_and_its_gap_kept(roomy, tmp_pa
     out, plan = fill(edited, out=tmp_path / "far.filled.xlsx")
     assert ("t3", "items#900", "name") in plan.values  # the name is derived from the code in row 900
     assert toolkit.load(out).entry("t3", "items#900", "name").cell == name
+
+
+def test_a_formula_without_its_result_far_below_the_data_is_still_reported(roomy, tmp_path):
+    """calamine reads a formula saved without its result as blank: the row holding it counts as
+    used, so the cell is an entry and F114 names it (not silently lost below the data)."""
+    import openpyxl
+
+    from toolkit.rules import validate
+
+    cell = toolkit.load(roomy).entry("t3", "items#900", "basic").cell
+    wb = openpyxl.load_workbook(roomy)
+    wb["表3 支出总表"][cell] = "=SUM(A1:A2)"
+    wb.save(tmp_path / "formula.xlsx")
+    d = toolkit.load(tmp_path / "formula.xlsx")
+    assert d.extents[("t3", "items")] == 900
+    hits = [(f.sheet, f.cell) for f in validate(d) if f.rule == "F114"]
+    assert hits == [("表3 支出总表", cell)]

@@ -103,6 +103,19 @@ class Disclosure:
             return self._blank_entry(sheet, row, col)
         return e
 
+    def keep_rows(self, sheet: str, block: str, n: int) -> None:
+        """Hold entries for rows 1..n of a table block (blank entries for the rows not kept yet)."""
+        have = self.extents.get((sheet, block))
+        if have is None or n <= have:
+            return
+        data = self.entries[sheet]
+        for i in range(have + 1, n + 1):
+            for p in layout(self.spec(sheet)).row_cells(block, i):
+                if p.spec.role != LABEL and p.key not in data:
+                    data[p.key] = self._blank_entry(sheet, p.row_key, p.col_key)
+        self.extents[(sheet, block)] = n
+        self._rows_cache.clear()
+
     def _blank_entry(self, sheet: str, row: str, col: str) -> Entry | None:
         """The entry of a blank cell in a table block's capacity rows below its data (not kept by
         the reader): the same Entry the cell would have had, made when first asked for."""

@@ -372,8 +372,28 @@ def read_workbook(path, schema: Schema | None = None) -> Disclosure:
     book = _open(path)
     d = read_book(book, schema, path)
     d.source_stat = (stat.st_size, stat.st_mtime_ns)  # fill refuses to write over a file changed since
+    _keep_flagged_rows(d, package.problems)
     d.findings.extend(formula_findings(d, package))  # formulas saved without a result read as blank
     return d
+
+
+_ROW = re.compile(r"[A-Z]+(\d+)$")
+
+
+def _keep_flagged_rows(d: Disclosure, problems: dict) -> None:
+    """Cells calamine reads as blank although they hold something (a formula saved without its
+    result, an error value: io.safety) below a block's last row with data: the block's entries are
+    extended down to them, so that formula_findings names them (F114) like any other cell."""
+    for inst, name in d.sheet_names.items():
+        cells = problems.get(name)
+        if not cells:
+            continue
+        lay = layout(d.spec(inst))
+        for a in cells:
+            m = _ROW.match(a)
+            block = lay.block_at(int(m.group(1))) if m else None
+            if block is not None:
+                d.keep_rows(inst, block.key, int(m.group(1)) - block.first + 1)
 
 
 def _sheet_rows(book, name: str, path: Path, merges: dict | None = None) -> list:
