@@ -185,3 +185,65 @@ def test_a_formula_without_its_result_far_below_the_data_is_still_reported(roomy
     assert d.extents[("t3", "items")] == 900
     hits = [(f.sheet, f.cell) for f in validate(d) if f.rule == "F114"]
     assert hits == [("表3 支出总表", cell)]
+
+
+# ---------------------------------------------------------------- blocks that grow (bdt template grow)
+def test_grow_keeps_everything_typed_and_adds_rows(tmp_path, capsys):
+    src = tmp_path / "部门.xlsx"
+    src.write_bytes(EXAMPLE.read_bytes())
+    assert main(["template", "grow", str(src), "--capacity", "t3=200,t12=100"]) == 0
+    out = tmp_path / "部门.grown.xlsx"
+    assert "t3.items 200 行" in capsys.readouterr().out and src.read_bytes() == EXAMPLE.read_bytes()
+    m = meta(out)
+    assert m["capacity:t3.items"] == "200" and m["capacity:t12.items"] == "100"
+    old, new = toolkit.load(src), toolkit.load(out)
+    for inst, data in old.entries.items():  # every cell as typed and as read, at its new place
+        for (row, col), e in data.items():
+            n = new.entry(inst, row, col)
+            assert (n.value, n.raw, n.sheet) == (e.value, e.raw, e.sheet), (inst, row, col)
+    assert {k: v for k, v in old.meta.items() if k != "_rows" and not k.startswith("capacity:")} == \
+        {k: v for k, v in new.meta.items() if k != "_rows" and not k.startswith("capacity:")}
+    assert new.entry("t3", "items#200", "basic") is not None and new.entry("t3", "items#201", "basic") is None
+    from toolkit.rules import validate
+
+    assert sorted((f.rule, f.message) for f in validate(old)) == sorted((f.rule, f.message) for f in validate(new))
+    # the new rows are the template's: unlocked input cells in a protected sheet
+    import openpyxl
+
+    ws = openpyxl.load_workbook(out)["表3 支出总表"]
+    cell = ws[new.entry("t3", "items#200", "basic").cell]
+    assert ws.protection.sheet and cell.protection.locked is False
+
+
+def test_grow_refuses_what_it_could_not_carry(tmp_path, capsys):
+    from toolkit.grow import GrowError, full_blocks, grow
+
+    d = toolkit.load(EXAMPLE)
+    assert full_blocks(d) == {}  # the example leaves room everywhere: nothing to grow unasked
+    with pytest.raises(GrowError, match="无需扩充"):
+        grow(EXAMPLE, tmp_path / "x.xlsx")
+    last = max(r.index for r in d.rows("t3"))
+    with pytest.raises(GrowError, match=f"已填到第 {last} 行明细"):
+        grow(EXAMPLE, tmp_path / "x.xlsx", "t3=2")
+    note = d.entry("t3", "_note").cell
+    outside = write_cells(EXAMPLE, {"表3 支出总表": {f"H{int(note[1:]) + 3}": "备忘"}}, tmp_path / "outside.xlsx")
+    assert main(["template", "grow", str(outside), "--capacity", "t3=200"]) == 2
+    assert "模板之外的内容" in capsys.readouterr().err and not (tmp_path / "outside.grown.xlsx").exists()
+
+
+def test_a_nearly_full_block_grows_to_twice_its_size(big, tmp_path):
+    from toolkit.grow import full_blocks, grow, roomier
+
+    assert roomier(58, 60) == 120 and roomier(190, 200) == 400 and roomier(100, 60) == 150
+    filled = tmp_path / "full.xlsx"
+    d = toolkit.load(big)  # 130 projects in a block of 200: room left
+    assert "t12.items" not in full_blocks(d)
+    rows = {d.entry("t12", f"items#{k}", "name").cell: f"项目{k:03d}" for k in range(131, 196)}
+    write_cells(big, {"表12 项目支出表": rows}, filled)
+    assert full_blocks(toolkit.load(filled)) == {"t12.items": 400}
+    out, caps = grow(filled, tmp_path / "full.xlsm")  # a macro-enabled name: the buttons' VBA project too
+    assert caps == {"t12.items": 400} and meta(out)["capacity:t12.items"] == "400"
+    import zipfile
+
+    assert "xl/vbaProject.bin" in zipfile.ZipFile(out).namelist()
+    assert toolkit.load(out).get("t12", "items#195", "name") == "项目195"
