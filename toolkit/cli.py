@@ -49,6 +49,21 @@ def cmd_cells(args) -> int:
     return EXIT_OK
 
 
+def cmd_grow(args) -> int:
+    """bdt template grow: a filled workbook rewritten with more rows (toolkit.grow)."""
+    from .grow import GrowError, grow
+    from .io.reader import WorkbookError
+
+    try:
+        out, caps = grow(args.path, args.out, args.capacity, _schema(args))
+    except (GrowError, WorkbookError) as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    print("行数：" + "，".join(f"{k} {v} 行" for k, v in sorted(caps.items())))
+    print(f"已生成扩充行数的工作簿：{out}（原文件未改动；请在新文件中继续填写）")
+    return EXIT_OK
+
+
 def cmd_template(args) -> int:
     from .template import build_template
 
@@ -346,6 +361,13 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
                     help="扩充明细行数，逗号分隔，如 t3=2000,t5=2000,t12=300（行数多的部门；记录在工作簿中）")
     schema_option(tb)
     tb.set_defaults(func=cmd_template)
+    tg = tsub.add_parser("grow", help="已填写的工作簿明细行不够时，生成行数更多的工作簿（内容原样带过去）")
+    tg.add_argument("path")
+    tg.add_argument("--capacity", metavar="表=行数",
+                    help="新的明细行数，如 t3=2000,t12=300；不写时把快填满的表扩充为两倍")
+    tg.add_argument("--out", help="输出文件（默认：原文件名加 .grown）")
+    schema_option(tg)
+    tg.set_defaults(func=cmd_grow)
     sc = sub.add_parser("schema", help="内置的结构定义（表格组成）")
     scsub = sc.add_subparsers(dest="action", required=True)
     scsub.add_parser("list", help="列出内置结构（sx-13、bj-14、sh-9 …）").set_defaults(func=cmd_schema)

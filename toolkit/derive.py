@@ -99,13 +99,17 @@ class Evaluator:
     validating, the newly derived (or input) value when filling.
     """
 
-    def __init__(self, disclosure, lookup=None, narrative=None):
+    def __init__(self, disclosure, lookup=None, narrative=None, memo: bool = False):
         self.d = disclosure
         self.schema = disclosure.schema
         self.lookup = lookup or (lambda s, r, c: disclosure.get(s, r, c))
         self.narrative = narrative
         self.ref = load_reference()
         self._parsed: dict = {}
+        # memo: results kept per (expression, scope) — for values that do not change while the
+        # evaluator lives (validation of the published figures: the arithmetic rules and the
+        # narrative's consistency check evaluate the same derived cells); never while filling
+        self._memo: dict | None = {} if memo else None
 
     # ------------------------------------------------------------------ public
     def tolerance(self, res: Result) -> Decimal:
@@ -113,6 +117,15 @@ class Evaluator:
         return res.tolerance_at(self.schema.money.half)
 
     def evaluate(self, expr: str, scope: Scope) -> Result:
+        if self._memo is not None:
+            key = (expr, scope.sheet, scope.row, scope.of)
+            hit = self._memo.get(key)
+            if hit is None:
+                hit = self._memo[key] = self._evaluate(expr, scope)
+            return hit
+        return self._evaluate(expr, scope)
+
+    def _evaluate(self, expr: str, scope: Scope) -> Result:
         tree = self._parsed.get(expr)
         if tree is None:
             tree = self._parsed[expr] = ast.parse(expr, mode="eval").body

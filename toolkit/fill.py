@@ -16,7 +16,7 @@ from pathlib import Path
 from .derive import EMPTY_NOTE, ZERO, Evaluator, derived_cells
 from .io.reader import read_workbook
 from .io.writer import write_cells
-from .layout import META_SHEET, layout
+from .layout import META_SHEET
 from .model import paused_gc
 from .narrative import generate
 from .schema import DERIVED, FormSpec
@@ -250,9 +250,11 @@ def live_writes(d, plan: Plan) -> dict:
         if name not in changed_sheets:
             continue
         used = {r.key for b in d.spec(inst).blocks for r in d.rows(inst, b.key)}
-        for p in layout(d.spec(inst)).value_cells:
-            if p.block and p.row_key not in used and p.spec.role == DERIVED and not p.spec.editable:
-                by_sheet[name].setdefault(p.address, None)
+        # the entries the reader kept: a block's rows down to its last row with data (the rows below
+        # are blank already), so the cost follows the data, not the capacity
+        for (row, _), e in d.entries[inst].items():
+            if e.block and row not in used and e.spec.role == DERIVED and not e.spec.editable:
+                by_sheet[name].setdefault(e.cell, None)
     meta = meta_changes(d, plan.fingerprints)
     if meta:
         by_sheet[META_SHEET] = meta

@@ -57,11 +57,33 @@ class Placed:
         return (self.row_key, self.col_key)
 
 
+@dataclass(frozen=True)
+class TableBlock:
+    """Where a table's open block sits: `capacity` rows from `first`, one cell per column. Its cells
+    are made on demand (`SheetLayout.row_cells`), so that a block of 2,000 rows costs nothing to
+    lay out until a row is asked for (the reader asks only for the rows that hold data)."""
+
+    key: str
+    first: int  # sheet row of index 1
+    capacity: int
+    columns: tuple  # ((sheet column, column key, CellSpec), …) in column order
+
+    def row_key(self, i: int) -> str:
+        return f"{self.key}#{i}"
+
+    def index_of(self, row_key: str) -> int | None:
+        """1-based index of a row key of this block ("items#7" → 7), None if not one of its rows."""
+        head, sep, tail = row_key.partition("#")
+        if head != self.key or not sep or not tail.isdigit() or tail[0] == "0":
+            return None
+        i = int(tail)
+        return i if i <= self.capacity else None
+
+
 @dataclass
 class SheetLayout:
     spec: object  # TableSpec | FormSpec
     ncols: int
-    cells: list = field(default_factory=list)
     merges: list = field(default_factory=list)  # (r1, c1, r2, c2)
     header_rows: tuple | None = None  # (first, last) rows to repeat when printing
     data_start: int = 1
@@ -71,17 +93,70 @@ class SheetLayout:
 
     def __post_init__(self):
         self._by_key = {}
+        self._fixed: list = []  # cells outside table blocks, in sheet order
+        self._order: list = []  # sheet order: Placed or TableBlock
+        self.table_blocks: dict = {}  # block key -> TableBlock (cells made on demand)
+        self._rows: dict = {}  # (block key, index) -> [Placed]
+        self._all = None
 
     def add(self, p: Placed) -> None:
-        self.cells.append(p)
+        self._fixed.append(p)
+        self._order.append(p)
         self._by_key[p.key] = p
         self.last_row = max(self.last_row, p.row + p.vspan - 1)
+        if self._all is not None:
+            self._all.append(p)
+
+    def add_block(self, b: TableBlock) -> None:
+        self.table_blocks[b.key] = b
+        self.block_rows[b.key] = (b.first, b.capacity)
+        self._order.append(b)
+        self.last_row = max(self.last_row, b.first + b.capacity - 1)
+        self._all = None
+
+    def row_cells(self, block: str, i: int) -> list:
+        """The cells of row `i` (1-based) of a table block, made once."""
+        hit = self._rows.get((block, i))
+        if hit is None:
+            b = self.table_blocks[block]
+            rk, r = b.row_key(i), b.first + i - 1
+            hit = self._rows[(block, i)] = [Placed(rk, ck, r, c, spec, block=block, index=i)
+                                            for c, ck, spec in b.columns]
+        return hit
+
+    @property
+    def cells(self) -> list:
+        """Every cell of the sheet in sheet order (the blocks' capacity rows included)."""
+        if self._all is None:
+            out = []
+            for x in self._order:
+                if isinstance(x, TableBlock):
+                    for i in range(1, x.capacity + 1):
+                        out.extend(self.row_cells(x.key, i))
+                else:
+                    out.append(x)
+            self._all = out
+        return self._all
 
     def get(self, row_key: str, col_key: str = "") -> Placed:
-        return self._by_key[(row_key, col_key)]
+        p = self.find(row_key, col_key)
+        if p is None:
+            raise KeyError((row_key, col_key))
+        return p
 
     def find(self, row_key: str, col_key: str = "") -> Placed | None:
-        return self._by_key.get((row_key, col_key))
+        p = self._by_key.get((row_key, col_key))
+        if p is not None or "#" not in row_key:
+            return p
+        b = self.table_blocks.get(row_key.partition("#")[0])
+        i = b.index_of(row_key) if b is not None else None
+        if i is None:
+            return None
+        return next((q for q in self.row_cells(b.key, i) if q.col_key == col_key), None)
+
+    def block_at(self, row: int) -> TableBlock | None:
+        """The table block whose capacity rows include sheet row `row`."""
+        return next((b for b in self.table_blocks.values() if b.first <= row < b.first + b.capacity), None)
 
     @property
     def value_cells(self) -> list[Placed]:
@@ -91,10 +166,19 @@ class SheetLayout:
         return hit[1]
 
     @property
+    def fixed_value_cells(self) -> list[Placed]:
+        """The value cells outside table blocks (fixed rows, form fields, form blocks)."""
+        hit = self.__dict__.get("_fixed_values")
+        if hit is None or hit[0] != len(self._fixed):
+            hit = self._fixed_values = (len(self._fixed), [p for p in self._fixed if p.spec.role != LABEL])
+        return hit[1]
+
+    @property
     def label_cells(self) -> list[Placed]:
+        """Cells with a fixed text (table blocks have none: their label columns are blank)."""
         hit = self.__dict__.get("_label_cells")
-        if hit is None or hit[0] != len(self.cells):
-            hit = self._label_cells = (len(self.cells), [p for p in self.cells if p.spec.role == LABEL and p.spec.text])
+        if hit is None or hit[0] != len(self._fixed):
+            hit = self._label_cells = (len(self._fixed), [p for p in self._fixed if p.spec.role == LABEL and p.spec.text])
         return hit[1]
 
 
@@ -144,12 +228,10 @@ def _table_layout(t: TableSpec) -> SheetLayout:
                 lay.add(Placed(row.key, col.key, r, j + 1, spec))
             r += 1
         else:
-            lay.block_rows[row.key] = (r, row.capacity)
-            for i in range(1, row.capacity + 1):
-                for j, col in enumerate(t.columns):
-                    spec = row.cells.get(col.key) or CellSpec(role=LABEL, text=None)
-                    lay.add(Placed(row.row_key(i), col.key, r, j + 1, spec, block=row.key, index=i))
-                r += 1
+            cols = tuple((j + 1, col.key, row.cells.get(col.key) or CellSpec(role=LABEL, text=None))
+                         for j, col in enumerate(t.columns))
+            lay.add_block(TableBlock(row.key, r, row.capacity, cols))
+            r += row.capacity
     note = CellSpec(role=DERIVED, type="text", derive="empty_note()", style="note")
     lay.add(Placed("_note", "", r, 1, note, span=n))
     lay.merges.append((r, 1, r, n))

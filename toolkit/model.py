@@ -15,7 +15,7 @@ from .layout import layout
 from .schema import DERIVED, INPUT, LABEL, Block, CellSpec, FormBlock, FormSpec, Schema, TableSpec
 
 
-@dataclass
+@dataclass(slots=True)  # tens of thousands per workbook: slots make each smaller and quicker to make
 class Entry:
     value: object  # Decimal | str | None
     raw: object  # what the cell held, as read
@@ -84,13 +84,53 @@ class Disclosure:
         self.findings = findings  # what reading found (format findings)
         self.meta: dict = {}  # the hidden _meta sheet: versions, fingerprints of generated paragraphs
         self._rows_cache: dict = {}
+        # (instance key, block key) -> rows of a table block that `entries` holds (1..n): the reader
+        # keeps no entries for the blank capacity rows below the last row with data; `entry()`
+        # makes those on demand. A block missing here has all its rows in `entries`.
+        self.extents: dict = {}
+        self._blanks: dict = {}
 
     # ---------------------------------------------------------------- access
     def spec(self, sheet: str):
         return self.schema.sheet(sheet.split("#")[0])
 
     def entry(self, sheet: str, row: str, col: str = "") -> Entry | None:
-        return self.entries.get(sheet, {}).get((row, col))
+        data = self.entries.get(sheet)
+        if data is None:
+            return None
+        e = data.get((row, col))
+        if e is None and "#" in row:
+            return self._blank_entry(sheet, row, col)
+        return e
+
+    def keep_rows(self, sheet: str, block: str, n: int) -> None:
+        """Hold entries for rows 1..n of a table block (blank entries for the rows not kept yet)."""
+        have = self.extents.get((sheet, block))
+        if have is None or n <= have:
+            return
+        data = self.entries[sheet]
+        for i in range(have + 1, n + 1):
+            for p in layout(self.spec(sheet)).row_cells(block, i):
+                if p.spec.role != LABEL and p.key not in data:
+                    data[p.key] = self._blank_entry(sheet, p.row_key, p.col_key)
+        self.extents[(sheet, block)] = n
+        self._rows_cache.clear()
+
+    def _blank_entry(self, sheet: str, row: str, col: str) -> Entry | None:
+        """The entry of a blank cell in a table block's capacity rows below its data (not kept by
+        the reader): the same Entry the cell would have had, made when first asked for."""
+        key = (sheet, row, col)
+        hit = self._blanks.get(key)
+        if hit is None:
+            p = layout(self.spec(sheet)).find(row, col)
+            if p is None or p.block is None or p.spec.role == LABEL:
+                return None
+            prec = self.__dict__.get("_precisions")
+            if prec is None:
+                prec = self._precisions = precisions(self.schema)
+            hit = self._blanks[key] = Entry(None, None, self.sheet_names.get(sheet, sheet), p.address, p.spec,
+                                            p.spec.role, p.block, p.index, precision=prec.get(p.spec.type))
+        return hit
 
     def get(self, sheet: str, row: str, col: str = ""):
         e = self.entry(sheet, row, col)
@@ -136,7 +176,7 @@ class Disclosure:
     def _collect_rows(self, sheet: str, block_key: str) -> list[BlockRow]:
         spec = self.spec(sheet)
         block = spec.block(block_key)
-        cap = block.capacity
+        cap = self.extents.get((sheet, block_key), block.capacity)  # rows below hold no data
         cols = spec.col_keys if isinstance(spec, TableSpec) else block.fields
         out = []
         data = self.entries.get(sheet, {})

@@ -290,6 +290,7 @@ def gap_marks(text: str) -> list[str]:
 
 
 # ============================================================================ lexicon: words → quantity keys
+@lru_cache(maxsize=None)  # one per phrase: a department's 2,000 row names overflow re's own cache (512)
 def _kw_pattern(word: str) -> re.Pattern:
     """A keyword as a regex: quotes optional (“三公”经费 = 三公经费), either kind of bracket."""
     out = []

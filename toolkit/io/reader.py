@@ -15,7 +15,7 @@ from pathlib import Path
 from ..findings import Finding
 from ..layout import CAPACITY_PREFIX, META_SHEET, a1, layout
 from ..model import Disclosure, Entry, paused_gc, precisions
-from ..schema import FormSpec, Schema, SchemaError, TableSpec, load_schema
+from ..schema import LABEL, FormSpec, Schema, SchemaError, TableSpec, load_schema
 from .normalize import guard_number, guard_text, normalize_number, normalize_text
 from .safety import UnsafeFile, check_file, formula_findings
 
@@ -222,10 +222,26 @@ OUTSIDE_RULE = "F116"  # data outside a table's or form's area (documented in ru
 MAX_OUTSIDE_FINDINGS = 20  # per sheet; the last one says how many more
 
 
-def _anchors(lay) -> frozenset:
-    hit = getattr(lay, "_anchors", None)
+class _Anchors:
+    """(row, column) of the template's cells, as a set would answer `in`, without listing the
+    capacity rows of table blocks (a row inside a block has a cell in each of its columns)."""
+
+    def __init__(self, lay):
+        self.fixed = frozenset((p.row, p.col) for p in lay._fixed)
+        self.blocks = [(b.first, b.first + b.capacity, frozenset(c for c, _, _ in b.columns))
+                       for b in lay.table_blocks.values()]
+
+    def __contains__(self, rc) -> bool:
+        if rc in self.fixed:
+            return True
+        r, c = rc
+        return any(lo <= r < hi and c in cols for lo, hi, cols in self.blocks)
+
+
+def _anchors(lay) -> _Anchors:
+    hit = lay.__dict__.get("_anchors")
     if hit is None:
-        hit = lay._anchors = frozenset((p.row, p.col) for p in lay.cells)
+        hit = lay._anchors = _Anchors(lay)
     return hit
 
 
@@ -356,8 +372,28 @@ def read_workbook(path, schema: Schema | None = None) -> Disclosure:
     book = _open(path)
     d = read_book(book, schema, path)
     d.source_stat = (stat.st_size, stat.st_mtime_ns)  # fill refuses to write over a file changed since
+    _keep_flagged_rows(d, package.problems)
     d.findings.extend(formula_findings(d, package))  # formulas saved without a result read as blank
     return d
+
+
+_ROW = re.compile(r"[A-Z]+(\d+)$")
+
+
+def _keep_flagged_rows(d: Disclosure, problems: dict) -> None:
+    """Cells calamine reads as blank although they hold something (a formula saved without its
+    result, an error value: io.safety) below a block's last row with data: the block's entries are
+    extended down to them, so that formula_findings names them (F114) like any other cell."""
+    for inst, name in d.sheet_names.items():
+        cells = problems.get(name)
+        if not cells:
+            continue
+        lay = layout(d.spec(inst))
+        for a in cells:
+            m = _ROW.match(a)
+            block = lay.block_at(int(m.group(1))) if m else None
+            if block is not None:
+                d.keep_rows(inst, block.key, int(m.group(1)) - block.first + 1)
 
 
 def _sheet_rows(book, name: str, path: Path, merges: dict | None = None) -> list:
@@ -395,6 +431,32 @@ def read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
         return _read_book(book, schema, path)
 
 
+def block_extent(block, rows: list) -> int:
+    """Rows of a table block from its first to its last row with anything in a value column (0: none).
+    `rows`: the sheet as read (calamine stops at the last row and column with data)."""
+    cols = [c - 1 for c, _, spec in block.columns if spec.role != LABEL]
+    last = min(block.capacity, len(rows) - block.first + 1)
+    for i in range(last, 0, -1):
+        row = rows[block.first + i - 2]
+        if any(c < len(row) and row[c] is not None and row[c] != "" for c in cols):
+            return i
+    return 0
+
+
+def _cells_to_read(lay, rows: list, inst: str, extents: dict):
+    """The value cells the reader makes entries for, in sheet order: every cell outside table blocks,
+    and of each table block its rows down to the last one with data (blank rows among them too,
+    so that a blank cell in the used area is an entry to name and to fill). The capacity rows below
+    cost nothing: `Disclosure.entry` makes their (blank) entries when asked (`d.extents`)."""
+    yield from lay.fixed_value_cells
+    for key, block in lay.table_blocks.items():
+        n = extents[(inst, key)] = block_extent(block, rows)
+        for i in range(1, n + 1):
+            for p in lay.row_cells(key, i):
+                if p.spec.role != LABEL:
+                    yield p
+
+
 def _read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
     path = Path(path) if path is not None else Path("workbook.xlsx")
     meta = _read_meta(book, path)
@@ -420,13 +482,15 @@ def _read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
         findings.extend(check_area(spec, name, rows, path))
 
     entries = {}
+    extents = {}
     prec = precisions(schema)
     for inst, name in plan.items():
         spec = schema.sheet(inst.split("#")[0])
         rows = grids[inst]
         nrows = len(rows)
         data = {}
-        for p in layout(spec).value_cells:
+        lay = layout(spec)
+        for p in _cells_to_read(lay, rows, inst, extents):
             r, c = p.row - 1, p.col - 1
             raw = rows[r][c] if r < nrows and c < len(rows[r]) else None
             if raw is None or raw == "":  # an empty cell (most of a block's unused capacity): no value, no finding
@@ -452,6 +516,7 @@ def _read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
                                 precision=prec.get(p.spec.type))
         entries[inst] = data
     d = Disclosure(schema, path, plan, entries, findings)
+    d.extents = extents
     d.meta = meta
     d.apply_block_roles()
     return d

@@ -177,7 +177,7 @@ class Context:
         if "ev" not in self._cache:
             from ..derive import Evaluator
 
-            self._cache["ev"] = Evaluator(self.d)
+            self._cache["ev"] = Evaluator(self.d, memo=True)  # published values: fixed while validating
         return self._cache["ev"]
 
     @property
