@@ -46,13 +46,23 @@ HALF_CENT = Decimal("0.005")
 VOCABULARY = Path(__file__).with_name("schema") / "narrative_vocabulary.yaml"
 
 
-@lru_cache(maxsize=4)
 def vocabulary(path: str | None = None) -> dict:
-    """The reader's vocabulary (YAML), loaded once."""
+    """The reader's vocabulary (YAML), parsed once per content: kept per process by the file's
+    path, size and modification time (a process that lives on, such as xlwings' UDF server, sees
+    an edited file) and per user as a pickle keyed by its bytes (toolkit.cache)."""
+    p = Path(path or VOCABULARY)
+    st = p.stat()
+    return _vocabulary(str(p), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=4)
+def _vocabulary(path: str, mtime_ns: int, size: int) -> dict:
+    from .cache import cached, key
     from .schema import yaml_load
 
-    with open(path or VOCABULARY, encoding="utf-8") as fh:
-        return yaml_load(fh)
+    raw = Path(path).read_bytes()
+    return cached("vocabulary", key(raw, "v1"), lambda: yaml_load(raw.decode("utf-8")),
+                  lambda obj: isinstance(obj, dict))
 
 
 # ============================================================================ text: tokens, leads
@@ -289,6 +299,7 @@ def gap_marks(text: str) -> list[str]:
 
 
 # ============================================================================ lexicon: words → quantity keys
+@lru_cache(maxsize=None)
 def _kw_pattern(word: str) -> re.Pattern:
     """A keyword as a regex: quotes optional (“三公”经费 = 三公经费), either kind of bracket."""
     out = []
