@@ -299,9 +299,45 @@ def gap_marks(text: str) -> list[str]:
 
 
 # ============================================================================ lexicon: words → quantity keys
+class _Span:
+    __slots__ = ("_start", "_end")
+
+    def __init__(self, start: int, end: int):
+        self._start, self._end = start, end
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+class _Literal:
+    """A keyword without quotes or brackets: found with str.find, as its regex would find it
+    (non-overlapping, left to right), without compiling ≈300 patterns in every process."""
+
+    __slots__ = ("word",)
+
+    def __init__(self, word: str):
+        self.word = word
+
+    def finditer(self, text: str):
+        word, n = self.word, len(self.word)
+        i = text.find(word)
+        while i >= 0:
+            yield _Span(i, i + n)
+            i = text.find(word, i + n)
+
+
+_KW_SPECIAL = frozenset("“”\"‘’'「」（()）")
+
+
 @lru_cache(maxsize=None)
-def _kw_pattern(word: str) -> re.Pattern:
-    """A keyword as a regex: quotes optional (“三公”经费 = 三公经费), either kind of bracket."""
+def _kw_pattern(word: str):
+    """A keyword as a regex: quotes optional (“三公”经费 = 三公经费), either kind of bracket (a plain
+    word: `_Literal`, the same matches)."""
+    if word and not _KW_SPECIAL.intersection(word):
+        return _Literal(word)
     out = []
     for ch in word:
         if ch in "“”\"‘’'「」":
