@@ -801,6 +801,13 @@ def _footer(reg: _Registry, title: str, mark: str | None = None):
 def render_pdf(doc: Document, path, typography=None) -> dict:
     """Write the PDF; returns {"pages": n, "toc": [(text, page number)…]} for callers and tests.
     `typography`: "standard" (default) or "official" (GB/T 9704 fonts where installed, `fonts.typography`)."""
+    from ..model import paused_gc
+
+    with paused_gc():  # ReportLab's flowables, lines and PDF objects: a collection would traverse them all
+        return _render_pdf(doc, path, typography)
+
+
+def _render_pdf(doc: Document, path, typography=None) -> dict:
     from .fonts import typography as find_typography
 
     cjk_font()
