@@ -322,11 +322,15 @@ class _Literal:
         self.word = word
 
     def finditer(self, text: str):
-        word, n = self.word, len(self.word)
+        word = self.word
         i = text.find(word)
+        if i < 0:
+            return ()
+        n, out = len(word), []
         while i >= 0:
-            yield _Span(i, i + n)
+            out.append(_Span(i, i + n))
             i = text.find(word, i + n)
+        return out
 
 
 _KW_SPECIAL = frozenset("“”\"‘’'「」（()）")
