@@ -23,6 +23,7 @@ Private Const DOC_INSTALL As String = "docs/excel.md 第一节「安装」"
 Private Const DOC_INTERPRETER As String = "docs/excel.md 第一节「Python 不在默认位置时」"
 Private Const DOC_BLOCKED As String = "docs/excel.md 第五节「宏被阻止时怎么办」"
 Private Const DOC_HINTS As String = "docs/excel.md 第六节「常见提示」"
+Private Const DOC_SERVER As String = "docs/excel.md 第一节「让以后的点击更快」"
 
 ' One message per failure path (the tests read these lines).
 Private Const MSG_NO_PYTHON As String = "找不到 Python：这台电脑没有安装 Python，或安装时没有勾选“Add python.exe to PATH”。请安装 Python 3.10 或更新版本后重新打开 Excel。"
@@ -32,6 +33,7 @@ Private Const MSG_NO_XLWINGS As String = "已找到 Python，但没有安装 xlw
 Private Const MSG_XLWINGS_VERSION As String = "xlwings 版本不符：本工作簿的按钮需要与本工具配套的 xlwings 版本。请运行 pip install --upgrade bdt-budget-disclosure，或向财政局索取与已装版本配套的新版模板。"
 Private Const MSG_BLOCKED As String = "Excel 不能启动 Python：本机的安全策略（如 Microsoft Defender“阻止所有 Office 应用程序创建子进程”规则）拦截了按钮。请信息化管理员为 Python 添加例外，或改用 xlwings Lite、bdt serve 或命令行。"
 Private Const MSG_MAC_RUNPYTHON As String = "macOS 上还没有安装 xlwings 的启动脚本：请在“终端”中运行一次 xlwings runpython install，然后重新打开 Excel。"
+Private Const MSG_SERVER_VERSION As String = "已打开“常驻 Python”（xlwings.conf 中的 USE UDF SERVER），它只能使用与本模板中 xlwings 模块同一版本的 xlwings，而本机装的是另一版本。请删除该设置行（按钮照常可用，每次启动 Python），或运行 pip install xlwings==版本号 安装模板所需的版本："
 Private Const MSG_UNEXPECTED As String = "按钮运行出错，本次操作未完成。请点「检查环境」核对安装；仍不能解决时把本提示截图发给财政局。错误信息："
 
 ' Started once with the interpreter xlwings will use: each marker line tells how far Python got.
@@ -79,6 +81,7 @@ End Sub
 Public Sub BdtCheck()
     On Error GoTo Failed
     Ready = False
+    BdtRestartServer
     If Not BdtReady() Then Exit Sub
     Application.StatusBar = "bdt：正在检查环境……"
     RunPython "import toolkit.excel as x; x.check()"
@@ -161,7 +164,10 @@ Private Function BdtProbeWindows(ByVal interpreter As String) As Boolean
     On Error GoTo 0
     Dim message As String
     message = BdtDiagnosis(code, out)
-    If message = "" Then
+    If message = "" Then message = BdtServerDiagnosis(out, GetConfig("USE UDF SERVER", "False"), XLWINGS_VERSION)
+    If Left$(message, Len(MSG_SERVER_VERSION)) = MSG_SERVER_VERSION Then
+        BdtSay message, DOC_SERVER
+    ElseIf message = "" Then
         BdtProbeWindows = True
     Else
         BdtSay message, IIf(message = MSG_NO_PYTHON Or message = MSG_NO_BDT Or message = MSG_NO_XLWINGS, DOC_INSTALL, DOC_HINTS)
@@ -185,6 +191,32 @@ Public Function BdtDiagnosis(ByVal exitCode As Long, ByVal output As String) As 
         BdtDiagnosis = ""
     End If
 End Function
+
+' "Use UDF Server" (xlwings keeps one Python running, Windows only) starts Python through
+' xlwings64-<version>.dll, which only the xlwings of exactly the version of this project's xlwings
+' module installs: with another version (bdt allows a range) every click would fail. Empty when the
+' setting is off or the versions match.
+Public Function BdtServerDiagnosis(ByVal output As String, ByVal useServer As String, ByVal version As String) As String
+    Dim probeLine As Variant
+    BdtServerDiagnosis = ""
+    If LCase$(Trim$(useServer)) <> "true" Then Exit Function
+    For Each probeLine In Split(Replace(output, vbCr, ""), vbLf)
+        If Trim$(probeLine) = "BDT-XLWINGS " & version Then Exit Function
+    Next
+    BdtServerDiagnosis = MSG_SERVER_VERSION & version
+End Function
+
+' 检查环境 with "Use UDF Server" on: end the Python that stays running (xlwings' own KillPy), so that
+' the next click starts a fresh one with what is installed now (after bdt or xlwings was updated).
+Private Sub BdtRestartServer()
+    #If Not Mac Then
+        If LCase$(Trim$(GetConfig("USE UDF SERVER", "False"))) = "true" Then
+            On Error Resume Next
+            KillPy
+            On Error GoTo 0
+        End If
+    #End If
+End Sub
 
 ' Any error the handlers catch: the ASR rule shows up as "permission denied" (70) when starting Python.
 Private Sub BdtFail(ByVal number As Long, ByVal description As String)

@@ -6,6 +6,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+# xlwings registers its remote engine (the tests' stand-in for Excel) only when it is imported with a
+# licence key set; whichever test module imports it first, it must see the key (test_excel_server
+# imported it bare and broke test_excel and test_config's button tests later in the session)
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "xinzhou-beijing-office-2023.xlsx"
 EXAMPLE_DATA = ROOT / "examples" / "xinzhou-beijing-office-2023.yaml"

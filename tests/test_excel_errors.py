@@ -309,3 +309,54 @@ def test_probe_without_xlwings_bdt_or_with_another_xlwings(tmp_path):
     assert "BDT-XLWINGS 0.20.0" in out and diagnose(out) == "MSG_XLWINGS_VERSION"
     # no Python at all: cmd.exe prints its own text, none of the markers
     assert diagnose("'python' 不是内部或外部命令，也不是可运行的程序\r\n") == "MSG_NO_PYTHON"
+
+
+# ---------------------------------------------------------------------------- 常驻 Python (Use UDF Server)
+
+
+def server_diagnosis(output, use_server, version):
+    """BdtServerDiagnosis as written in the .bas (the test below checks the source says this)."""
+    if use_server.strip().lower() != "true":
+        return ""
+    if any(line.strip() == f"BDT-XLWINGS {version}" for line in output.replace("\r", "").split("\n")):
+        return ""
+    return vba_const("MSG_SERVER_VERSION") + version
+
+
+def test_use_udf_server_with_another_xlwings_version_is_one_chinese_message():
+    """The persistent server loads xlwings64-<version>.dll, installed only by exactly that xlwings."""
+    body = vba_body("BdtServerDiagnosis")
+    assert 'If LCase$(Trim$(useServer)) <> "true" Then Exit Function' in body
+    assert 'If Trim$(probeLine) = "BDT-XLWINGS " & version Then Exit Function' in body
+    assert "BdtServerDiagnosis = MSG_SERVER_VERSION & version" in body
+    probe = vba_body("BdtProbeWindows")
+    assert ('If message = "" Then message = BdtServerDiagnosis(out, GetConfig("USE UDF SERVER", "False"), '
+            'XLWINGS_VERSION)') in probe and "BdtSay message, DOC_SERVER" in probe
+    msg = vba_const("MSG_SERVER_VERSION")
+    msg.encode("cp936")
+    assert HAN.search(msg) and "USE UDF SERVER" in msg and "pip install xlwings==" in msg
+    section = re.fullmatch(r"docs/excel\.md 第.节「(.+)」", vba_const("DOC_SERVER")).group(1)
+    assert any(section in h for h in headings())
+
+    from toolkit.vba.xlsm import xlwings_sources
+
+    template_version = re.search(r'XLWINGS_VERSION As String = "([^"]+)"', xlwings_sources()[0]).group(1)
+    out = run_probe()
+    assert server_diagnosis(out, "True", template_version) == ""  # the template's own xlwings
+    assert server_diagnosis(out, "False", "0.0.1") == "" and server_diagnosis(out, "", "0.0.1") == ""
+    assert server_diagnosis(out.replace("\n", "\r\n"), "true", template_version) == ""  # Windows line ends
+    assert server_diagnosis(out, "True", "0.37.0").endswith("0.37.0")  # another version: said, with the one needed
+    assert server_diagnosis(out, "True", template_version + "1") != ""  # 0.37.8 is not 0.37.81
+
+
+def test_check_restarts_the_persistent_python():
+    """检查环境 ends the running server (xlwings' KillPy) before it checks, so the next click runs
+    what is installed now; only where the server exists (Windows) and only when it is switched on."""
+    check = vba_body("BdtCheck")
+    assert check.index("BdtRestartServer") < check.index("BdtReady()")
+    restart = vba_body("BdtRestartServer")
+    assert "#If Not Mac Then" in restart and 'GetConfig("USE UDF SERVER", "False")' in restart
+    assert re.search(r"On Error Resume Next\n\s+KillPy\n", restart)
+    from toolkit.vba.xlsm import xlwings_sources
+
+    assert re.search(r"^Sub KillPy\(\)", xlwings_sources()[0], re.M)

@@ -417,3 +417,31 @@ def test_a_sheet_with_a_password_is_named_and_nothing_is_written(office, work):
         assert t3.getCellRangeByName("C6").getValue() == c6
     finally:
         doc.close(True)
+
+
+def test_repeated_clicks_in_one_interpreter_restore_protection_each_time(office, work):
+    """As with xlwings' UDF server (one Python for the whole Excel session): 填充, the clerk types a
+    figure into an input cell, 填充 and 校验 again — each click sees the new figure and leaves every
+    sheet protected as before, with the derived cells still locked."""
+    doc = open_doc(office, work)
+    try:
+        before = protection_state(doc)
+        t3 = doc.Sheets.getByName("表3 支出总表")
+        for typed, total in ((None, 74.32), (57.51, 74.42)):
+            if typed is not None:
+                assert not t3.getCellRangeByName("D9").CellProtection.IsLocked  # an input cell
+                t3.getCellRangeByName("D9").setValue(typed)
+            result = excel.fill(UnoBook(doc, work))
+            assert "error" not in result, result
+            assert t3.getCellRangeByName("D6").getValue() == pytest.approx(total)
+            assert {k: v for k, v in protection_state(doc).items() if k != excel.FINDINGS_SHEET} == before
+            result = excel.validate(UnoBook(doc, work))
+            assert "error" not in result, result
+            after = protection_state(doc)
+            assert after.pop(excel.FINDINGS_SHEET) is False  # the list of findings, added by the first 校验
+            assert after == before
+            assert t3.getCellRangeByName("D6").CellProtection.IsLocked
+            with pytest.raises(Exception):
+                t3.getCellRangeByName("C6:C7").setDataArray(((1.0,), (2.0,)))
+    finally:
+        doc.close(True)

@@ -84,16 +84,21 @@ def _conf_file(path: Path) -> dict:
     return out
 
 
+def conf_rows(rows) -> dict:
+    """xlwings' settings from the rows of an `xlwings.conf` sheet (A: name, B: value)."""
+    return {str(r[0]).upper(): "" if len(r) < 2 or r[1] is None else str(r[1])
+            for r in rows if r and r[0] not in (None, "") and len(r) > 1}
+
+
 def _conf_sheet(workbook: Path) -> dict:
     try:
-        import openpyxl
+        from python_calamine import CalamineWorkbook
 
-        wb = openpyxl.load_workbook(workbook, read_only=True)
-        if "xlwings.conf" not in wb.sheetnames:
+        wb = CalamineWorkbook.from_path(str(workbook))
+        if "xlwings.conf" not in wb.sheet_names:
             return {}
-        return {str(r[0]).upper(): "" if r[1] is None else str(r[1])
-                for r in wb["xlwings.conf"].iter_rows(values_only=True) if r and r[0] and len(r) > 1}
-    except Exception:  # not an xlsx/xlsm openpyxl can read: the other two places still count
+        return conf_rows(wb.get_sheet_by_name("xlwings.conf").to_python())
+    except Exception:  # not a workbook calamine can read (or no calamine): the other two places still count
         return {}
 
 
@@ -105,14 +110,16 @@ def user_conf_path(system: str | None = None) -> Path:
     return Path(os.environ.get("USERPROFILE") or Path.home()) / ".xlwings" / "xlwings.conf"
 
 
-def excel_interpreter(workbook=None, system: str | None = None) -> tuple[str, str]:
-    """(interpreter, where it was set) as xlwings' VBA would find it."""
+def excel_interpreter(workbook=None, system: str | None = None, sheet: dict | None = None) -> tuple[str, str]:
+    """(interpreter, where it was set) as xlwings' VBA would find it; `sheet`: the settings of the
+    workbook's `xlwings.conf` sheet when the caller has the live workbook (`conf_rows`), else
+    they are read from the file."""
     system = system or platform.system()
     key = "INTERPRETER_MAC" if system == "Darwin" else "INTERPRETER_WIN"
     layers = []
     if workbook is not None:
         wb = Path(workbook)
-        layers.append((f"工作簿中的 xlwings.conf 工作表（{wb.name}）", _conf_sheet(wb)))
+        layers.append((f"工作簿中的 xlwings.conf 工作表（{wb.name}）", _conf_sheet(wb) if sheet is None else sheet))
         layers.append((f"工作簿旁的文件 {wb.with_name('xlwings.conf')}", _conf_file(wb.with_name("xlwings.conf"))))
     layers.append((f"用户设置文件 {user_conf_path(system)}", _conf_file(user_conf_path(system))))
     for k in (key, "INTERPRETER"):
@@ -122,8 +129,8 @@ def excel_interpreter(workbook=None, system: str | None = None) -> tuple[str, st
     return "python", "默认（PATH 中的 python）"
 
 
-def checks(workbook=None) -> list[tuple[str, bool, str]]:
-    """[(item, ok, text)] of the environment."""
+def checks(workbook=None, sheet: dict | None = None) -> list[tuple[str, bool, str]]:
+    """[(item, ok, text)] of the environment (`sheet`: see `excel_interpreter`)."""
     out = [("Python", sys.version_info >= (3, 10), f"{platform.python_version()}（{sys.executable}）"),
            ("bdt", True, bdt_version())]
     req = xlwings_requirement()
@@ -135,7 +142,7 @@ def checks(workbook=None) -> list[tuple[str, bool, str]]:
                     + ("" if ok else "：不符，请运行 pip install --upgrade bdt-budget-disclosure") + "）"))
     except ImportError:
         out.append(("xlwings", False, f"未安装（按钮需要 xlwings {req}：pip install bdt-budget-disclosure）"))
-    interp, where = excel_interpreter(workbook)
+    interp, where = excel_interpreter(workbook, sheet=sheet)
     exists = interp in ("python", "pythonw", "python3") or Path(interp).is_file()
     out.append(("Excel 启动的 Python", exists, f"{interp}（{where}）" + ("" if exists else "：该路径不存在")))
     try:
@@ -155,9 +162,9 @@ def _failed(rows) -> list[str]:
     return [item for item, ok, _ in rows if not ok and not item.startswith("PDF")]
 
 
-def report(workbook=None, rows=None) -> str:
+def report(workbook=None, rows=None, sheet: dict | None = None) -> str:
     """The report as the clerk reads it (also the text of the 检查环境 message box)."""
-    rows = checks(workbook) if rows is None else rows
+    rows = checks(workbook, sheet) if rows is None else rows
     lines = ["检查环境（bdt doctor）："] + [f"{'✓' if ok else '✗'} {item}：{text}" for item, ok, text in rows]
     failed = _failed(rows)
     lines.append(("需要处理：" + "、".join(failed) + "（说明见 docs/excel.md 第一节「安装」）") if failed

@@ -181,19 +181,23 @@ def _export(book, formats, confirm) -> dict:
         return {"error": msg}
     out_dir = src.with_name(src.stem + "-公开")
     fmts = formats.split(",")
-    draft = False
     waivers, config = _bureau_files(book)  # reviewed findings (bdt-waivers.yaml beside the file) do not refuse the export
-    try:
-        paths = run_export(src, fmts, out_dir, waivers=waivers, config=config)
-    except ExportRefused as refused:
-        codes = "、".join(sorted({f.rule for f in refused.errors}))
-        question = DRAFT_QUESTION.format(n=len(refused.errors), codes=codes)
+    d, plan, status = _checked(src, waivers, config)  # one read, one derivation, one validation per click
+    draft = bool(status.errors)
+    if draft:
+        codes = "、".join(sorted({f.rule for f in status.errors}))
+        question = DRAFT_QUESTION.format(n=len(status.errors), codes=codes)
         if not (confirm(question) if confirm is not None else _ask_draft(book, question)):
-            line = f"已取消导出：仍有 {len(refused.errors)} 个“错误”级问题（{codes}）。请点「校验」查看并改正后再导出。"
+            line = f"已取消导出：仍有 {len(status.errors)} 个“错误”级问题（{codes}）。请点「校验」查看并改正后再导出。"
             alert(book, line, "导出")
-            return {"cancelled": True, "errors": len(refused.errors), "line": line}
-        paths = run_export(src, fmts, out_dir, force=True, waivers=waivers, config=config)
-        draft = True
+            return {"cancelled": True, "errors": len(status.errors), "line": line}
+    try:
+        paths = run_export(d, fmts, out_dir, force=draft, values=plan.values, status=status, waivers=waivers,
+                           config=config)
+    except ExportRefused as refused:  # not a draft question: figures the rounding cannot publish (A312)
+        line = str(refused)
+        alert(book, line, "导出")
+        return {"error": line}
     names = "、".join(sorted(paths))
     draft = bool(getattr(paths, "draft", draft))
     if draft:
@@ -202,6 +206,19 @@ def _export(book, formats, confirm) -> dict:
         line = f"已导出到：{out_dir}（{names}）"
     alert(book, line, "导出")
     return {"out": str(out_dir), "files": {k: str(v) for k, v in paths.items()}, "line": line, "draft": draft}
+
+
+def _checked(src, waivers, config):
+    """(model, fill plan, `export.check.Status`) of the saved workbook: what `toolkit.export.export`
+    would compute itself, done once here so that a draft the clerk confirms is not read, derived
+    and validated a second time (the library's `values=`/`status=` keywords, as in batch)."""
+    import toolkit
+    from .export.check import exported_findings
+    from .fill import compute
+
+    d = toolkit.load(src)
+    plan = compute(d)
+    return d, plan, exported_findings(d, plan.values, plan.fingerprints, waivers=waivers, config=config)
 
 
 # ---------------------------------------------------------------------------- check
@@ -213,8 +230,10 @@ def check(book=None) -> dict:
 
 
 def _check(book) -> dict:
-    from .doctor import report
+    from .doctor import conf_rows, report
+    from .xlbook import BookAdapter
 
-    text = report(_on_disk(book))
+    # the xlwings.conf sheet (if any) from the live workbook, not by opening its file once more
+    text = report(_on_disk(book), sheet=conf_rows(BookAdapter(book).rows("xlwings.conf")))
     alert(book, text, "检查环境")
     return {"line": text}

@@ -14,9 +14,12 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String, Wedge
-from reportlab.lib import colors
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from .rlimport import lazy_long_patterns
+
+with lazy_long_patterns():  # reportlab.graphics imports reportlab.platypus
+    from reportlab.graphics.shapes import Circle, Drawing, Line, Rect, String, Wedge
+    from reportlab.lib import colors
+    from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from .fonts import CSS_FONT_STACK, PDF_FONT, cjk_font
 

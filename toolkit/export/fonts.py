@@ -109,22 +109,29 @@ def _candidates():
 def _face(path: str, index: int):
     """The parsed font face, from the per-user cache when this file was parsed before: parsing a
     CJK font's tables costs ≈250 ms (30,000 glyphs), loading the cached metrics ≈20 ms. The font
-    program itself (for subsetting) is read from the file as always."""
+    program itself (for subsetting) is read from the file as always. The glyph → characters map
+    (a third of the metrics) is only needed for text shaping (HarfBuzz), which the exports do not
+    use: it is kept in its own entry and loaded when first asked for."""
     import reportlab
     from reportlab.pdfbase.ttfonts import TTFontFace
 
     from ..cache import cached, key
 
     st = Path(path).stat()
+    digest = key(path, index, st.st_size, st.st_mtime_ns, reportlab.Version, _CACHE_FORMAT)
 
     def build() -> dict:
         face = TTFontFace(path, subfontIndex=index)
-        return {k: v for k, v in vars(face).items() if k not in _UNCACHED}
+        state = {k: v for k, v in vars(face).items() if k not in _UNCACHED}
+        cached("fontmap", digest, lambda: state.pop("glyphToChar"))
+        state.pop("glyphToChar", None)
+        return state
 
-    state = cached("font", key(path, index, st.st_size, st.st_mtime_ns, reportlab.Version, _CACHE_FORMAT), build,
+    state = cached("font", digest, build,
                    lambda obj: isinstance(obj, dict) and "charWidths" in obj and "unitsPerEm" in obj)
-    face = TTFontFace.__new__(TTFontFace)
+    face = _lazy_face_class().__new__(_lazy_face_class())
     face.__dict__.update(state)
+    face._bdt_map = (path, index, digest)
     face._ttf_data = Path(path).read_bytes()
     per_em = face.unitsPerEm
     face._pdfScale = (lambda x: x) if per_em == 1000 else (lambda x, m=1000 / per_em: x * m)
@@ -132,7 +139,33 @@ def _face(path: str, index: int):
 
 
 _UNCACHED = ("_pdfScale", "_ttf_data")  # a closure, and the font program (read from the file)
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: glyphToChar in its own entry ("fontmap")
+
+
+@lru_cache(maxsize=1)
+def _lazy_face_class():
+    from reportlab.pdfbase.ttfonts import TTFontFace
+
+    from ..cache import cached
+
+    class Face(TTFontFace):
+        """A TTFontFace whose glyphToChar is read from the cache when first used."""
+
+        @property
+        def glyphToChar(self):
+            g2c = self.__dict__.get("_bdt_glyph_to_char")
+            if g2c is None:
+                path, index, digest = self._bdt_map
+                g2c = cached("fontmap", digest, lambda: TTFontFace(path, subfontIndex=index).glyphToChar,
+                             lambda obj: isinstance(obj, dict))
+                self.__dict__["_bdt_glyph_to_char"] = g2c
+            return g2c
+
+        @glyphToChar.setter
+        def glyphToChar(self, value):
+            self.__dict__["_bdt_glyph_to_char"] = value
+
+    return Face
 
 
 def _ttfont(path: str, index: int):

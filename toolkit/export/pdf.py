@@ -12,17 +12,20 @@ from __future__ import annotations
 import math
 from functools import partial
 
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepInFrame, PageTemplate, Spacer
-from reportlab.platypus import PageBreak as RLPageBreak
-from reportlab.platypus import Table as RLTable
-from reportlab.platypus import TableStyle
+from .rlimport import lazy_long_patterns
+
+with lazy_long_patterns():
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepInFrame, PageTemplate, Spacer
+    from reportlab.platypus import PageBreak as RLPageBreak
+    from reportlab.platypus import Table as RLTable
+    from reportlab.platypus import TableStyle
 
 from . import charts
 from .cjkwrap import Measure, allowed, break_lines
@@ -802,6 +805,13 @@ def _footer(reg: _Registry, title: str, mark: str | None = None):
 def render_pdf(doc: Document, path, typography=None) -> dict:
     """Write the PDF; returns {"pages": n, "toc": [(text, page number)…]} for callers and tests.
     `typography`: "standard" (default) or "official" (GB/T 9704 fonts where installed, `fonts.typography`)."""
+    from ..model import paused_gc
+
+    with paused_gc():  # ReportLab's flowables, lines and PDF objects: a collection would traverse them all
+        return _render_pdf(doc, path, typography)
+
+
+def _render_pdf(doc: Document, path, typography=None) -> dict:
     from .fonts import typography as find_typography
 
     cjk_font()

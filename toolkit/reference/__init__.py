@@ -85,8 +85,17 @@ def _read(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
+def _stamp(d: Path) -> tuple:
+    """(name, size, mtime) of the folder's files: the lists are read again when a bureau replaces
+    one in a process that lives on (xlwings' UDF server, bdt serve)."""
+    try:
+        return tuple(sorted((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(d) if e.is_file()))
+    except OSError:
+        return ()
+
+
 @lru_cache(maxsize=4)
-def _load(folder: str) -> Reference:
+def _load(folder: str, stamp: tuple = ()) -> Reference:
     d = Path(folder)
     weak = set()
     validity: dict[str, tuple] = {}
@@ -151,5 +160,6 @@ def _declared_year(d: Path) -> int | None:
 
 def load_reference(folder: str | os.PathLike | None = None, year: int | None = None) -> Reference:
     """The reference lists (a bureau's folder, else the bundled ones), as valid in budget `year`."""
-    ref = _load(str(Path(folder or os.environ.get("BDT_REFERENCE_DIR") or DATA_DIR).resolve()))
+    d = Path(folder or os.environ.get("BDT_REFERENCE_DIR") or DATA_DIR).resolve()
+    ref = _load(str(d), _stamp(d))
     return ref.for_year(year) if year is not None else ref
