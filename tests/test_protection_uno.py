@@ -309,7 +309,7 @@ def test_fill_lifts_protection_writes_the_plan_and_restores_it(office, work):
         import openpyxl
 
         wb = openpyxl.load_workbook(work)
-        locked = 0
+        locked = cells = 0
         for name, r, c, values in plan:
             sheet = doc.Sheets.getByName(name)
             for i, row in enumerate(values):
@@ -317,7 +317,10 @@ def test_fill_lifts_protection_writes_the_plan_and_restores_it(office, work):
                     want = wb[name].cell(r + i, c + j).protection.locked
                     assert sheet.getCellByPosition(c + j - 1, r + i - 1).CellProtection.IsLocked == want, (name, r + i, c + j)
                     locked += want
-        assert locked > 800
+                    cells += 1
+        # fill follows the data, not the empty capacity rows: the seed's plan is ≈520 cells, ≈430 of
+        # them locked (the issue's 924 / 829 counted the capacity rows too)
+        assert cells > 400 and locked > 0.8 * cells, (cells, locked)
         # and the protection is real again: the same block write is refused now
         with pytest.raises(Exception):
             doc.Sheets.getByName("表3 支出总表").getCellRangeByName("C6:C7").setDataArray(((1.0,), (2.0,)))
@@ -382,7 +385,7 @@ def test_validate_marks_cells_on_protected_sheets_and_restores_protection(office
 
 
 def test_figures_of_the_plan(work):
-    """How much of 填充's plan lands on locked cells of protected sheets (the issue counted 829 of 924)."""
+    """How much of 填充's plan lands on locked cells of protected sheets (the issue counted 829 of 924 with the empty capacity rows; 421 of 516 since fill follows the data)."""
     import openpyxl
 
     plan, _ = fill_plan(work)

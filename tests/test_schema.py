@@ -96,6 +96,14 @@ def test_a_province_adapts_the_schema_without_python(tmp_path):
     schema = load_schema(path)
     assert isinstance(schema.sheet("t12"), TableSpec)
     out = build_template(tmp_path / "p.xlsx", schema)
+    # reading follows data (empty capacity rows are not read): type a project into the new column
+    import openpyxl
+    first, _ = layout(schema.sheet("t12")).block_rows["items"]
+    wb = openpyxl.load_workbook(out)
+    ws = wb["表12 项目支出预算表"]
+    ws[f"A{first}"], ws[f"B{first}"] = "测试项目", "2010301"
+    wb.save(out)
     d = read_workbook(out, schema=schema)
     assert d.sheet_names["t12"] == "表12 项目支出预算表"
-    assert ("items#1", "func_code") in d.entries["t12"]
+    assert d.entries["t12"][("items#1", "func_code")].value == "2010301"
+    assert d.entries["t12"][("items#1", "func_code")].cell == f"B{first}"
