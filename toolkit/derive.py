@@ -49,11 +49,24 @@ def fill_placeholders(template: str, ctx: dict) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
 class Result:
-    value: object  # Decimal | str | bool | None
-    n: int = 0  # how many published (rounded) amounts went into it
-    refs: tuple = ()  # (sheet instance, row, col) of the operands, for messages
+    """A derived value with how many published (rounded) amounts went into it and where they are.
+    A plain slotted class: an evaluation makes one per operand (tens of thousands per workbook)."""
+
+    __slots__ = ("value", "n", "refs")
+
+    def __init__(self, value, n: int = 0, refs: tuple = ()):
+        self.value = value  # Decimal | str | bool | None
+        self.n = n  # how many published (rounded) amounts went into it
+        self.refs = refs  # (sheet instance, row, col) of the operands, for messages
+
+    def __repr__(self) -> str:
+        return f"Result({self.value!r}, {self.n}, {self.refs!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Result) and (self.value, self.n, self.refs) == (other.value, other.n, other.refs)
+
+    __hash__ = None
 
     def tolerance_at(self, half: Decimal) -> Decimal:
         """Largest difference that rounding of the operands and of the total can explain, each
@@ -102,10 +115,16 @@ class Evaluator:
     def __init__(self, disclosure, lookup=None, narrative=None, memo: bool = False):
         self.d = disclosure
         self.schema = disclosure.schema
+        self._direct = lookup is None  # operands are the published values: one entry lookup each
         self.lookup = lookup or (lambda s, r, c: disclosure.get(s, r, c))
         self.narrative = narrative
         self.ref = load_reference()
-        self._parsed: dict = {}
+        self._money = self.schema.money_types
+        self._half = self.schema.money.half
+        # expressions are compiled once into closures (per expression and sheet kind), not walked
+        # as syntax trees per cell: a workbook of 2,000 rows evaluates ~12,000 of them
+        self._compiled: dict = {}
+        self._nodes: dict = {}
         # memo: results kept per (expression, scope) — for values that do not change while the
         # evaluator lives (validation of the published figures: the arithmetic rules and the
         # narrative's consistency check evaluate the same derived cells); never while filling
@@ -114,7 +133,7 @@ class Evaluator:
     # ------------------------------------------------------------------ public
     def tolerance(self, res: Result) -> Decimal:
         """The rounding bound of a result of published amounts, at the schema's amount precision."""
-        return res.tolerance_at(self.schema.money.half)
+        return res.tolerance_at(self._half)
 
     def evaluate(self, expr: str, scope: Scope) -> Result:
         if self._memo is not None:
@@ -126,10 +145,21 @@ class Evaluator:
         return self._evaluate(expr, scope)
 
     def _evaluate(self, expr: str, scope: Scope) -> Result:
-        tree = self._parsed.get(expr)
-        if tree is None:
-            tree = self._parsed[expr] = ast.parse(expr, mode="eval").body
-        return self._eval(tree, scope)
+        fn = self._compiled.get(expr)
+        if fn is None:
+            try:
+                tree = ast.parse(expr, mode="eval").body
+            except SyntaxError as exc:
+                raise DeriveError(f"cannot parse {expr!r}: {exc.msg}") from None
+            fn = self._compiled[expr] = self._compile(tree)
+        return fn(scope)
+
+    def _eval(self, node, scope: Scope) -> Result:
+        """Evaluate one syntax-tree node (toolkit.rounding walks derivations node by node)."""
+        fn = self._nodes.get(node)
+        if fn is None:
+            fn = self._nodes[node] = self._compile(node)
+        return fn(scope)
 
     def children_rows(self, sheet: str, block: str, row_key: str, code_col: str = "code") -> list:
         """Direct children of a block row: the rows whose nearest ancestor by code prefix it is."""
@@ -141,113 +171,149 @@ class Evaluator:
 
     def top_rows(self, sheet: str, block: str, code_col: str | None) -> list:
         """Rows of a block that no other row contains (类 rows; every row of a free block)."""
-        rows = self.d.rows(sheet, block)
         if not code_col:
-            return rows
-        parent = self.d.code_tree(sheet, block, code_col)[0]
-        return [r for r in rows if r.key in parent and parent[r.key] is None]
+            return self.d.rows(sheet, block)
+        return self.d.code_index(sheet, block, code_col)[1]  # rows with a code and no parent row
 
     # ------------------------------------------------------------------ internals
     def _value(self, sheet: str, row: str, col: str) -> Result:
-        v = self.lookup(sheet, row, col)
         entry = self.d.entry(sheet, row, col)
+        v = (None if entry is None else entry.value) if self._direct else self.lookup(sheet, row, col)
         # a blank is exactly zero; a published amount (even 0.00) stands for a ±0.005 interval
-        counted = 1 if (entry is not None and entry.spec.type in self.schema.money_types and v is not None) else 0
+        counted = 1 if (entry is not None and v is not None and entry.spec.type in self._money) else 0
         return Result(v, counted, ((sheet, row, col),))
 
     def _spec(self, sheet: str):
         return self.schema.sheet(sheet.split("#")[0])
 
-    def _resolve_instance(self, key: str, scope: Scope) -> str:
+    @staticmethod
+    def _resolve_instance(key: str, scope: Scope) -> str:
         """`perf_project` inside a perf_project#2 derivation means that same instance."""
         if scope.sheet.split("#")[0] == key:
             return scope.sheet
         return key
 
-    def _eval(self, node, scope: Scope) -> Result:
-        kind = type(node)  # the commonest elements first: every operand is one of these
+    def _compile(self, node):
+        """A closure `scope -> Result` for a syntax-tree node of a derivation."""
+        kind = type(node)
         if kind is ast.Attribute:
-            return self._attribute(node, scope)
+            return self._compile_attribute(node)
         if kind is ast.Name:
-            return self._name(node.id, scope)
+            return self._compile_name(node.id)
         if kind is ast.Call:
-            return self._call(node, scope)
+            return self._compile_call(node)
         if isinstance(node, ast.Constant):
             v = node.value
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                return Result(Decimal(str(v)))
-            return Result(v)
+            const = Result(Decimal(str(v))) if isinstance(v, (int, float)) and not isinstance(v, bool) else Result(v)
+            return lambda scope: const
         if isinstance(node, ast.Tuple):
-            return Result(tuple(self._eval(e, scope).value for e in node.elts))
+            parts = [self._compile(e) for e in node.elts]
+            return lambda scope: Result(tuple(f(scope).value for f in parts))
         if isinstance(node, ast.BinOp):
-            a, b = self._eval(node.left, scope), self._eval(node.right, scope)
-            if isinstance(node.op, ast.Add):
-                return Result(_num(a) + _num(b), a.n + b.n, a.refs + b.refs)
-            if isinstance(node.op, ast.Sub):
-                return Result(_num(a) - _num(b), a.n + b.n, a.refs + b.refs)
-            if isinstance(node.op, ast.Mult):
-                return Result(_num(a) * _num(b), a.n + b.n, a.refs + b.refs)
-            if isinstance(node.op, ast.Div):
-                den = _num(b)
-                return Result(_num(a) / den if den else None, a.n + b.n, a.refs + b.refs)
-            raise DeriveError(f"operator {type(node.op).__name__} not supported")
+            fa, fb = self._compile(node.left), self._compile(node.right)
+            op = type(node.op)
+            if op is ast.Add:
+                def add(scope):
+                    a, b = fa(scope), fb(scope)
+                    return Result(_num(a) + _num(b), a.n + b.n, a.refs + b.refs)
+                return add
+            if op is ast.Sub:
+                def sub(scope):
+                    a, b = fa(scope), fb(scope)
+                    return Result(_num(a) - _num(b), a.n + b.n, a.refs + b.refs)
+                return sub
+            if op is ast.Mult:
+                def mul(scope):
+                    a, b = fa(scope), fb(scope)
+                    return Result(_num(a) * _num(b), a.n + b.n, a.refs + b.refs)
+                return mul
+            if op is ast.Div:
+                def div(scope):
+                    a, b = fa(scope), fb(scope)
+                    den = _num(b)
+                    return Result(_num(a) / den if den else None, a.n + b.n, a.refs + b.refs)
+                return div
+            raise DeriveError(f"operator {op.__name__} not supported")
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            a = self._eval(node.operand, scope)
-            return Result(-_num(a), a.n, a.refs)
+            fa = self._compile(node.operand)
+
+            def neg(scope):
+                a = fa(scope)
+                return Result(-_num(a), a.n, a.refs)
+            return neg
         if isinstance(node, ast.IfExp):
-            test = self._eval(node.test, scope).value
-            return self._eval(node.body if test else node.orelse, scope)
+            ft, fb, fo = self._compile(node.test), self._compile(node.body), self._compile(node.orelse)
+            return lambda scope: fb(scope) if ft(scope).value else fo(scope)
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
-            left = self._eval(node.left, scope).value
-            right = self._eval(node.comparators[0], scope).value
-            op = node.ops[0]
-            if isinstance(op, ast.In):
-                return Result(left in right if left is not None else False)
-            if isinstance(op, ast.NotIn):
-                return Result(left not in right if left is not None else True)
-            if isinstance(op, ast.Eq):
-                return Result(left == right)
-            if isinstance(op, ast.NotEq):
-                return Result(left != right)
+            fl, fr = self._compile(node.left), self._compile(node.comparators[0])
+            op = type(node.ops[0])
+            if op is ast.In:
+                def is_in(scope):
+                    left, right = fl(scope).value, fr(scope).value
+                    return Result(left in right if left is not None else False)
+                return is_in
+            if op is ast.NotIn:
+                def not_in(scope):
+                    left, right = fl(scope).value, fr(scope).value
+                    return Result(left not in right if left is not None else True)
+                return not_in
+            if op is ast.Eq:
+                return lambda scope: Result(fl(scope).value == fr(scope).value)
+            if op is ast.NotEq:
+                return lambda scope: Result(fl(scope).value != fr(scope).value)
             raise DeriveError("comparison not supported")
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
-            base = self._eval(node.value, scope).value
-            lo = self._eval(node.slice.lower, scope).value if node.slice.lower else None
-            hi = self._eval(node.slice.upper, scope).value if node.slice.upper else None
-            if base is None:
-                return Result(None)
-            return Result(str(base)[int(lo) if lo is not None else None: int(hi) if hi is not None else None])
+            fbase = self._compile(node.value)
+            flo = self._compile(node.slice.lower) if node.slice.lower else None
+            fhi = self._compile(node.slice.upper) if node.slice.upper else None
+
+            def sliced(scope):
+                base = fbase(scope).value
+                lo = flo(scope).value if flo else None
+                hi = fhi(scope).value if fhi else None
+                if base is None:
+                    return Result(None)
+                return Result(str(base)[int(lo) if lo is not None else None: int(hi) if hi is not None else None])
+            return sliced
         raise DeriveError(f"expression element {type(node).__name__} not supported")
 
-    def _name(self, name: str, scope: Scope) -> Result:
+    def _compile_name(self, name: str):
         if name == "of":
-            return Result(scope.of)
-        spec = self._spec(scope.sheet)
-        if isinstance(spec, TableSpec) and name in spec.col_keys and scope.row is not None:
-            return self._value(scope.sheet, scope.row, name)
-        raise DeriveError(f"unknown name {name!r} in {scope.sheet}")
+            return lambda scope: Result(scope.of)
+        value, spec_of = self._value, self._spec
 
-    def _attribute(self, node: ast.Attribute, scope: Scope) -> Result:
+        def column(scope):
+            spec = spec_of(scope.sheet)
+            if isinstance(spec, TableSpec) and name in spec.col_keys and scope.row is not None:
+                return value(scope.sheet, scope.row, name)
+            raise DeriveError(f"unknown name {name!r} in {scope.sheet}")
+        return column
+
+    def _compile_attribute(self, node: ast.Attribute):
         col = node.attr
         base = node.value
+        value, resolve = self._value, self._resolve_instance
         # tX.row.col
         if isinstance(base, ast.Attribute) and isinstance(base.value, ast.Name):
-            sheet = self._resolve_instance(base.value.id, scope)
-            return self._value(sheet, base.attr, col)
+            key, row = base.value.id, base.attr
+            return lambda scope: value(resolve(key, scope), row, col)
         # tX[code].col
         if isinstance(base, ast.Subscript) and isinstance(base.value, ast.Name):
-            sheet = self._resolve_instance(base.value.id, scope)
-            code = self._eval(base.slice, scope).value
-            return self._lookup_code(sheet, code, col)
+            key, fcode = base.value.id, self._compile(base.slice)
+            return lambda scope: self._lookup_code(resolve(key, scope), fcode(scope).value, col)
         # form.field
         if isinstance(base, ast.Name):
-            sheet = self._resolve_instance(base.id, scope)
-            spec = self._spec(sheet)
+            key = base.id
+            spec = self.schema.sheet(key) if key in self.schema.keys() else None
             if isinstance(spec, FormSpec):
-                return self._value(sheet, col, "")
+                return lambda scope: value(resolve(key, scope), col, "")
             if isinstance(spec, TableSpec):  # tX.block used as an argument (count_rows(t12.items))
-                return Result((sheet, col))
-        raise DeriveError(f"cannot resolve {ast.unparse(node)}")
+                return lambda scope: Result((resolve(key, scope), col))
+        text = ast.unparse(node)
+
+        def unresolved(scope):
+            raise DeriveError(f"cannot resolve {text}")
+        return unresolved
 
     def _lookup_code(self, sheet: str, code, col: str) -> Result:
         spec = self._spec(sheet)
@@ -272,61 +338,94 @@ class Evaluator:
                 return self._sum([self._value(sheet, r.key, col) for r in orphans])
         return Result(ZERO, 0, ())
 
-    def _block_arg(self, node, scope: Scope) -> tuple[str, str]:
+    def _compile_block_arg(self, node):
+        """A closure `scope -> (sheet instance, block key)` for a block argument."""
         if isinstance(node, ast.Name):
-            return scope.sheet, node.id
-        r = self._eval(node, scope).value
-        if isinstance(r, tuple):
-            return r
-        raise DeriveError(f"not a block: {ast.unparse(node)}")
+            name = node.id
+            return lambda scope: (scope.sheet, name)
+        f = self._compile(node)
+        text = ast.unparse(node)
 
-    def _call(self, node: ast.Call, scope: Scope) -> Result:
-        fn = node.func.id
+        def block_of(scope):
+            r = f(scope).value
+            if isinstance(r, tuple):
+                return r
+            raise DeriveError(f"not a block: {text}")
+        return block_of
+
+    def _compile_call(self, node: ast.Call):
+        fn = node.func.id if isinstance(node.func, ast.Name) else None
         args = node.args
+        value, spec_of = self._value, self._spec
         if fn == "block_sum":
-            sheet, block = self._block_arg(args[0], scope)
-            col = args[1].id if isinstance(args[1], ast.Name) else self._eval(args[1], scope).value
-            b = self._spec(sheet).block(block)
-            rows = self.top_rows(sheet, block, b.code_column_for(col) if b.code_columns else None)
-            return self._sum([self._value(sheet, r.key, col) for r in rows])
+            fblock = self._compile_block_arg(args[0])
+            fcol = (lambda scope, c=args[1].id: c) if isinstance(args[1], ast.Name) else \
+                (lambda scope, f=self._compile(args[1]): f(scope).value)
+
+            def block_sum(scope):
+                sheet, block = fblock(scope)
+                col = fcol(scope)
+                b = spec_of(sheet).block(block)
+                rows = self.top_rows(sheet, block, b.code_column_for(col) if b.code_columns else None)
+                return self._sum([value(sheet, r.key, col) for r in rows])
+            return block_sum
         if fn == "children":
-            sheet, block = self._block_arg(args[0], scope)
-            col = args[1].id
-            b = self._spec(sheet).block(block)
-            rows = self.children_rows(sheet, block, scope.row, b.code_column_for(col) or "code")
-            return self._sum([self._value(sheet, r.key, col) for r in rows])
+            fblock, col = self._compile_block_arg(args[0]), args[1].id
+
+            def children(scope):
+                sheet, block = fblock(scope)
+                b = spec_of(sheet).block(block)
+                rows = self.children_rows(sheet, block, scope.row, b.code_column_for(col) or "code")
+                return self._sum([value(sheet, r.key, col) for r in rows])
+            return children
         if fn == "sum_rows":
             col = args[0].id
-            spec = self._spec(scope.sheet)
-            keys = [r.key for r in spec.rows if getattr(r, "of", None) and col in r.cells]
-            return self._sum([self._value(scope.sheet, k, col) for k in keys])
+
+            def sum_rows(scope):
+                spec = spec_of(scope.sheet)
+                keys = [r.key for r in spec.rows if getattr(r, "of", None) and col in r.cells]
+                return self._sum([value(scope.sheet, k, col) for k in keys])
+            return sum_rows
         if fn == "count_rows":
-            sheet, block = self._block_arg(args[0], scope)
-            return Result(Decimal(len(self.d.rows(sheet, block))))
-        if fn == "function_name":
-            code = self._eval(args[0], scope).value
-            return Result(self.ref.function_name(code) if code else None)
-        if fn == "economic_name":
-            code = self._eval(args[0], scope).value
-            return Result(self.ref.economic_name(code) if code else None)
+            fblock = self._compile_block_arg(args[0])
+            return lambda scope: Result(Decimal(len(self.d.rows(*fblock(scope)))))
+        if fn in ("function_name", "economic_name"):
+            fa = self._compile(args[0])
+            name_of = self.ref.function_name if fn == "function_name" else self.ref.economic_name
+
+            def name(scope):
+                code = fa(scope).value
+                return Result(name_of(code) if code else None)
+            return name
         if fn == "fmt":
-            template = self._eval(args[0], scope).value
-            ctx = {"year": self.d.year, "dept_name": self.d.dept_name, "dept_code": self.d.dept_code}
-            return Result(fill_placeholders(template, ctx))
+            fa = self._compile(args[0])
+
+            def fmt(scope):
+                ctx = {"year": self.d.year, "dept_name": self.d.dept_name, "dept_code": self.d.dept_code}
+                return Result(fill_placeholders(fa(scope).value, ctx))
+            return fmt
         if fn == "empty_note":
-            return Result(EMPTY_NOTE if table_is_empty(self.d, scope.sheet, self.lookup) else None)
+            return lambda scope: Result(EMPTY_NOTE if table_is_empty(self.d, scope.sheet, self.lookup) else None)
         if fn == "narrative":
-            key = self._eval(args[0], scope).value
-            return Result(self.narrative(key) if self.narrative else None)
+            fa = self._compile(args[0])
+            return lambda scope: Result(self.narrative(fa(scope).value) if self.narrative else None)
         if fn in ("abs", "round", "min", "max", "sum", "len"):
-            vals = [self._eval(a, scope) for a in args]
-            nums = [_num(v) for v in vals]
-            n = sum(v.n for v in vals)
-            out = {"abs": lambda: abs(nums[0]), "min": lambda: min(nums), "max": lambda: max(nums),
-                   "sum": lambda: sum(nums, ZERO), "round": lambda: round(nums[0], int(nums[1]) if len(nums) > 1 else 0),
-                   "len": lambda: Decimal(len(vals[0].value or ""))}[fn]()
-            return Result(out, n, tuple(r for v in vals for r in v.refs))
-        raise DeriveError(f"unknown function {fn}")
+            parts = [self._compile(a) for a in args]
+
+            def builtin(scope):
+                vals = [f(scope) for f in parts]
+                nums = [_num(v) for v in vals]
+                n = sum(v.n for v in vals)
+                out = {"abs": lambda: abs(nums[0]), "min": lambda: min(nums), "max": lambda: max(nums),
+                       "sum": lambda: sum(nums, ZERO),
+                       "round": lambda: round(nums[0], int(nums[1]) if len(nums) > 1 else 0),
+                       "len": lambda: Decimal(len(vals[0].value or ""))}[fn]()
+                return Result(out, n, tuple(r for v in vals for r in v.refs))
+            return builtin
+
+        def unknown(scope):
+            raise DeriveError(f"unknown function {fn}")
+        return unknown
 
     @staticmethod
     def _sum(results: list[Result]) -> Result:

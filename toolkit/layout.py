@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from dataclasses import replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from .schema import DERIVED, LABEL, CellSpec, FixedRow, FormBlock, FormSpec, Schema, TableSpec, _label
 
@@ -48,9 +48,12 @@ class Placed:
     block: str | None = None  # block key for block cells
     index: int | None = None  # 1-based row index inside the block
 
-    @cached_property
+    @property
     def address(self) -> str:
-        return a1(self.row, self.col)
+        got = self.__dict__.get("_address")  # made once (not functools.cached_property: it locks)
+        if got is None:
+            got = self.__dict__["_address"] = a1(self.row, self.col)
+        return got
 
     @property
     def key(self) -> tuple[str, str]:

@@ -46,6 +46,10 @@ class BlockRow:
     index: int
     entries: dict  # column -> Entry
     parent: dict = field(default_factory=dict)  # code column -> bool (has children in the block)
+    key: str = field(init=False, repr=False, compare=False)  # "items#3", made once (asked for per operand)
+
+    def __post_init__(self):
+        self.key = f"{self.block}#{self.index}"
 
     def get(self, col: str):
         e = self.entries.get(col)
@@ -67,10 +71,6 @@ class BlockRow:
         """1 for 类 (3 digits), 2 for 款 (5), 3 for 项 (7); None when the row has no code."""
         c = self.code
         return {3: 1, 5: 2, 7: 3}.get(len(c)) if c else None
-
-    @property
-    def key(self) -> str:
-        return f"{self.block}#{self.index}"
 
 
 class Disclosure:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..findings import Finding
-from ..layout import CAPACITY_PREFIX, META_SHEET, a1, layout
+from ..layout import CAPACITY_PREFIX, META_SHEET, a1, column_letter, layout
 from ..model import Disclosure, Entry, paused_gc, precisions
 from ..schema import LABEL, FormSpec, Schema, SchemaError, TableSpec, load_schema
 from .normalize import guard_number, guard_text, normalize_number, normalize_text
@@ -444,17 +444,21 @@ def block_extent(block, rows: list) -> int:
 
 
 def _cells_to_read(lay, rows: list, inst: str, extents: dict):
-    """The value cells the reader makes entries for, in sheet order: every cell outside table blocks,
+    """The value cells the reader makes entries for, in sheet order, as (row key, column key, sheet
+    row, sheet column, CellSpec, block key, index, A1 address): every cell outside table blocks,
     and of each table block its rows down to the last one with data (blank rows among them too,
     so that a blank cell in the used area is an entry to name and to fill). The capacity rows below
-    cost nothing: `Disclosure.entry` makes their (blank) entries when asked (`d.extents`)."""
-    yield from lay.fixed_value_cells
+    cost nothing: `Disclosure.entry` makes their (blank) entries when asked (`d.extents`). Block
+    cells are listed from the block's columns, not made as layout cells (thousands per sheet)."""
+    for p in lay.fixed_value_cells:
+        yield p.row_key, p.col_key, p.row, p.col, p.spec, p.block, p.index, p.address
     for key, block in lay.table_blocks.items():
         n = extents[(inst, key)] = block_extent(block, rows)
+        cols = [(c, ck, spec, column_letter(c)) for c, ck, spec in block.columns if spec.role != LABEL]
         for i in range(1, n + 1):
-            for p in lay.row_cells(key, i):
-                if p.spec.role != LABEL:
-                    yield p
+            rk, r = f"{key}#{i}", block.first + i - 1
+            for c, ck, spec, letter in cols:
+                yield rk, ck, r, c, spec, key, i, f"{letter}{r}"
 
 
 def _read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
@@ -490,30 +494,30 @@ def _read_book(book, schema: Schema | None = None, path=None) -> Disclosure:
         nrows = len(rows)
         data = {}
         lay = layout(spec)
-        for p in _cells_to_read(lay, rows, inst, extents):
-            r, c = p.row - 1, p.col - 1
+        for rk, ck, row, col, spec, block, index, cell in _cells_to_read(lay, rows, inst, extents):
+            r, c = row - 1, col - 1
             raw = rows[r][c] if r < nrows and c < len(rows[r]) else None
             if raw is None or raw == "":  # an empty cell (most of a block's unused capacity): no value, no finding
-                data[(p.row_key, p.col_key)] = Entry(None, None, name, p.address, p.spec, p.spec.role, p.block, p.index,
-                                                     precision=prec.get(p.spec.type))
+                data[(rk, ck)] = Entry(None, None, name, cell, spec, spec.role, block, index,
+                                       precision=prec.get(spec.type))
                 continue
-            cell = p.address  # once per cell: the findings and the entry all name it
-            t = schema.types.get(p.spec.type)
-            if p.spec.type == "label":
+            t = schema.types.get(spec.type)
+            if spec.type == "label":
                 val, fs = normalize_text(raw, name, cell)
                 fs = []  # derived labels (titles) are rewritten by fill; whitespace there is not the clerk's
             elif t is not None and t.numeric:
-                val, fs = normalize_number(raw, name, cell, percent=p.spec.type == "percent")
+                val, fs = normalize_number(raw, name, cell, percent=spec.type == "percent")
                 val, bad = guard_number(val, t, name, cell)
                 fs = fs + bad
                 if val is not None:
                     val = _to_places(val, t)
             else:
-                val, fs = normalize_text(raw, name, cell, code=p.spec.type == "code")
+                val, fs = normalize_text(raw, name, cell, code=spec.type == "code")
                 fs = fs + guard_text(val, t, name, cell)
-            findings.extend(fs)
-            data[p.key] = Entry(val, None if raw == "" else raw, name, cell, p.spec, p.spec.role, p.block, p.index,
-                                precision=prec.get(p.spec.type))
+            if fs:
+                findings.extend(fs)
+            data[(rk, ck)] = Entry(val, raw, name, cell, spec, spec.role, block, index,
+                                   precision=prec.get(spec.type))
         entries[inst] = data
     d = Disclosure(schema, path, plan, entries, findings)
     d.extents = extents

@@ -212,6 +212,7 @@ class Quantities:
         self.lex = lexicon
         self._cache: dict[str, Quantity] = {}
         self._empty_tables: dict[str, bool] = {}
+        self._leaves: dict[tuple, dict] = {}  # (table, column) -> {code prefix: leaf total}
 
     def __getitem__(self, key: str) -> Quantity:
         if key not in self._cache:
@@ -300,13 +301,28 @@ class Quantities:
         rows = d.rows(table)
         if not rows:  # the table's rows are not filled in (only its totals): nothing to compare with
             return Quantity(key, name, None, f"「{d.sheet_names.get(table, table)}」{code} {name}", "N501")
-        own = [r for r in rows if r.code == code]
-        if own:
-            return Quantity(key, name, own[0].get(col) or ZERO, describe(d, table, own[0].key, col), "N501",
-                            at=(table, own[0].key, col))
-        leaves = [r for r in rows if r.code and r.code.startswith(code) and not r.is_parent]
-        total = sum((r.get(col) for r in leaves if isinstance(r.get(col), Decimal)), ZERO)
+        own = d.code_index(table, "items", "code")[0].get(code)
+        if own is not None:
+            return Quantity(key, name, own.get(col) or ZERO, describe(d, table, own.key, col), "N501",
+                            at=(table, own.key, col))
+        total = self._leaf_totals(table, col).get(code, ZERO)
         return Quantity(key, name, total, f"「{d.sheet_names.get(table, table)}」{code} {name}", "N501")
+
+    def _leaf_totals(self, table: str, col: str) -> dict:
+        """{code prefix: sum of `col` over the table's leaf rows (no child rows) whose code starts
+        with it}, made once per table and column: a 类 named in the text whose own row is absent is
+        the sum of its leaves, found without scanning the table per quantity."""
+        got = self._leaves.get((table, col))
+        if got is None:
+            got = {}
+            for r in self.d.rows(table):
+                c, v = r.code, r.get(col)
+                if not isinstance(c, str) or not c or r.is_parent or not isinstance(v, Decimal):
+                    continue
+                for n in range(1, len(c) + 1):
+                    got[c[:n]] = got.get(c[:n], ZERO) + v
+            self._leaves[(table, col)] = got
+        return got
 
 
 # ============================================================================ checks

@@ -49,10 +49,13 @@ class TypeSpec:
 
     @property
     def precision(self):
-        """Unit and decimals of the type (toolkit.schema.units.Precision)."""
-        from .units import precision_of
+        """Unit and decimals of the type (toolkit.schema.units.Precision), made once per type."""
+        got = self.__dict__.get("_precision")
+        if got is None:
+            from .units import precision_of
 
-        return precision_of(self)
+            got = self.__dict__["_precision"] = precision_of(self)
+        return got
 
 
 @dataclass(frozen=True)

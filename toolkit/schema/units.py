@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import ROUND_HALF_UP, Decimal
 
 #: 元 per unit. The monetary units a schema or a text may use.
@@ -79,12 +80,12 @@ class Precision:
     shown: int | None = None  # decimals the format shows when fewer ("#,##0" for 元 to the fen: whole
     #                           figures are shown without ".00", others with their decimals)
 
-    @property
+    @cached_property
     def quantum(self) -> Decimal:
         """One unit of the last decimal: 0.01 at two decimals, 1 for whole 元."""
         return Decimal(1).scaleb(-self.decimals)
 
-    @property
+    @cached_property
     def half(self) -> Decimal:
         """The rounding interval of one published figure: ± half a unit of its last decimal."""
         return self.quantum / 2
