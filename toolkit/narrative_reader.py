@@ -425,6 +425,7 @@ class Lexicon:
             for key, words in para_words.items():
                 self.names.setdefault(key, words[0])
         self._by_para: dict[str, list[Keyword]] = {}
+        self._ends: dict = {}  # (paragraph, family) -> index of its keywords for `at_end`
         self.row_words: dict[str, list[Keyword]] = {}
 
     @staticmethod
@@ -461,6 +462,7 @@ class Lexicon:
             self.row_words[table] = self.row_words.get(table, []) + kws
             self.classes.update({code: name for code, name in items if name and len(code) > 3})
         self._by_para.clear()
+        self._ends.clear()
 
     def at_boundary(self, before: str) -> bool:
         """May a phrase start right after `before`? Not when `before` ends in a word that makes it part
@@ -480,9 +482,7 @@ class Lexicon:
         A money phrase that does not start at a word boundary is `unknown` (not checked).
         """
         best = None
-        for kw in self.keywords(para):
-            if kw.family != family:
-                continue
+        for kw in self._end_candidates(text, family, para):
             for m in kw.pattern.finditer(text):
                 if not FILLER.fullmatch(text, m.end()):
                     continue
@@ -491,6 +491,36 @@ class Lexicon:
         if best is not None and family == "money" and not self.at_boundary(text[:best.start]):
             return Hit(best.keyword, best.start, best.end, unknown=True)
         return best
+
+    def _end_candidates(self, text: str, family: str, para: str | None) -> list[Keyword]:
+        """The keywords of `family` that may end `text` before its trailing filler words, in the
+        lexicon's order: every pattern keyword, and of the plain words (a department's thousands of
+        row names among them) only those that are the text just before a filler-only tail — found
+        by looking up the text's suffixes, not by searching the text for every word."""
+        index = self._ends.get((para, family))
+        if index is None:
+            words: dict = {}
+            patterns = []
+            for i, kw in enumerate(self.keywords(para)):
+                if kw.family != family:
+                    continue
+                if isinstance(kw.pattern, _Literal):
+                    words.setdefault(kw.word, []).append((i, kw))
+                else:
+                    patterns.append((i, kw))
+            index = self._ends[(para, family)] = (words, patterns, max(map(len, words), default=0))
+        words, patterns, longest = index
+        found = list(patterns)
+        for e in range(len(text), 0, -1):
+            if not FILLER.fullmatch(text, e):
+                continue
+            for n in range(1, min(longest, e) + 1):
+                hit = words.get(text[e - n:e])
+                if hit:
+                    found.extend(hit)
+        if len(found) > len(patterns):
+            found = sorted(set(found), key=lambda x: x[0])
+        return [kw for _, kw in found]
 
     def inside(self, text: str, family: str, para: str | None) -> Hit | None:
         """The longest keyword anywhere in `text` (for the total named after 占)."""
