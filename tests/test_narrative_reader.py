@@ -67,3 +67,31 @@ def test_vocabulary_is_data():
     assert "财政拨款支出" in v["quantities"]["t4.grand.ex_sub"] and "政府购买服务" in v["unchecked"]
     own = Lexicon([], vocab={"quantities": {"t3.total.basic": ["基本运行支出"]}})
     assert keys("基本运行支出74.31万元。", own) == (["t3.total.basic"], [])
+
+
+def test_filler_longest_bounds_every_filler_word():
+    """`Lexicon.at_end` stops scanning back after FILLER_LONGEST non-filler positions: that is only
+    right while no word of FILLER is longer (a longer one added to FILLER must raise the bound)."""
+    import re
+
+    from toolkit.narrative_reader import FILLER, FILLER_LONGEST
+
+    assert FILLER.pattern.startswith("(?:") and FILLER.pattern.endswith(")*")
+    words = FILLER.pattern[3:-2].split("|")
+    lengths = [len(re.sub(r"\[[^\]]*\]", "x", w).replace("\\s", "x")) for w in words]
+    assert max(lengths) == FILLER_LONGEST, dict(zip(words, lengths))
+
+
+def test_at_end_finds_a_row_name_before_a_long_filler_tail():
+    """A department's own row name is found before a tail of several filler words (the suffix look-up
+    must look past all of them), and not when a non-filler word follows it."""
+    from toolkit.narrative_reader import Lexicon
+
+    lex = Lexicon([("201", "一般公共服务支出")])
+    lex.add_rows({"t5": [("2010301", "行政运行"), ("2050203", "初中教育支出")]})
+    hit = lex.at_end("其中初中教育支出预算数为", "money", "s5")
+    assert hit is not None and hit.keyword.word == "初中教育支出" and hit.key == "class:t5:2050203"
+    hit = lex.at_end("行政运行的财政拨款预算数合计为 ", "money", "s5")
+    assert hit is not None and hit.keyword.word == "行政运行"
+    miss = lex.at_end("行政运行保障", "money", "s5")
+    assert miss is None or miss.keyword.word != "行政运行"

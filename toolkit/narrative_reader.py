@@ -81,6 +81,7 @@ GROUP_SEP = frozenset("；;")
 # words that may stand between a keyword and its number (“三公”经费预算数为9.00万元)
 FILLER = re.compile(r"(?:\s|[（(]类[）)]|类科目|类|的|为|是|共|共计|合计|总计|总额|总体|规模|达到|达|安排|预算数|预算|数|金额|资金|计|约"
                     r"|财政拨款|年度|本年|全年|：|:)*")
+FILLER_LONGEST = 4  # characters of FILLER's longest word (财政拨款): the tail scan in `at_end` relies on it
 COMPARE = re.compile(r"(?:比|较|与|和|同)(?:20\d\d\s*年度?|上年度?|上一年度?|去年)|同比")
 CONTINUES = re.compile(r"\s*(?:(?:比|较|与|同)(?:20\d\d\s*年度?|上年度?|上一年度?|去年)|同比)")
 CHANGE_END = re.compile(r"(?P<verb>增加|增长|上升|提高|增|多|减少|下降|降低|压减|缩减|减|少)了?(?:预算|资金|经费)?\s*$")
@@ -511,9 +512,14 @@ class Lexicon:
             index = self._ends[(para, family)] = (words, patterns, max(map(len, words), default=0))
         words, patterns, longest = index
         found = list(patterns)
+        misses = 0
         for e in range(len(text), 0, -1):
             if not FILLER.fullmatch(text, e):
+                misses += 1
+                if misses > FILLER_LONGEST:
+                    break  # no filler word spans this many non-filler positions: none starts earlier
                 continue
+            misses = 0
             for n in range(1, min(longest, e) + 1):
                 hit = words.get(text[e - n:e])
                 if hit:
