@@ -77,6 +77,18 @@ Failed:
     BdtFail Err.Number, Err.Description
 End Sub
 
+' 扩充行数: a copy of the workbook with more rows in the tables that are nearly full, opened.
+Public Sub BdtGrow()
+    On Error GoTo Failed
+    If Not BdtReady() Then Exit Sub
+    Application.StatusBar = "bdt：正在扩充行数……"
+    RunPython "import toolkit.excel as x; x.grow()"
+    Application.StatusBar = False
+    Exit Sub
+Failed:
+    BdtFail Err.Number, Err.Description
+End Sub
+
 ' 检查环境: which Python, bdt and xlwings the buttons use (the same report as `bdt doctor`).
 Public Sub BdtCheck()
     On Error GoTo Failed

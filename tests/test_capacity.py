@@ -193,7 +193,7 @@ def test_grow_keeps_everything_typed_and_adds_rows(tmp_path, capsys):
     src.write_bytes(EXAMPLE.read_bytes())
     assert main(["template", "grow", str(src), "--capacity", "t3=200,t12=100"]) == 0
     out = tmp_path / "部门.grown.xlsx"
-    assert "t3.items 200 行" in capsys.readouterr().out and src.read_bytes() == EXAMPLE.read_bytes()
+    assert "「表3 支出总表」明细行 60 → 200 行" in capsys.readouterr().out and src.read_bytes() == EXAMPLE.read_bytes()
     m = meta(out)
     assert m["capacity:t3.items"] == "200" and m["capacity:t12.items"] == "100"
     old, new = toolkit.load(src), toolkit.load(out)

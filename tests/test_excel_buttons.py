@@ -1,5 +1,5 @@
 """Where the buttons are and that the clerk cannot move them (issue 11 point 4), on the committed
-workbook_template.xlsm and the example: four buttons on every visible sheet, in the frozen top row
+workbook_template.xlsm and the example: five buttons on every visible sheet, in the frozen top row
 right of the table, free-floating and locked, objects protected; `_codes`/`_meta` very hidden."""
 import re
 import zipfile
@@ -10,7 +10,7 @@ import pytest
 from conftest import EXAMPLE, ROOT, TEMPLATE
 
 XLSM = ROOT / "workbook_template.xlsm"
-BUTTONS = {"校验": "BdtValidate", "填充": "BdtFill", "导出": "BdtExport", "检查环境": "BdtCheck"}
+BUTTONS = {"校验": "BdtValidate", "填充": "BdtFill", "导出": "BdtExport", "扩充行数": "BdtGrow", "检查环境": "BdtCheck"}
 BAS = (ROOT / "macros" / "bdt_buttons.bas").read_text(encoding="utf-8")
 
 
@@ -36,7 +36,7 @@ def rel_target(z, part, kind):
     return "xl/" + re.search(r'Target="\.\./([^"]+)"', tag).group(1)
 
 
-def test_every_working_sheet_has_the_four_buttons_in_its_top_row():
+def test_every_working_sheet_has_the_five_buttons_in_its_top_row():
     wb = openpyxl.load_workbook(XLSM, read_only=False, keep_vba=True)
     subs = set(re.findall(r"^Public Sub (\w+)\(\)$", BAS, re.M))
     with zipfile.ZipFile(XLSM) as z:
@@ -90,7 +90,7 @@ def test_docs_excel_md_says_what_the_template_does():
     from toolkit import doctor, excel
 
     docs = (ROOT / "docs" / "excel.md").read_text(encoding="utf-8")
-    assert all(f"**{caption}**" in docs for caption in BUTTONS) and "四个按钮" in docs and "三个按钮" not in docs
+    assert all(f"**{caption}**" in docs for caption in BUTTONS) and "五个按钮" in docs and "四个按钮" not in docs
     flat = docs.replace("\n", "")
     assert "每一张工作表" in flat and "不能被拖动、改变大小或删除" in flat
     assert "`_codes`" in docs and "`_meta`" in docs and "深度隐藏" in flat

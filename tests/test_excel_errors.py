@@ -360,3 +360,45 @@ def test_check_restarts_the_persistent_python():
     from toolkit.vba.xlsm import xlwings_sources
 
     assert re.search(r"^Sub KillPy\(\)", xlwings_sources()[0], re.M)
+
+
+# ---------------------------------------------------------------------------- 扩充行数
+
+
+def test_grow_button_with_room_left_says_so_and_writes_nothing(here):
+    book = book_here(here)
+    result = excel.grow(book)
+    assert result["capacities"] == {} and "无需扩充" in result["line"] and "bdt template grow" in result["line"]
+    assert alerts(book) == [result["line"]] and not list(here.glob("*.grown.*"))
+    plain_chinese(result["line"])
+
+
+def test_grow_button_writes_a_roomier_copy_beside_the_workbook_and_says_what_grew(here):
+    import toolkit
+    from toolkit.io.writer import write_cells
+
+    src = here / "单位.xlsx"
+    d = toolkit.load(src)
+    first = len(d.rows("t12")) + 1
+    names = {d.entry("t12", f"items#{k}", "name").cell: f"新增项目{k:02d}" for k in range(first, 58)}
+    write_cells(src, {d.sheet_names["t12"]: names}, here / "tmp.xlsx")
+    (here / "tmp.xlsx").replace(src)
+    book = book_here(here)
+    result = excel.grow(book)
+    assert result["capacities"] == {"t12.items": 120}, result
+    out = here / "单位.grown.xlsx"
+    assert result["out"].endswith("单位.grown.xlsx") and out.is_file()
+    assert "「表12 项目支出表」明细行 60 → 120 行" in result["line"] and alerts(book)[-1] == result["line"]
+    assert result["opened"] is False and "请打开" in result["line"]  # the remote engine opens no files
+    grown = toolkit.load(out)
+    assert grown.get("t12", "items#57", "name") == "新增项目57"
+    assert grown.get("t12", "items#1", "name") == toolkit.load(src).get("t12", "items#1", "name")
+    plain_chinese(result["line"])
+
+
+def test_grow_button_that_cannot_save_grows_nothing(here, monkeypatch):
+    book = book_here(here)
+    monkeypatch.setattr(book, "save", lambda: (_ for _ in ()).throw(PermissionError("只读文件")))
+    result = excel.grow(book)
+    assert result["error"].startswith("无法保存工作簿") and "未扩充" in result["error"] and "扩充行数" in result["error"]
+    assert not list(here.glob("*.grown.*"))

@@ -15,7 +15,7 @@ from conftest import ROOT, need_tool, run
 from toolkit.vba import ovba, xlsm
 
 MACROS = ROOT / "macros"
-BUTTONS = {"校验": "BdtValidate", "填充": "BdtFill", "导出": "BdtExport", "检查环境": "BdtCheck"}
+BUTTONS = {"校验": "BdtValidate", "填充": "BdtFill", "导出": "BdtExport", "扩充行数": "BdtGrow", "检查环境": "BdtCheck"}
 FIRST_SHEET = "基本信息"
 
 
@@ -238,9 +238,12 @@ def test_render_the_sheet_with_its_buttons(libreoffice, built):
             data = src.read(info.filename)
             if info.filename.endswith(".vml"):
                 data = data.replace(b"<x:PrintObject>False</x:PrintObject>", b"")
+            if info.filename == "xl/worksheets/sheet1.xml":  # the wider area on a landscape page: fitted
+                data = data.replace(b'orientation="portrait"', b'orientation="landscape"')  # to its width, the
+                #                   buttons' captions would wrap on portrait (five buttons since 扩充行数)
             if info.filename == "xl/workbook.xml":
                 data = re.sub(rb'(<definedName name="_xlnm.Print_Area" localSheetId="0">[^<]*!\$A\$1:\$)D',
-                              rb"\1I", data)  # A:D, the gap E, four buttons F:I
+                              rb"\1J", data)  # A:D, the gap E, five buttons F:J
             dst.writestr(info, data)
     r = run(soffice, "--headless", "--norestore", profile, "--convert-to", "pdf", "--outdir", str(work), str(render),
             timeout=300)

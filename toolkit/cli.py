@@ -59,7 +59,7 @@ def cmd_grow(args) -> int:
     except (GrowError, WorkbookError) as exc:
         print(f"错误：{exc.message}", file=sys.stderr)
         return EXIT_UNREADABLE
-    print("行数：" + "，".join(f"{k} {v} 行" for k, v in sorted(caps.items())))
+    print("行数：" + "；".join(caps.lines))
     print(f"已生成扩充行数的工作簿：{out}（原文件未改动；请在新文件中继续填写）")
     return EXIT_OK
 

@@ -1,4 +1,4 @@
-"""The Excel front end: what the 校验 / 填充 / 导出 / 检查环境 buttons run (through xlwings).
+"""The Excel front end: what the 校验 / 填充 / 导出 / 扩充行数 / 检查环境 buttons run (through xlwings).
 
 Entry-point glue only: each entry point takes the calling workbook (`xw.Book.caller()`), reads it
 through the engine adapter (toolkit.xlbook: one whole-range read per sheet), calls one library
@@ -49,12 +49,13 @@ def _entry(func, book, *args, **kw) -> dict:
 
 def _error(book, exc) -> str:
     """Tell the clerk in Chinese what went wrong (never a traceback) and return the message."""
+    from .errors import UserError
     from .io.reader import WorkbookError
     from .waivers import WaiverError
 
     from .config import ConfigError
 
-    if isinstance(exc, (WorkbookError, ProtectionError, WaiverError, ConfigError)):
+    if isinstance(exc, (WorkbookError, ProtectionError, WaiverError, ConfigError, UserError)):
         msg = exc.message
     else:
         msg = (f"程序出错，本次操作未完成（{type(exc).__name__}：{exc}）。\n"
@@ -161,23 +162,32 @@ def _ask_draft(book, text: str) -> bool:
     return answer == "yes"
 
 
-def _export(book, formats, confirm) -> dict:
+def _saved(book, button: str, done: str):
+    """(the saved workbook's file, None) or (None, the Chinese message already shown): the buttons
+    that work from the file on disk save it first."""
     from pathlib import Path
-
-    from .export import ExportRefused
-    from .export import export as run_export
 
     try:
         book.save()
     except Exception as exc:
-        msg = (f"无法保存工作簿（{type(exc).__name__}：{exc}），未导出。导出使用保存在磁盘上的文件："
-               "请关闭只读、确认文件夹可写，或用“另存为”保存为 .xlsm 后再点「导出」。")
-        alert(book, msg, "导出")
-        return {"error": msg}
+        msg = (f"无法保存工作簿（{type(exc).__name__}：{exc}），未{done}。{button}使用保存在磁盘上的文件："
+               f"请关闭只读、确认文件夹可写，或用“另存为”保存为 .xlsm 后再点「{button}」。")
+        alert(book, msg, button)
+        return None, msg
     src = Path(book.fullname)
     if not src.is_file():
-        msg = "工作簿还没有保存到本机磁盘（导出需要磁盘上的文件）：请先“另存为”到本机文件夹，再点「导出」。"
-        alert(book, msg, "导出")
+        msg = f"工作簿还没有保存到本机磁盘（{button}需要磁盘上的文件）：请先“另存为”到本机文件夹，再点「{button}」。"
+        alert(book, msg, button)
+        return None, msg
+    return src, None
+
+
+def _export(book, formats, confirm) -> dict:
+    from .export import ExportRefused
+    from .export import export as run_export
+
+    src, msg = _saved(book, "导出", "导出")
+    if src is None:
         return {"error": msg}
     out_dir = src.with_name(src.stem + "-公开")
     fmts = formats.split(",")
@@ -219,6 +229,44 @@ def _checked(src, waivers, config):
     d = toolkit.load(src)
     plan = compute(d)
     return d, plan, exported_findings(d, plan.values, plan.fingerprints, waivers=waivers, config=config)
+
+
+# ---------------------------------------------------------------------------- grow
+
+
+def grow(book=None, capacities: str | None = None) -> dict:
+    """扩充行数: save, write a copy with more rows in the (nearly) full table blocks beside the
+    workbook (toolkit.grow: same template, protected, every typed cell carried over), open it.
+
+    The open workbook is not changed: Excel cannot insert rows into protected, validated table
+    blocks reliably from outside, and a copy the clerk checks is safer than rows moved in place.
+    `capacities` ("t3=2000"): chosen sizes instead of doubling the full blocks."""
+    return _entry(_grow, book, capacities)
+
+
+def _grow(book, capacities) -> dict:
+    from .grow import NothingToGrow
+    from .grow import grow as run_grow
+
+    src, msg = _saved(book, "扩充行数", "扩充")
+    if src is None:
+        return {"error": msg}
+    try:
+        out, caps = run_grow(src, capacities=capacities)
+    except NothingToGrow:
+        line = (f"「{src.name}」各表的明细行都还有空余，无需扩充。某张表的空行不到一成时再点「扩充行数」，"
+                "该表的行数会加倍；需要指定行数（如 2000 行）时，请财政局用“bdt template grow --capacity t3=2000”生成。")
+        alert(book, line, "扩充行数")
+        return {"line": line, "capacities": {}}
+    opened = True
+    try:
+        book.app.books.open(str(out))
+    except Exception:  # an engine that cannot open files (xlwings Lite, the remote engine)
+        opened = False
+    line = (f"已生成行数更多的工作簿：{out.name}（{'；'.join(caps.lines)}）。填写的内容已原样带入，本工作簿未改动。"
+            + ("新工作簿已打开，请在其中继续填写。" if opened else f"请打开 {out} 继续填写。"))
+    alert(book, line, "扩充行数")
+    return {"out": str(out), "capacities": dict(caps), "opened": opened, "line": line}
 
 
 # ---------------------------------------------------------------------------- check

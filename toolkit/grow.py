@@ -26,6 +26,10 @@ class GrowError(UserError):
         self.message = message
 
 
+class NothingToGrow(GrowError):
+    """Every table block still has room (and no sizes were asked for)."""
+
+
 def roomier(n_used: int, capacity: int) -> int:
     """The capacity a block grows to when it is (nearly) full: twice the old one, at least a quarter
     above the rows in use, in steps of 50 (the same steps as `bdt import`)."""
@@ -48,6 +52,28 @@ def full_blocks(d, spare: float = 0.1) -> dict:
     return out
 
 
+class Growth(dict):
+    """{"t3.items": new capacity} of a grow, with `lines`: what grew, as the clerk reads it."""
+
+    lines: list
+
+
+def growth_lines(schema, wanted: dict) -> list[str]:
+    """The blocks grown, as the clerk reads them: 「表3 支出总表」明细行 60 → 120 行."""
+    out = []
+    for key, n in sorted(wanted.items()):
+        t, b = key.split(".")
+        spec = schema.sheet(t)
+        out.append(f"「{spec.sheet}」明细行 {spec.block(b).capacity} → {n} 行")
+    return out
+
+
+def grown_name(path) -> Path:
+    """Where a grown copy goes by default: beside the workbook, 单位.grown.xlsm."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.grown{path.suffix}")
+
+
 def grow(path, out=None, capacities=None, schema=None) -> tuple[Path, dict]:
     """Write `path` with larger table blocks to `out` (default: beside it, ".grown" before the
     suffix). `capacities`: "t3=2000,t12=300" or {"t3.items": 2000}; None: the blocks that are
@@ -64,7 +90,7 @@ def grow(path, out=None, capacities=None, schema=None) -> tuple[Path, dict]:
     except SchemaError as exc:
         raise GrowError(f"行数设置无效：{exc}") from None
     if not wanted:
-        raise GrowError(f"「{path.name}」各表的明细行都还有空余，无需扩充。如需指定行数，请写明，如 t3=2000。")
+        raise NothingToGrow(f"「{path.name}」各表的明细行都还有空余，无需扩充。如需指定行数，请写明，如 t3=2000。")
     for key, n in wanted.items():
         t, b = key.split(".")
         last = max((r.index for r in d.rows(t, b)), default=0) if d.present(t) else 0
@@ -93,11 +119,13 @@ def grow(path, out=None, capacities=None, schema=None) -> tuple[Path, dict]:
     for key, value in d.meta.items():  # narrative fingerprints and other records of the toolkit's
         if key != "_rows" and key not in written:
             meta.append([key, value])
-    out = Path(out) if out is not None else path.with_name(f"{path.stem}.grown{path.suffix}")
+    out = Path(out) if out is not None else grown_name(path)
     if out.suffix.lower() == ".xlsm":
         from .vba.xlsm import build_xlsm_bytes
 
         write_normalized_zip(build_xlsm_bytes(new, workbook=wb), out)
     else:
         save_deterministic(wb, out)
-    return out, wanted
+    done = Growth(wanted)
+    done.lines = growth_lines(d.schema, wanted)
+    return out, done

@@ -25,7 +25,7 @@ from pathlib import Path
 from ..outcome import INTERNAL, FileOutcome, _internal, count_findings, read_outcome
 from .storage import QUEUED, RUNNING, atomic_write
 
-ANNOTATED, FILLED = "annotated", "filled"
+ANNOTATED, FILLED, GROWN = "annotated", "filled", "grown"
 
 
 def _stem(name: str) -> str:
@@ -41,6 +41,7 @@ def downloads(name: str, suffix: str) -> dict:
     return {
         ANNOTATED: (f"out/annotated{suffix}", f"{stem}.标注{suffix}"),
         FILLED: (f"out/filled{suffix}", f"{stem}.填充{suffix}"),
+        GROWN: (f"out/grown{suffix}", f"{stem}.扩充行数{suffix}"),
         "report.html": ("out/report.html", f"{stem}.校验报告.html"),
         "report.json": ("out/report.json", f"{stem}.校验报告.json"),
         "export.zip": ("export.zip", f"{stem}.公开文件.zip"),
@@ -93,6 +94,7 @@ def check(src, out, name: str, waivers: str | None = None, config: str | None = 
     findings = None
     year = None
     names_kept: list = []
+    grown: list = []
     d = read_outcome(src, outcome, name=name)
     w = None
     settings = None
@@ -104,6 +106,7 @@ def check(src, out, name: str, waivers: str | None = None, config: str | None = 
             annotate(src, tmp / f"{ANNOTATED}{suffix}", findings=findings)
             _, plan = fill(src, out=tmp / f"{FILLED}{suffix}", disclosure=d)
             names_kept = names_kept_lines(plan)
+            grown = _grown(src, tmp / f"{GROWN}{suffix}", d)
         except Exception as exc:  # noqa: BLE001 - reported on the page, never a blank 500
             outcome.status, outcome.message = INTERNAL, _internal("", exc)
         year = d.year
@@ -119,13 +122,27 @@ def check(src, out, name: str, waivers: str | None = None, config: str | None = 
             "dept_code": outcome.dept_code, "year": year if findings is not None else None,
             "counts": outcome.counts, "rules": outcome.rules, "severities": outcome.severities,
             "findings": [_finding(f, titles) for f in findings or []], "names_kept": names_kept,
-            "config": outcome.config}
+            "grown": grown, "config": outcome.config}
     atomic_write(tmp / "result.json", json.dumps(data, ensure_ascii=False).encode("utf-8"))
     shutil.rmtree(tmp / "in")
     if out.exists():
         shutil.rmtree(out)
     os.replace(tmp, out)
     return data
+
+
+def _grown(src, target, d) -> list:
+    """What the 扩充行数 button does in Excel: when a table block is (nearly) full, a copy of the
+    workbook with that block doubled (toolkit.grow) to download; the lines saying what grew, or a
+    message why it could not be made. Nothing is written while every block has room."""
+    from ..grow import GrowError, full_blocks, grow
+
+    if not full_blocks(d):
+        return []
+    try:
+        return grow(src, target)[1].lines
+    except GrowError as exc:
+        return ["无法生成扩充行数的工作簿：" + exc.message]
 
 
 def outcome(row, result: dict | None) -> FileOutcome:

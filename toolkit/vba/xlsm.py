@@ -8,7 +8,7 @@ package:
   module `macros/bdt_buttons.bas`, xlwings' standalone module and its Dictionary class (read from
   the installed xlwings package, so the VBA side matches the Python side's version), and the
   empty document modules Excel expects for the workbook and every sheet;
-* four form buttons (校验 / 填充 / 导出 / 检查环境) on every visible sheet — each table and form
+* five form buttons (校验 / 填充 / 导出 / 扩充行数 / 检查环境) on every visible sheet — each table and form
   the clerk works on — right of the table in the frozen top row so they stay in view while the
   clerk scrolls down, each bound to its own no-argument Sub. They are free-floating (neither
   moved nor sized with cells) and locked, and the sheets protect their objects, so a clerk can
@@ -84,7 +84,7 @@ class Button:
 
 
 BUTTONS = (Button("校验", "BdtValidate"), Button("填充", "BdtFill"), Button("导出", "BdtExport"),
-           Button("检查环境", "BdtCheck", width=22.0))
+           Button("扩充行数", "BdtGrow", width=22.0), Button("检查环境", "BdtCheck", width=22.0))
 
 # Geometry on each sheet: row 1 (frozen) is made 30 pt high; the column after the table is a
 # narrow gap, and each button sits in its own column after it, inset a few pixels.
