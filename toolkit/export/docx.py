@@ -470,9 +470,20 @@ def render_docx(doc: Document, path, pages: dict | None = None, pdf_info: dict |
 
     numbered = False
 
+    from docx.enum.style import WD_STYLE_TYPE
+
+    default_style = d.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    style_ids: dict = {}  # name -> w:pStyle value, looked up once (python-docx scans every style per paragraph)
+
     def para(text: str = "", style: str | None = None, align=None):
         nonlocal pending_break
-        p = d.add_paragraph(style=style)
+        p = d.add_paragraph()
+        if style is not None:
+            if style not in style_ids:
+                st = d.styles[style]
+                style_ids[style] = None if st == default_style else st.style_id
+            if style_ids[style] is not None:
+                p._p.get_or_add_pPr().style = style_ids[style]
         if text:
             p.add_run(text)
         if align is not None:
