@@ -63,6 +63,25 @@ def test_mark_plan_restores_previous_marks_and_marks_findings():
     assert plan["基本信息"]["B2"] == cell_rgb(b2.spec) and cell_rgb(b2.spec) is not None
 
 
+def test_template_color_of_every_cell_without_laying_out_capacity_rows():
+    """The colour a mark gives back is the template's, for every cell of every sheet (block rows
+    below the data included); a cell outside the template, or an unknown sheet, has none."""
+    from toolkit.findings import template_color
+    from toolkit.layout import layout
+
+    d = toolkit.load(EXAMPLE)
+    n = 0
+    for inst, name in d.sheet_names.items():
+        for p in layout(d.spec(inst)).cells:
+            assert template_color(d, name, p.address) == cell_rgb(p.spec), (name, p.address)
+            n += 1
+    assert n > 4000  # the example: ≈4,260 cells of the template, capacity rows included
+    t3 = d.spec("t3")
+    last = layout(t3).last_row
+    assert template_color(d, T3, f"A{last + 5}") is None and template_color(d, T3, "ZZ3") is None
+    assert template_color(d, "别的表", "B2") is None
+
+
 def test_live_writes_cover_every_change_only_derived_cells_and_meta():
     d = toolkit.load(EXAMPLE)
     plan = compute(d)

@@ -160,25 +160,26 @@ def previous_marks(rows) -> list[tuple[str, str]]:
     return out
 
 
-def template_colors(d) -> dict:
-    """(sheet name, A1) -> the template's RGB for that cell (None: no fill)."""
+def template_color(d, sheet: str, cell: str) -> str | None:
+    """The template's RGB of cell `cell` (A1) of sheet `sheet` (its name in the workbook); None: no
+    fill, or not a cell of the template. Looked up per cell, so that restoring last time's marks
+    does not lay out every capacity row of a workbook of thousands of rows."""
     from .colors import cell_rgb
     from .layout import layout
 
-    out = {}
-    for inst, name in d.sheet_names.items():
-        for p in layout(d.spec(inst)).cells:
-            out[(name, p.address)] = cell_rgb(p.spec)
-    return out
+    inst = next((k for k, name in d.sheet_names.items() if name == sheet), None)
+    if inst is None:
+        return None
+    spec = layout(d.spec(inst)).spec_at(*cell_order(cell))
+    return cell_rgb(spec) if spec is not None else None
 
 
 def mark_plan(d, findings, previous) -> dict:
     """{sheet: {A1: RGB or None}}: what 校验 colours — the cells marked last time (`previous`, from
     `previous_marks`) get their template colour back, each finding's cell its worst severity's."""
-    colors = template_colors(d)
     paint: dict = {}
     for sheet, cell in previous:
-        paint.setdefault(sheet, {})[cell] = colors.get((sheet, cell))
+        paint.setdefault(sheet, {})[cell] = template_color(d, sheet, cell)
     for (sheet, cell), sev in cell_marks(findings).items():
         paint.setdefault(sheet, {})[cell] = MARK_RGB[sev]
     return paint

@@ -157,6 +157,18 @@ class SheetLayout:
             return None
         return next((q for q in self.row_cells(b.key, i) if q.col_key == col_key), None)
 
+    def spec_at(self, row: int, col: int):
+        """The CellSpec of the cell placed at sheet row `row`, column `col` (an anchor of `cells`),
+        or None — without making the capacity rows' cells."""
+        at = self.__dict__.get("_at")
+        if at is None or at[0] != len(self._fixed):
+            at = self._at = (len(self._fixed), {(p.row, p.col): p.spec for p in self._fixed})
+        spec = at[1].get((row, col))
+        if spec is not None:
+            return spec
+        b = self.block_at(row)
+        return next((sp for c, _, sp in b.columns if c == col), None) if b is not None else None
+
     def block_at(self, row: int) -> TableBlock | None:
         """The table block whose capacity rows include sheet row `row`."""
         return next((b for b in self.table_blocks.values() if b.first <= row < b.first + b.capacity), None)
