@@ -212,11 +212,15 @@ def linear_forms(d, exact: dict) -> dict:
 
     ev = Evaluator(d, lookup=lookup)
     forms = {}
+    trees: dict = {}  # expression -> its syntax tree, parsed once (the evaluator compiles each node once)
     for inst, row, col, e, expr, scope in derived_cells(d):
         if e.spec.type != "amount" or expr.startswith(SKIP):
             continue
         try:
-            form = _linear(ev, ast.parse(expr, mode="eval").body, scope, is_amount)
+            tree = trees.get(expr)
+            if tree is None:
+                tree = trees[expr] = ast.parse(expr, mode="eval").body
+            form = _linear(ev, tree, scope, is_amount)
         except (DeriveError, TypeError, SyntaxError):
             form = None
         if form is not None:
