@@ -17,6 +17,7 @@ import ast
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from .reference import load_reference
 from .schema import FormSpec, TableSpec
@@ -96,6 +97,16 @@ class DeriveError(ValueError):
     pass
 
 
+@lru_cache(maxsize=4096)
+def parse_expression(expr: str):
+    """The syntax tree of a derivation, parsed once per process (a batch or `bdt serve` checks many
+    workbooks of the same schema). Trees are only read, never changed."""
+    try:
+        return ast.parse(expr, mode="eval").body
+    except SyntaxError as exc:
+        raise DeriveError(f"cannot parse {expr!r}: {exc.msg}") from None
+
+
 @dataclass
 class Scope:
     """Where a derivation is evaluated: which sheet instance, which row (fixed key or block row)."""
@@ -147,11 +158,7 @@ class Evaluator:
     def _evaluate(self, expr: str, scope: Scope) -> Result:
         fn = self._compiled.get(expr)
         if fn is None:
-            try:
-                tree = ast.parse(expr, mode="eval").body
-            except SyntaxError as exc:
-                raise DeriveError(f"cannot parse {expr!r}: {exc.msg}") from None
-            fn = self._compiled[expr] = self._compile(tree)
+            fn = self._compiled[expr] = self._compile(parse_expression(expr))
         return fn(scope)
 
     def _eval(self, node, scope: Scope) -> Result:

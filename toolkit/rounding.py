@@ -50,7 +50,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from .derive import DeriveError, Evaluator, derived_cells
+from .derive import DeriveError, Evaluator, derived_cells, parse_expression
 from .schema import ROUNDING_POLICIES
 
 CONST = ("", "", "")  # the constant term of a linear form
@@ -212,15 +212,11 @@ def linear_forms(d, exact: dict) -> dict:
 
     ev = Evaluator(d, lookup=lookup)
     forms = {}
-    trees: dict = {}  # expression -> its syntax tree, parsed once (the evaluator compiles each node once)
     for inst, row, col, e, expr, scope in derived_cells(d):
         if e.spec.type != "amount" or expr.startswith(SKIP):
             continue
-        try:
-            tree = trees.get(expr)
-            if tree is None:
-                tree = trees[expr] = ast.parse(expr, mode="eval").body
-            form = _linear(ev, tree, scope, is_amount)
+        try:  # one tree per expression (derive.parse_expression), so the evaluator compiles each node once
+            form = _linear(ev, parse_expression(expr), scope, is_amount)
         except (DeriveError, TypeError, SyntaxError):
             form = None
         if form is not None:
