@@ -23,7 +23,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import jobs
+from . import jobs, views
 from .guard import Guard, Settings, digest
 from .storage import PENDING, QUEUED, Store
 
@@ -132,15 +132,7 @@ async def grid(request):
     if window is None:
         raise HTTPException(404, f"工作簿中没有工作表「{sheet}」。")
     data = store.result(sid) or {"findings": []}
-    here = [f for f in data["findings"] if f["sheet"] == sheet and f["cell"] == cell]
-    rank = {"error": 0, "warning": 1, "info": 2}
-    marked: dict = {}  # cell -> its worst severity, as the annotated workbook colours it
-    for f in data["findings"]:
-        if f["sheet"] == sheet and f["cell"]:
-            old = marked.get(f["cell"])
-            if old is None or rank[f["severity"]] < rank[old]:
-                marked[f["cell"]] = f["severity"]
-    here.sort(key=lambda f: rank[f["severity"]])
+    here, marked = views.window_findings(data["findings"], sheet, cell)
     from ..docs import unwrap
     from ..report import _rules
 
@@ -222,73 +214,23 @@ async def rule(request):
     return page(request, "rule.html", r=r, text=unwrap(r.doc))
 
 
-UPLOAD_TIME = "上传时间"  # a submission's time on the bureau page (a roster's 逾期)
-SORTS = {"grade": "等级", "errors": "错误数", "name": "单位名称"}
-
-
 def _roster_path(request) -> Path:
     s = request.app.state.settings
     return Path(s.roster) if s.roster else request.app.state.store.root / "roster.csv"
 
 
-def _roster(request, outcomes, rows):
-    """(RosterReport or None, error message or ''): the roster in force against these outcomes."""
-    from ..summary import roster_report
-    from ..roster import RosterError, read_roster
-
-    path = _roster_path(request)
-    if not path.is_file():
-        return None, ""
-    try:
-        entries = read_roster(path)
-    except RosterError as exc:
-        return None, exc.message
-    from datetime import datetime
-
-    return roster_report(outcomes, entries, [datetime.fromtimestamp(r["created"]) for r in rows]), ""
-
-
 async def bureau(request):
     if not _is_bureau(request):
         return page(request, "bureau_login.html", failed=False)
-    from ..summary import outcome_grade
+    from ..grade import RULE_TEXT
     from ..roster import to_html
 
-    store = request.app.state.store
-    rows = store.every()
-    done = [r for r in rows if r["status"] not in PENDING]
-    firsts: dict = {}
-    for k, r in enumerate(done):  # newest first: the first seen per department is its latest
-        key = r["dept_code"] or r["department"]
-        if key and key not in firsts:
-            firsts[key] = k
-    # findings (result.json) are read only for the submissions graded: the latest per department
-    # and those the roster counts (matching needs only the record's code, name and time)
-    outcomes = [jobs.outcome(r, None) for r in done]
-    report, roster_error = await asyncio.to_thread(_roster, request, outcomes, done)
-    need = set(firsts.values()) | ({e.submission.key for e in report.entries if e.submission} if report else set())
-
-    def load():
-        for k in need:
-            outcomes[k] = jobs.outcome(done[k], store.result(done[k]["id"]))
-        return _roster(request, outcomes, done)[0] if report is not None else None
-
-    report = await asyncio.to_thread(load)
-    latest: dict = {}
-    for key, k in firsts.items():
-        st = report.of(k) if report is not None else None
-        latest[key] = (done[k], outcome_grade(outcomes[k], st.status if st is not None else None))
-    sort = request.query_params.get("sort", "grade")
-    sort = sort if sort in SORTS else "grade"
-    key = {"grade": lambda t: (-t[1].rank, t[1].score, -t[0]["errors"]),  # worst first, as bdt batch
-           "errors": lambda t: (-t[0]["errors"], -t[0]["warnings"]),
-           "name": lambda t: t[0]["department"] or t[0]["filename"]}[sort]
-    from ..grade import RULE_TEXT
-
-    return page(request, "bureau.html", rows=rows, latest=sorted(latest.values(), key=key), sort=sort, sorts=SORTS,
-                grade_rule=RULE_TEXT,
-                roster_html=Markup(to_html(report, UPLOAD_TIME)) if report is not None else "",
-                roster_error=roster_error, roster_fixed=bool(request.app.state.settings.roster))
+    board = await asyncio.to_thread(views.bureau_board, request.app.state.store, _roster_path(request),
+                                    request.query_params.get("sort", "grade"))
+    report = board.pop("report")
+    return page(request, "bureau.html", **board, sorts=views.SORTS, grade_rule=RULE_TEXT,
+                roster_html=Markup(to_html(report, views.UPLOAD_TIME)) if report is not None else "",
+                roster_fixed=bool(request.app.state.settings.roster))
 
 
 async def bureau_roster(request):
@@ -343,7 +285,7 @@ async def bureau_summary(request):
     from ..sortable import SORT_JS_HASH
 
     outcomes = [jobs.outcome(r, store.result(r["id"])) for r in rows]
-    report, _ = _roster(request, outcomes, rows)
+    report, _ = views.roster(_roster_path(request), outcomes, rows)
     target = store.tmp / f"summary-{secrets.token_hex(8)}"
     if form.get("format") == "csv":
         path = await asyncio.to_thread(write_summary_csv, outcomes, target.with_suffix(".csv"), report)
@@ -352,7 +294,7 @@ async def bureau_summary(request):
         return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": content_disposition("批量校验汇总.csv")})
     path = await asyncio.to_thread(write_summary_html, outcomes, target.with_suffix(".html"), None, None, report,
-                                   UPLOAD_TIME)
+                                   views.UPLOAD_TIME)
     body = path.read_bytes()
     path.unlink()
     # the summary is the page bdt batch writes (inline styles, its one sorting script): its own strict policy
