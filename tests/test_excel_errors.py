@@ -205,7 +205,7 @@ def vba_body(name):
     return m.group(2)
 
 
-BUTTON_SUBS = {"BdtValidate": "validate", "BdtFill": "fill", "BdtExport": "export", "BdtCheck": "check"}
+BUTTON_SUBS = {"BdtValidate": "validate", "BdtFill": "fill", "BdtExport": "export", "BdtGrow": "grow", "BdtCheck": "check"}
 
 
 def test_every_button_sub_has_an_error_handler():
