@@ -43,3 +43,21 @@ def test_serve_offers_a_grown_copy_only_when_a_table_is_nearly_full(tmp_path):
     for (row, col), e in src.entries["t12"].items():  # every typed cell carried over, as typed
         if e.role == "input" and e.value is not None:
             assert g.get("t12", row, col) == e.value, (row, col)
+
+
+def test_a_grown_copy_that_fails_is_said_and_the_check_still_stands(tmp_path, monkeypatch):
+    """The optional copy is made inside the check job: whatever goes wrong there is one line on the
+    page, never an internal error in place of the clerk's findings."""
+    from toolkit import grow
+    from toolkit.serve import jobs
+
+    full = nearly_full(tmp_path)
+
+    def broken(*a, **k):
+        raise OSError("磁盘已满")
+
+    monkeypatch.setattr(grow, "grow", broken)
+    data = jobs.check(full, tmp_path / "job", "满.xlsx")
+    assert data["status"] in ("ok", "errors") and data["findings"]
+    assert len(data["grown"]) == 1 and "无法生成扩充行数的工作簿" in data["grown"][0] and "磁盘已满" in data["grown"][0]
+    assert not (tmp_path / "job" / "grown.xlsx").exists()

@@ -143,6 +143,8 @@ def _grown(src, target, d) -> list:
         return grow(src, target)[1].lines
     except GrowError as exc:
         return ["无法生成扩充行数的工作簿：" + exc.message]
+    except Exception as exc:  # noqa: BLE001 - the optional copy never costs the clerk the check itself
+        return [_internal("无法生成扩充行数的工作簿，", exc)]
 
 
 def outcome(row, result: dict | None) -> FileOutcome:
