@@ -394,6 +394,12 @@ def test_grow_button_writes_a_roomier_copy_beside_the_workbook_and_says_what_gre
     assert grown.get("t12", "items#57", "name") == "新增项目57"
     assert grown.get("t12", "items#1", "name") == toolkit.load(src).get("t12", "items#1", "name")
     plain_chinese(result["line"])
+    # a second click (from the original again) never overwrites the first copy, which the clerk
+    # may have typed in since: the new copy gets its own name
+    first = out.read_bytes()
+    again = excel.grow(book_here(here))
+    assert again["out"].endswith("单位.grown-2.xlsx") and (here / "单位.grown-2.xlsx").is_file()
+    assert out.read_bytes() == first and "单位.grown-2.xlsx" in again["line"]
 
 
 def test_grow_button_that_cannot_save_grows_nothing(here, monkeypatch):

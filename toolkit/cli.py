@@ -365,7 +365,7 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
     tg.add_argument("path")
     tg.add_argument("--capacity", metavar="表=行数",
                     help="新的明细行数，如 t3=2000,t12=300；不写时把快填满的表扩充为两倍")
-    tg.add_argument("--out", help="输出文件（默认：原文件名加 .grown）")
+    tg.add_argument("--out", help="输出文件（默认：原文件名加 .grown；已有该文件时加 .grown-2 等，不覆盖）")
     schema_option(tg)
     tg.set_defaults(func=cmd_grow)
     sc = sub.add_parser("schema", help="内置的结构定义（表格组成）")

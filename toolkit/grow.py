@@ -69,9 +69,16 @@ def growth_lines(schema, wanted: dict) -> list[str]:
 
 
 def grown_name(path) -> Path:
-    """Where a grown copy goes by default: beside the workbook, 单位.grown.xlsm."""
+    """Where a grown copy goes by default: beside the workbook, 单位.grown.xlsm — or, when that file
+    exists (an earlier grown copy the clerk may have typed in since), 单位.grown-2.xlsm, -3 …: a
+    default name never overwrites a file."""
     path = Path(path)
-    return path.with_name(f"{path.stem}.grown{path.suffix}")
+    out = path.with_name(f"{path.stem}.grown{path.suffix}")
+    k = 2
+    while out.exists():
+        out = path.with_name(f"{path.stem}.grown-{k}{path.suffix}")
+        k += 1
+    return out
 
 
 def grow(path, out=None, capacities=None, schema=None) -> tuple[Path, dict]:
