@@ -81,17 +81,18 @@ def grown_name(path) -> Path:
     return out
 
 
-def grow(path, out=None, capacities=None, schema=None) -> tuple[Path, dict]:
+def grow(path, out=None, capacities=None, schema=None, disclosure=None) -> tuple[Path, dict]:
     """Write `path` with larger table blocks to `out` (default: beside it, ".grown" before the
     suffix). `capacities`: "t3=2000,t12=300" or {"t3.items": 2000}; None: the blocks that are
-    (nearly) full, doubled (`full_blocks`). Returns (out, {block: new capacity})."""
+    (nearly) full, doubled (`full_blocks`). `disclosure`: the workbook at `path` already read (not
+    read again). Returns (out, {block: new capacity})."""
     from .datafile import _put
     from .io.reader import OUTSIDE_RULE, SHEET_RULE, read_workbook
     from .schema import parse_capacities
     from .template import build_workbook, save_deterministic, write_normalized_zip
 
     path = Path(path)
-    d = read_workbook(path, schema)
+    d = disclosure if disclosure is not None else read_workbook(path, schema)
     try:
         wanted = parse_capacities(capacities, d.schema) if capacities else full_blocks(d)
     except SchemaError as exc:

@@ -222,29 +222,6 @@ OUTSIDE_RULE = "F116"  # data outside a table's or form's area (documented in ru
 MAX_OUTSIDE_FINDINGS = 20  # per sheet; the last one says how many more
 
 
-class _Anchors:
-    """(row, column) of the template's cells, as a set would answer `in`, without listing the
-    capacity rows of table blocks (a row inside a block has a cell in each of its columns)."""
-
-    def __init__(self, lay):
-        self.fixed = frozenset((p.row, p.col) for p in lay._fixed)
-        self.blocks = [(b.first, b.first + b.capacity, frozenset(c for c, _, _ in b.columns))
-                       for b in lay.table_blocks.values()]
-
-    def __contains__(self, rc) -> bool:
-        if rc in self.fixed:
-            return True
-        r, c = rc
-        return any(lo <= r < hi and c in cols for lo, hi, cols in self.blocks)
-
-
-def _anchors(lay) -> _Anchors:
-    hit = lay.__dict__.get("_anchors")
-    if hit is None:
-        hit = lay._anchors = _Anchors(lay)
-    return hit
-
-
 def _clip(v, n: int = 40) -> str:
     text = str(int(v)) if isinstance(v, float) and v.is_integer() and abs(v) < 1e15 else str(v)
     return text if len(text) <= n else text[:n] + "…"
@@ -264,7 +241,6 @@ def check_area(spec, sheet: str, rows: list, path: Path) -> list:
     defines (below or right of the area, in a cell the template leaves empty) is never read, so
     it is reported (F116, error) naming each cell."""
     lay = layout(spec)
-    anchors = _anchors(lay)
     if isinstance(spec, TableSpec):
         note = lay.get("_note")
         row = rows[note.row - 1] if note.row - 1 < len(rows) else []
@@ -284,7 +260,7 @@ def check_area(spec, sheet: str, rows: list, path: Path) -> list:
     count = 0
     for r, row in enumerate(rows, start=1):
         for c, v in enumerate(row, start=1):
-            if _blank(v) or (r, c) in anchors:
+            if _blank(v) or lay.spec_at(r, c) is not None:  # a cell the template places
                 continue
             count += 1
             if count <= MAX_OUTSIDE_FINDINGS:

@@ -140,7 +140,7 @@ def _grown(src, target, d) -> list:
     if not full_blocks(d):
         return []
     try:
-        return grow(src, target)[1].lines
+        return grow(src, target, disclosure=d)[1].lines
     except GrowError as exc:
         return ["无法生成扩充行数的工作簿：" + exc.message]
     except Exception as exc:  # noqa: BLE001 - the optional copy never costs the clerk the check itself
